@@ -1,0 +1,59 @@
+//! "Something changed in the store": how one errand process wakes another
+//! without polling. After every state change a writer touches one file
+//! (`run/changed`); waiters hold an inotify watch on it and sleep in the
+//! kernel until it moves. An idle waiter makes no wake-ups at all.
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::Paths;
+use crate::error::{IoContext, Result};
+use crate::sys::Inotify;
+
+fn changed_file(paths: &Paths) -> PathBuf {
+    paths.run.join("changed")
+}
+
+/// Tell every waiter to look at the store again. Best effort: the store
+/// already holds the truth, a missed touch only delays a waiter.
+pub fn touch(paths: &Paths) {
+    let file = OpenOptions::new().create(true).write(true).truncate(false).mode(0o600).open(changed_file(paths));
+    if let Ok(f) = file {
+        if let Err(e) = f.write_at(b"x", 0) {
+            tracing::warn!("cannot signal a store change: {e}");
+        }
+    }
+}
+
+/// Sleeps until the store changes (or a watched file grows).
+pub struct Waiter {
+    inotify: Inotify,
+}
+
+impl Waiter {
+    pub fn new(paths: &Paths) -> Result<Waiter> {
+        let file = changed_file(paths);
+        // The watch needs the file to exist.
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&file)
+            .context(|| format!("cannot create {}", file.display()))?;
+        let inotify = Inotify::new().context(|| "inotify".to_owned())?;
+        inotify.watch(&file, libc::IN_MODIFY).context(|| format!("cannot watch {}", file.display()))?;
+        Ok(Waiter { inotify })
+    }
+
+    /// Also wake when this file is written (a task's output, for `logs -f`).
+    pub fn watch_file(&self, path: &Path) -> Result<()> {
+        self.inotify.watch(path, libc::IN_MODIFY).context(|| format!("cannot watch {}", path.display()))
+    }
+
+    /// Block until something changed; false if `timeout` passed first.
+    pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
+        self.inotify.wait(timeout).context(|| "waiting for a change".to_owned())
+    }
+}
