@@ -1,0 +1,128 @@
+//! Shared helpers for the integration tests: each test gets its own
+//! ERRAND_HOME in a temp dir and drives the real `errand` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct Home {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Home {
+    pub fn new() -> Home {
+        Home { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn errand_home(&self) -> PathBuf {
+        self.path().join("home")
+    }
+
+    pub fn config(&self, text: &str) {
+        std::fs::create_dir_all(self.errand_home()).unwrap();
+        std::fs::write(self.errand_home().join("config.toml"), text).unwrap();
+    }
+
+    /// The real binary, isolated in this test's ERRAND_HOME, run from the temp dir.
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_errand"));
+        c.env("ERRAND_HOME", self.errand_home()).env_remove("ERRAND_TASK_ID").current_dir(self.path());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.cmd().args(args).output().expect("spawn errand").into()
+    }
+
+    /// Run and insist on success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let r = self.run(args);
+        assert_eq!(r.code, 0, "errand {args:?} failed: {}{}", r.stdout, r.stderr);
+        r.stdout
+    }
+
+    /// Submit a shell command; returns its id.
+    pub fn submit(&self, shell: &str) -> String {
+        self.ok(&["run", shell]).trim().to_owned()
+    }
+
+    pub fn task(&self, id: &str) -> Value {
+        serde_json::from_str(&self.ok(&["show", "--json", id])).expect("show --json is JSON")
+    }
+
+    pub fn tasks(&self, args: &[&str]) -> Vec<Value> {
+        let mut all = vec!["ls", "--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("ls --json is JSON")
+    }
+
+    pub fn wait(&self, ids: &[&str]) -> i32 {
+        let mut args = vec!["wait"];
+        args.extend_from_slice(ids);
+        self.run(&args).code
+    }
+
+    /// Wait for a condition that the system reaches on its own (a process
+    /// starting); fails the test after 20 s.
+    pub fn eventually(&self, what: &str, mut f: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !f() {
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn status_of(&self, id: &str) -> String {
+        self.task(id)["status"].as_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for Home {
+    /// Leave no process behind: cancel whatever still runs.
+    fn drop(&mut self) {
+        if let Ok(out) = self.cmd().args(["ls", "--json", "--all", "-s", "running,queued"]).output() {
+            if let Ok(tasks) = serde_json::from_slice::<Vec<Value>>(&out.stdout) {
+                for t in tasks {
+                    if let Some(pid) = t["pid"].as_i64() {
+                        unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
+                    }
+                    let _ = self.cmd().args(["cancel", t["id"].as_str().unwrap_or("-")]).output();
+                }
+            }
+        }
+    }
+}
+
+/// Does any process of this group still exist?
+pub fn group_alive(pgid: i64) -> bool {
+    unsafe { libc::kill(-(pgid as i32), 0) == 0 }
+}
+
+pub fn parent_of(pid: i64) -> Option<i64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(1)?.parse().ok()
+}
