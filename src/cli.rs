@@ -12,7 +12,7 @@ use crate::notify::Waiter;
 use crate::output::{LogFiles, Reader, Which};
 use crate::scheduler;
 use crate::store::{CancelAction, ListFilter, NewTask, Store};
-use crate::supervisor::{self, Control};
+use crate::supervisor::{self, Message};
 use crate::task::{now_ms, CommandSpec, Status, Task};
 
 #[derive(Parser, Debug)]
@@ -292,7 +292,6 @@ pub fn run(cli: Cli, paths: &Paths) -> Result<i32> {
         }
         Command::Send { id, text, raw, eof } => {
             let id = store.resolve(&id)?;
-            let status = store.get(&id)?.status;
             if text.is_none() && !eof {
                 return Err(Error::InvalidInput("give the text to send, or --eof".into()));
             }
@@ -300,10 +299,10 @@ pub fn run(cli: Cli, paths: &Paths) -> Result<i32> {
                 if !raw {
                     text.push('\n');
                 }
-                supervisor::send(paths, &id, status.as_str(), Control::Input(text.as_bytes()))?;
+                supervisor::send(paths, &store, &id, Message::Input(text.into_bytes()))?;
             }
             if eof {
-                supervisor::send(paths, &id, status.as_str(), Control::Eof)?;
+                supervisor::send(paths, &store, &id, Message::Eof)?;
             }
             Ok(0)
         }
@@ -591,7 +590,14 @@ fn cmd_logs(store: &Store, paths: &Paths, args: LogsArgs, out: &mut impl Write) 
         _ => Error::io(format!("cannot read the output of {id}"), e),
     };
     // Watch before the first read, so nothing written in between is missed.
-    let waiter = if args.follow { Some(Waiter::new(paths)?) } else { None };
+    let waiter = match args.follow {
+        true => {
+            let w = Waiter::new(paths)?;
+            w.watch_creates(&paths.logs)?;
+            Some(w)
+        }
+        false => None,
+    };
     let mut reader = Reader::open(paths, &id)?;
     let mut pos = match args.lines {
         Some(n) => {

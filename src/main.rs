@@ -21,7 +21,10 @@ fn main() {
     let code = match Paths::discover() {
         Err(e) => report(&e),
         Ok(paths) => {
-            let _log = init_logging(&paths);
+            // Long-lived processes always log; a quick CLI command only
+            // when asked (ERRAND_LOG), which keeps `status` fit for a prompt.
+            let long_lived = matches!(cli.command, cli::Command::Worker);
+            let _log = (long_lived || std::env::var_os("ERRAND_LOG").is_some()).then(|| init_logging(&paths));
             if !matches!(cli.command, cli::Command::Worker) {
                 sys::default_sigpipe();
             }

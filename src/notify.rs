@@ -52,6 +52,12 @@ impl Waiter {
         self.inotify.watch(path, libc::IN_MODIFY).context(|| format!("cannot watch {}", path.display()))
     }
 
+    /// Also wake when a file appears in `dir` (output files are created on
+    /// a task's first write).
+    pub fn watch_creates(&self, dir: &Path) -> Result<()> {
+        self.inotify.watch(dir, libc::IN_CREATE).context(|| format!("cannot watch {}", dir.display()))
+    }
+
     /// Block until something changed; false if `timeout` passed first.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
         self.inotify.wait(timeout).context(|| "waiting for a change".to_owned())

@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use crate::config::Paths;
 use crate::error::{IoContext, Result};
 
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Stream {
@@ -94,51 +95,55 @@ impl LogFiles {
     }
 }
 
-/// The writing side, owned by the task's supervisor.
+/// The writing side, owned by the task's supervisor. Files are created on
+/// the first write: most tasks write little, many nothing, and creating
+/// files is a good part of what a short task costs.
 pub struct Capture {
-    stdout: File,
-    stderr: File,
-    index: File,
+    files: LogFiles,
+    stdout: Option<File>,
+    stderr: Option<File>,
+    index: Option<File>,
     stdout_len: u64,
     stderr_len: u64,
     /// The first write error (a full disk): capture stops, the task goes on.
     error: Option<String>,
 }
 
+fn create<'a>(path: &PathBuf, slot: &'a mut Option<File>) -> io::Result<&'a mut File> {
+    if slot.is_none() {
+        *slot = Some(OpenOptions::new().create(true).truncate(true).write(true).mode(0o600).open(path)?);
+    }
+    slot.as_mut().ok_or_else(|| io::Error::other("unreachable: file just opened"))
+}
+
 impl Capture {
-    pub fn create(paths: &Paths, id: &str) -> Result<Capture> {
-        let files = LogFiles::of(paths, id);
-        let open = |p: &PathBuf| {
-            OpenOptions::new()
-                .create(true)
-                .truncate(true)
-                .write(true)
-                .mode(0o600)
-                .open(p)
-                .context(|| format!("cannot create {}", p.display()))
-        };
-        Ok(Capture {
-            stdout: open(&files.stdout)?,
-            stderr: open(&files.stderr)?,
-            index: open(&files.index)?,
+    pub fn new(paths: &Paths, id: &str) -> Capture {
+        Capture {
+            files: LogFiles::of(paths, id),
+            stdout: None,
+            stderr: None,
+            index: None,
             stdout_len: 0,
             stderr_len: 0,
             error: None,
-        })
+        }
     }
 
     pub fn write(&mut self, stream: Stream, data: &[u8]) {
         if self.error.is_some() || data.is_empty() {
             return;
         }
-        let (file, len) = match stream {
-            Stream::Stdout => (&mut self.stdout, &mut self.stdout_len),
-            Stream::Stderr => (&mut self.stderr, &mut self.stderr_len),
+        let (path, file, len) = match stream {
+            Stream::Stdout => (&self.files.stdout, &mut self.stdout, &mut self.stdout_len),
+            Stream::Stderr => (&self.files.stderr, &mut self.stderr, &mut self.stderr_len),
         };
         let record = Record { stream, offset: *len, len: data.len() as u32 };
         // Data first, then the index entry that points at it: a reader that
         // sees the entry always finds the bytes.
-        let result = file.write_all(data).and_then(|()| self.index.write_all(&record.encode(now_micros())));
+        let result = create(path, file)
+            .and_then(|f| f.write_all(data))
+            .and_then(|()| create(&self.files.index, &mut self.index))
+            .and_then(|index| index.write_all(&record.encode(now_micros())));
         match result {
             Ok(()) => *len += data.len() as u64,
             Err(e) => self.error = Some(format!("output capture stopped: {e}")),

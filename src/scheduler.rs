@@ -1,14 +1,15 @@
 //! The global queue, seen from a client: put a task in the store, and make
 //! sure a supervisor will pick it up. Supervisors claim tasks themselves
 //! (oldest first, within the parallel limit) and keep claiming until the
-//! queue is empty, so a client only spawns one when a slot is free. Nothing
+//! queue is empty (lingering a moment for more), so a client only spawns one
+//! when a slot is free and no supervisor is idle. Nothing
 //! polls: a task waits in the store until a finishing supervisor claims it.
 
 use crate::config::{Config, Paths};
 use crate::error::{Error, Result};
 use crate::notify;
 use crate::store::{CancelAction, NewTask, Store};
-use crate::supervisor::{self, Control};
+use crate::supervisor::{self, Message};
 use crate::task::Task;
 
 /// Queue a task and start it if a slot is free.
@@ -21,12 +22,13 @@ pub fn submit(store: &Store, paths: &Paths, config: &Config, new: &NewTask) -> R
     Ok(task)
 }
 
-/// Spawn a supervisor if a queued task could start now. Also the repair
+/// Spawn supervisors for queued tasks that could start now and that no
+/// idle supervisor is waiting to take. Also the repair
 /// path: supervisors that died are noticed here and their tasks marked lost,
 /// which frees their slots.
 pub fn kick(store: &Store, config: &Config) -> Result<()> {
     store.reap_lost()?;
-    if store.has_free_slot(config.parallel)? {
+    for _ in 0..store.workers_wanted(config.parallel)? {
         // Detached (own session). A CLI exits right away and the supervisor
         // is re-parented; a long-lived caller reaps it on a thread.
         let mut child = supervisor::spawn_worker()?;
@@ -59,7 +61,7 @@ pub fn cancel(store: &Store, paths: &Paths, id: &str) -> Result<CancelAction> {
     let action = store.request_cancel(id)?;
     match action {
         CancelAction::Dequeued => notify::touch(paths),
-        CancelAction::Signal => match supervisor::send(paths, id, "running", Control::Cancel) {
+        CancelAction::Signal => match supervisor::send(paths, store, id, Message::Cancel) {
             Ok(()) => {}
             // No FIFO: either the supervisor is between claiming and starting
             // the task (it will see the request in the store), or it died.

@@ -52,7 +52,6 @@ CREATE TABLE tasks (
     cancel_requested  INTEGER,
     changed           INTEGER NOT NULL DEFAULT 0         -- value of counters.change at the last write
 );
-CREATE INDEX tasks_active ON tasks(status, seq) WHERE status IN ('queued', 'running');
 CREATE INDEX tasks_status ON tasks(status, seq);
 CREATE INDEX tasks_ended ON tasks(ended_at);
 CREATE INDEX tasks_changed ON tasks(changed);
@@ -71,6 +70,10 @@ CREATE TRIGGER tasks_updated AFTER UPDATE OF
     UPDATE counters SET value = value + 1 WHERE name = 'change';
     UPDATE tasks SET changed = (SELECT value FROM counters WHERE name = 'change') WHERE seq = NEW.seq;
 END;
+
+-- Supervisors with nothing to do that linger a moment for the next task, so
+-- a burst of short tasks does not start one supervisor per task.
+CREATE TABLE idle_workers (pid INTEGER PRIMARY KEY, start INTEGER NOT NULL, boot TEXT NOT NULL);
 "#];
 
 const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
@@ -119,6 +122,15 @@ impl WorkerId {
     fn is_alive(&self) -> bool {
         self.boot == crate::sys::boot_id() && crate::sys::process_start_time(self.pid) == Some(self.start)
     }
+}
+
+/// What a supervisor does when it finds no task to claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenIdle {
+    /// Register as idle: clients then leave the next task to it.
+    Linger,
+    /// Deregister and exit (claiming nothing: it is stopping).
+    Exit,
 }
 
 /// How a task's process ended.
@@ -174,8 +186,14 @@ impl Store {
             .context(|| format!("cannot open {}", paths.db.display()))?;
         let conn = Connection::open(&paths.db)?;
         conn.busy_handler(Some(busy_wait))?;
+        // Short-lived CLI processes come and go all the time: the last one
+        // out must not checkpoint and delete the WAL (two fsyncs, and the
+        // next one recreates it). Writers checkpoint as the WAL grows.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            // Keep the WAL file from growing without bound after a burst.
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+             PRAGMA journal_size_limit = 4194304;",
         )?;
         let store = Store { conn };
         store.migrate()?;
@@ -350,50 +368,56 @@ impl Store {
         })?)
     }
 
-    /// Whether a queued task could start now (a worker is worth spawning).
-    pub fn has_free_slot(&self, limit: u32) -> Result<bool> {
-        let (running, queued): (u32, bool) = self.conn.query_row(
+    pub fn has_queued(&self) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'queued')", [], |r| r.get(0))?)
+    }
+
+    /// How many supervisors a client should start now: queued tasks that no
+    /// idle supervisor will take, within the free slots.
+    pub fn workers_wanted(&self, limit: u32) -> Result<u32> {
+        let (running, queued): (u32, u32) = self.conn.query_row(
             "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
-                    EXISTS (SELECT 1 FROM tasks WHERE status = 'queued')",
+                    (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE status = 'queued' LIMIT 1000))",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(queued && running < limit)
+        if queued == 0 || running >= limit {
+            return Ok(0);
+        }
+        let idle = idle_workers(&self.conn)?.iter().filter(|w| w.is_alive()).count() as u32;
+        Ok(queued.min(limit - running).saturating_sub(idle))
     }
 
-    /// Record how `id` ended (if given) and, in the same transaction, claim
-    /// the oldest queued task for `worker` if a slot is free. One
-    /// transaction for both keeps a finishing worker busy without a gap in
-    /// which the queue could stall.
+    /// For a supervisor: record how `finished` ended (if given) and, in the
+    /// same transaction, claim the oldest queued task if a slot is free.
+    /// Finding none, it registers as idle or deregisters (`when_idle`). One
+    /// transaction keeps the queue from stalling between the two steps: a
+    /// client that queued a task either sees this supervisor idle (and
+    /// leaves the task to it) or sees it gone (and starts another).
     pub fn finish_and_claim(
         &self,
         finished: Option<(&str, &Outcome)>,
         worker: &WorkerId,
         limit: u32,
-        claim: bool,
+        when_idle: WhenIdle,
     ) -> Result<Option<Task>> {
         let claimed = self.write(|tx| {
             if let Some((id, outcome)) = finished {
                 finish(tx, id, outcome)?;
             }
-            if !claim {
-                return Ok(None);
+            let next = match when_idle {
+                WhenIdle::Exit => None,
+                WhenIdle::Linger => claim(tx, worker, limit)?,
+            };
+            if next.is_some() || when_idle == WhenIdle::Exit {
+                tx.execute("DELETE FROM idle_workers WHERE pid = ?1", [worker.pid])?;
+            } else {
+                tx.execute(
+                    "INSERT OR REPLACE INTO idle_workers (pid, start, boot) VALUES (?1, ?2, ?3)",
+                    params![worker.pid, worker.start as i64, worker.boot],
+                )?;
             }
-            reap_lost(tx)?;
-            let running: u32 = tx.query_row("SELECT count(*) FROM tasks WHERE status = 'running'", [], |r| r.get(0))?;
-            if running >= limit {
-                return Ok(None);
-            }
-            let next: Option<String> = tx
-                .query_row("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1", [], |r| r.get(0))
-                .optional()?;
-            let Some(id) = next else { return Ok(None) };
-            tx.execute(
-                "UPDATE tasks SET status = 'running', started_at = ?2, worker_pid = ?3, worker_start = ?4, worker_boot = ?5
-                 WHERE id = ?1",
-                params![id, now_ms(), worker.pid, worker.start as i64, worker.boot],
-            )?;
-            Ok(Some(id))
+            Ok(next)
         })?;
         claimed.map(|id| self.get(&id)).transpose()
     }
@@ -451,6 +475,15 @@ impl Store {
                 _ => Err(Error::AlreadyFinished { id: id.to_owned(), status }),
             }
         })
+    }
+
+    /// The supervisor of a running task.
+    pub fn worker_of(&self, id: &str) -> Result<Option<u32>> {
+        Ok(self
+            .conn
+            .query_row("SELECT worker_pid FROM tasks WHERE id = ?1 AND status = 'running'", [id], |r| r.get(0))
+            .optional()?
+            .flatten())
     }
 
     pub fn cancel_requested(&self, id: &str) -> Result<bool> {
@@ -518,10 +551,51 @@ impl Store {
         })
     }
 
+    /// Fold the WAL into the database and empty it. The first process to
+    /// open the store after everyone closed it re-reads the whole WAL, so a
+    /// supervisor does this when work stops; CLI commands then open fast.
+    /// Skipped when others are busy.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.busy_handler(None)?;
+        let done = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        self.conn.busy_handler(Some(busy_wait))?;
+        match done {
+            Ok(()) | Err(rusqlite::Error::SqliteFailure(rusqlite::ffi::Error { code: rusqlite::ErrorCode::DatabaseBusy, .. }, _)) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The change counter: any write to any task moves it.
     pub fn change_counter(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT value FROM counters WHERE name = 'change'", [], |r| r.get(0))?)
     }
+}
+
+/// Claim the oldest queued task for `worker` if a slot is free.
+fn claim(tx: &Connection, worker: &WorkerId, limit: u32) -> Result<Option<String>> {
+    reap_lost(tx)?;
+    let running: u32 = tx.query_row("SELECT count(*) FROM tasks WHERE status = 'running'", [], |r| r.get(0))?;
+    if running >= limit {
+        return Ok(None);
+    }
+    let next: Option<String> = tx
+        .query_row("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1", [], |r| r.get(0))
+        .optional()?;
+    let Some(id) = next else { return Ok(None) };
+    tx.execute(
+        "UPDATE tasks SET status = 'running', started_at = ?2, worker_pid = ?3, worker_start = ?4, worker_boot = ?5
+         WHERE id = ?1",
+        params![id, now_ms(), worker.pid, worker.start as i64, worker.boot],
+    )?;
+    Ok(Some(id))
+}
+
+fn idle_workers(conn: &Connection) -> Result<Vec<WorkerId>> {
+    let mut stmt = conn.prepare_cached("SELECT pid, start, boot FROM idle_workers")?;
+    let rows = stmt
+        .query_map([], |r| Ok(WorkerId { pid: r.get(0)?, start: r.get::<_, i64>(1)? as u64, boot: r.get(2)? }))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }
 
 /// Write the outcome; the status follows from it (and from a cancel request).

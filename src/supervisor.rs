@@ -4,16 +4,16 @@
 //! the queue is empty. It outlives whatever client started it, so quitting
 //! an editor or SIGKILLing `errand serve` loses nothing.
 //!
-//! Each running task has a control FIFO (`run/ID.ctl`) through which any
-//! client sends it stdin, closes its stdin, or cancels it. The FIFO exists
-//! only while its supervisor reads it, so a frame can never reach the wrong
-//! task.
+//! Each supervisor has a control FIFO (`run/wPID.ctl`) through which any
+//! client sends its running task stdin, closes that stdin, or cancels it.
+//! The FIFO exists only while its supervisor reads it, and every frame names
+//! its task, so a frame can never reach the wrong task.
 
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::signal::unix::{signal, Signal, SignalKind};
@@ -23,18 +23,24 @@ use crate::config::{Config, Paths};
 use crate::error::{Error, IoContext, Result};
 use crate::notify;
 use crate::output::{Capture, LogFiles, Stream};
-use crate::store::{Outcome, Store, WorkerId};
+use crate::store::{Outcome, Store, WhenIdle, WorkerId};
 use crate::task::{now_ms, CommandSpec, Task};
 
-/// Frames on the control FIFO: kind, u16 length, payload. A whole frame is
-/// at most PIPE_BUF bytes, so concurrent senders never interleave inside one.
+/// Frames on the control FIFO: kind, id length, u16 payload length, task
+/// id, payload. A whole frame is at most PIPE_BUF bytes, so concurrent
+/// senders never interleave inside one.
 const FRAME_INPUT: u8 = 1;
 const FRAME_EOF: u8 = 2;
 const FRAME_CANCEL: u8 = 3;
-const FRAME_MAX_PAYLOAD: usize = 4096 - 3;
+const FRAME_HEADER: usize = 4;
+const PIPE_BUF: usize = 4096;
+/// How long a supervisor with nothing to do waits for another task before
+/// it exits: long enough to carry a burst of short tasks, short enough that
+/// no errand process stays around once work stops.
+const LINGER: Duration = Duration::from_secs(2);
 
-fn ctl_path(paths: &Paths, id: &str) -> PathBuf {
-    paths.run.join(format!("{id}.ctl"))
+fn ctl_path(paths: &Paths, worker_pid: u32) -> PathBuf {
+    paths.run.join(format!("w{worker_pid}.ctl"))
 }
 
 /// Start a supervisor process, detached from the caller's session. The
@@ -65,21 +71,57 @@ pub fn run_worker(paths: &Paths) -> Result<()> {
     let mut sigterm = runtime
         .block_on(async { signal(SignalKind::terminate()) })
         .context(|| "cannot handle SIGTERM".to_owned())?;
+    // The control FIFO lives as long as this supervisor: it exists before
+    // any task is claimed, so a client that finds a task running finds it.
+    let ctl = ctl_path(paths, me.pid);
+    let _ = std::fs::remove_file(&ctl);
+    crate::sys::mkfifo(&ctl).context(|| format!("cannot create {}", ctl.display()))?;
+    let _cleanup = RemoveOnDrop(ctl.clone());
+    let mut control = runtime
+        .block_on(async {
+            let fifo = tokio::net::unix::pipe::OpenOptions::new().read_write(true).open_receiver(&ctl)?;
+            let (tx, rx) = mpsc::channel(64);
+            tokio::spawn(read_control(fifo, tx));
+            Ok::<_, std::io::Error>(rx)
+        })
+        .context(|| format!("cannot open {}", ctl.display()))?;
+    // Watch before claiming, so a task queued right after an empty claim wakes us.
+    let waiter = notify::Waiter::new(paths)?;
     let mut stopping = false;
     let mut finished: Option<(String, Outcome)> = None;
+    let mut idle_since: Option<Instant> = None;
     loop {
-        let next = record_and_claim(&store, finished.as_ref(), &me, config.parallel, !stopping);
+        let lingering = idle_since.is_some_and(|t| t.elapsed() < LINGER);
+        let when_idle = if stopping || (idle_since.is_some() && !lingering) { WhenIdle::Exit } else { WhenIdle::Linger };
+        let next = record_and_claim(&store, finished.take().as_ref(), &me, config.parallel, when_idle);
         notify::touch(paths);
-        let Some(task) = next else { break };
-        tracing::info!(task = %task.id, "starting");
-        let outcome = runtime.block_on(run_task(paths, &store, &config, &task, &mut sigterm, &mut stopping));
-        tracing::info!(task = %task.id, code = ?outcome.exit_code, signal = ?outcome.signal, "ended");
-        finished = Some((task.id, outcome));
+        match next {
+            Some(task) => {
+                idle_since = None;
+                tracing::info!(task = %task.id, "starting");
+                let outcome = runtime.block_on(run_task(paths, &store, &config, &task, &mut control, &mut sigterm, &mut stopping));
+                tracing::info!(task = %task.id, code = ?outcome.exit_code, signal = ?outcome.signal, "ended");
+                finished = Some((task.id, outcome));
+            }
+            None if when_idle == WhenIdle::Exit => break,
+            None => {
+                let since = *idle_since.get_or_insert_with(Instant::now);
+                // Sleep until a task is queued or the linger time is up.
+                // Most changes are not new tasks: check with a read before
+                // trying a claim (a write).
+                while since.elapsed() < LINGER && !store.has_queued().unwrap_or(true) {
+                    let _ = waiter.wait(Some(LINGER.saturating_sub(since.elapsed())));
+                }
+            }
+        }
     }
     // The queue drained: a quiet moment to keep history within its limits.
     match store.prune(&config.history) {
         Ok(ids) => ids.iter().for_each(|id| LogFiles::of(paths, id).remove()),
         Err(e) => tracing::warn!("prune failed: {e}"),
+    }
+    if let Err(e) = store.checkpoint() {
+        tracing::warn!("checkpoint failed: {e}");
     }
     Ok(())
 }
@@ -91,11 +133,11 @@ fn record_and_claim(
     finished: Option<&(String, Outcome)>,
     me: &WorkerId,
     limit: u32,
-    claim: bool,
+    when_idle: WhenIdle,
 ) -> Option<Task> {
     let finished = finished.map(|(id, o)| (id.as_str(), o));
     for attempt in 0..50 {
-        match store.finish_and_claim(finished, me, limit, claim) {
+        match store.finish_and_claim(finished, me, limit, when_idle) {
             Ok(next) => return next,
             Err(e) => {
                 tracing::error!("cannot record the outcome (attempt {attempt}): {e}");
@@ -118,26 +160,11 @@ async fn run_task(
     store: &Store,
     config: &Config,
     task: &Task,
+    control: &mut mpsc::Receiver<(String, Message)>,
     sigterm: &mut Signal,
     stopping: &mut bool,
 ) -> Outcome {
-    let mut capture = match Capture::create(paths, &task.id) {
-        Ok(c) => c,
-        Err(e) => return failed_to_start(None, e.to_string()),
-    };
-    // The FIFO exists before the cancel check below: a cancel request made
-    // before it existed is seen in the store, one made after reaches the FIFO.
-    let ctl = ctl_path(paths, &task.id);
-    let _ = std::fs::remove_file(&ctl);
-    if let Err(e) = crate::sys::mkfifo(&ctl) {
-        return failed_to_start(Some(&mut capture), format!("cannot create {}: {e}", ctl.display()));
-    }
-    let _cleanup = RemoveOnDrop(ctl.clone());
-    let ctl_reader = tokio::net::unix::pipe::OpenOptions::new().read_write(true).open_receiver(&ctl);
-    let ctl_reader = match ctl_reader {
-        Ok(r) => r,
-        Err(e) => return failed_to_start(Some(&mut capture), format!("cannot open {}: {e}", ctl.display())),
-    };
+    let mut capture = Capture::new(paths, &task.id);
     let base_env = store.base_env(&task.id).unwrap_or_default();
     let mut cmd = match &task.command {
         CommandSpec::Shell(s) => {
@@ -190,8 +217,10 @@ async fn run_task(
     crate::sys::grow_pipe(&stdout, 1 << 20);
     crate::sys::grow_pipe(&stderr, 1 << 20);
 
-    let (cancel_tx, mut cancel_rx) = mpsc::channel::<()>(1);
-    let control = tokio::spawn(serve_control(ctl_reader, stdin, cancel_tx));
+    // Input is queued for the task without bound: a task that does not read
+    // its stdin must not stall the capture of its output.
+    let (stdin_tx, stdin_rx) = mpsc::unbounded_channel();
+    let feeder = tokio::spawn(feed_stdin(stdin, stdin_rx));
 
     let mut out_buf = vec![0u8; 64 << 10];
     let mut err_buf = vec![0u8; 64 << 10];
@@ -215,7 +244,13 @@ async fn run_task(
                 _ => err_open = false,
             },
             status = child.wait() => break status,
-            Some(()) = cancel_rx.recv(), if kill_at.is_none() => start_cancel(&mut kill_at),
+            Some((id, message)) = control.recv() => match message {
+                // Frames for a task this supervisor ran before: stale, dropped.
+                _ if id != task.id => {}
+                Message::Input(data) => drop(stdin_tx.send(Some(data))),
+                Message::Eof => drop(stdin_tx.send(None)),
+                Message::Cancel => start_cancel(&mut kill_at),
+            },
             _ = sigterm.recv(), if kill_at.is_none() => {
                 *stopping = true;
                 start_cancel(&mut kill_at);
@@ -246,7 +281,7 @@ async fn run_task(
         }
         let _ = crate::sys::kill_group(pid, libc::SIGKILL);
     }
-    control.abort();
+    feeder.abort();
 
     let mut error = capture.error().map(str::to_owned);
     let status = match status {
@@ -283,43 +318,61 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     }
 }
 
-/// Read control frames; feed stdin in order (a task that does not read its
-/// stdin holds up later input, never the cancel signal of another task).
-async fn serve_control(
-    mut fifo: tokio::net::unix::pipe::Receiver,
-    stdin: tokio::process::ChildStdin,
-    cancel: mpsc::Sender<()>,
-) {
-    let mut stdin = Some(stdin);
-    let mut buf: Vec<u8> = Vec::with_capacity(8192);
-    let mut chunk = vec![0u8; 8192];
+/// What a client can say to a running task.
+#[derive(Debug)]
+pub enum Message {
+    Input(Vec<u8>),
+    Eof,
+    Cancel,
+}
+
+/// Read frames from the control FIFO for as long as the supervisor lives.
+async fn read_control(mut fifo: tokio::net::unix::pipe::Receiver, to_task: mpsc::Sender<(String, Message)>) {
+    let mut buf: Vec<u8> = Vec::with_capacity(2 * PIPE_BUF);
+    let mut chunk = vec![0u8; 2 * PIPE_BUF];
     loop {
         let n = match fifo.read(&mut chunk).await {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
         buf.extend_from_slice(&chunk[..n]);
-        while buf.len() >= 3 {
-            let len = usize::from(u16::from_le_bytes([buf[1], buf[2]]));
-            if buf.len() < 3 + len {
+        while buf.len() >= FRAME_HEADER {
+            let id_len = usize::from(buf[1]);
+            let len = usize::from(u16::from_le_bytes([buf[2], buf[3]]));
+            if FRAME_HEADER + id_len + len > PIPE_BUF {
+                buf.clear(); // garbage: frames are never this long
                 break;
             }
-            let kind = buf[0];
-            let payload: Vec<u8> = buf.drain(..3 + len).skip(3).collect();
-            match kind {
-                FRAME_INPUT => {
-                    if let Some(w) = stdin.as_mut() {
-                        if w.write_all(&payload).await.and(w.flush().await).is_err() {
-                            stdin = None; // the task closed its stdin
-                        }
-                    }
-                }
-                FRAME_EOF => stdin = None,
-                FRAME_CANCEL => {
-                    let _ = cancel.try_send(());
-                }
-                _ => buf.clear(), // garbage: resynchronise on the next write
+            if buf.len() < FRAME_HEADER + id_len + len {
+                break;
             }
+            let frame: Vec<u8> = buf.drain(..FRAME_HEADER + id_len + len).collect();
+            let id = String::from_utf8_lossy(&frame[FRAME_HEADER..FRAME_HEADER + id_len]).into_owned();
+            let message = match frame[0] {
+                FRAME_INPUT => Message::Input(frame[FRAME_HEADER + id_len..].to_vec()),
+                FRAME_EOF => Message::Eof,
+                FRAME_CANCEL => Message::Cancel,
+                _ => continue,
+            };
+            if to_task.send((id, message)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Write queued input to the task's stdin, in order; None closes it.
+async fn feed_stdin(stdin: tokio::process::ChildStdin, mut input: mpsc::UnboundedReceiver<Option<Vec<u8>>>) {
+    let mut stdin = Some(stdin);
+    while let Some(next) = input.recv().await {
+        match (next, stdin.as_mut()) {
+            (Some(data), Some(w)) => {
+                if w.write_all(&data).await.and(w.flush().await).is_err() {
+                    stdin = None; // the task closed its stdin: drop further input
+                }
+            }
+            (None, _) => stdin = None,
+            (Some(_), None) => {}
         }
     }
 }
@@ -332,31 +385,30 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// What a client can say to a running task.
-pub enum Control<'a> {
-    Input(&'a [u8]),
-    Eof,
-    Cancel,
-}
-
-/// Send a control message to a task's supervisor. Fails with NotRunning if
-/// no supervisor listens (the task is not running).
-pub fn send(paths: &Paths, id: &str, status: &str, message: Control<'_>) -> Result<()> {
-    let path = ctl_path(paths, id);
+/// Send a message to a running task through its supervisor's FIFO. Fails
+/// with NotRunning if the task is not running or nobody listens.
+pub fn send(paths: &Paths, store: &Store, id: &str, message: Message) -> Result<()> {
+    let task = store.get(id)?;
+    let not_running = || Error::NotRunning { id: id.to_owned(), status: task.status.to_string() };
+    let worker = store.worker_of(id)?.ok_or_else(not_running)?;
+    let path = ctl_path(paths, worker);
     let mut fifo = crate::sys::open_fifo_writer(&path).map_err(|e| match e.raw_os_error() {
-        Some(libc::ENXIO) | Some(libc::ENOENT) => Error::NotRunning { id: id.to_owned(), status: status.to_owned() },
+        Some(libc::ENXIO) | Some(libc::ENOENT) => not_running(),
         _ => Error::io(format!("cannot open {}", path.display()), e),
     })?;
     let mut write_frame = |kind: u8, payload: &[u8]| {
-        let mut frame = Vec::with_capacity(3 + payload.len());
-        frame.push(kind);
+        let mut frame = Vec::with_capacity(FRAME_HEADER + id.len() + payload.len());
+        frame.extend_from_slice(&[kind, id.len() as u8]);
         frame.extend_from_slice(&(payload.len() as u16).to_le_bytes());
+        frame.extend_from_slice(id.as_bytes());
         frame.extend_from_slice(payload);
         fifo.write_all(&frame).context(|| format!("cannot write to task {id}"))
     };
     match message {
-        Control::Input(data) => data.chunks(FRAME_MAX_PAYLOAD).try_for_each(|c| write_frame(FRAME_INPUT, c)),
-        Control::Eof => write_frame(FRAME_EOF, &[]),
-        Control::Cancel => write_frame(FRAME_CANCEL, &[]),
+        Message::Input(data) => {
+            data.chunks(PIPE_BUF - FRAME_HEADER - id.len()).try_for_each(|c| write_frame(FRAME_INPUT, c))
+        }
+        Message::Eof => write_frame(FRAME_EOF, &[]),
+        Message::Cancel => write_frame(FRAME_CANCEL, &[]),
     }
 }
