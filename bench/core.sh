@@ -31,7 +31,7 @@ done_count=$("$E" ls --all --json | jq '[.[] | select(.status == "completed")] |
 echo "errand (submit $(elapsed "$t0" "$t1") s, all done):   $(elapsed "$t0" "$t2") s   ($done_count completed)"
 
 if command -v pueue >/dev/null && command -v pueued >/dev/null; then
-  pdir="$work/pueue"; mkdir -p "$pdir"
+  pdir="$work/pueue"; mkdir -p "$pdir/run" "$pdir/state"
   cat > "$pdir/pueue.yml" <<YML
 shared:
   pueue_directory: $pdir/state

@@ -360,8 +360,8 @@ impl Store {
         let mut stmt = self.conn.prepare_cached(
             "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
                     (SELECT count(*) FROM tasks WHERE status = 'queued'),
-                    (SELECT count(*) FROM tasks WHERE status IN ('failed', 'lost') AND read_at IS NULL
-                        AND deleted_at IS NULL AND ended_at > ?1)",
+                    (SELECT count(*) FROM tasks INDEXED BY tasks_failures
+                        WHERE status IN ('failed', 'lost') AND read_at IS NULL AND deleted_at IS NULL AND ended_at > ?1)",
         )?;
         Ok(stmt.query_row([now_ms() - FAILURE_VISIBLE_MS], |r| {
             Ok(Counts { running: r.get(0)?, queued: r.get(1)?, failed: r.get(2)? })

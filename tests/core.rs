@@ -348,6 +348,15 @@ fn status_short_counts_running_and_unread_recent_failures() {
     home.wait(&[&run]);
     assert_eq!(home.ok(&["status", "--short"]), "");
     assert_eq!(home.status_of(&fail), "failed", "it stays in history");
+
+    // An unread failure older than an hour stops counting too.
+    let old = home.submit("exit 2");
+    home.wait(&[&old]);
+    assert_eq!(home.ok(&["status", "--short"]), "1 failed\n");
+    let db = rusqlite::Connection::open(home.errand_home().join("errand.db")).unwrap();
+    db.execute("UPDATE tasks SET ended_at = ended_at - 3700000 WHERE id = ?1", [&old]).unwrap();
+    assert_eq!(home.ok(&["status", "--short"]), "");
+    assert_eq!(home.tasks(&["--status", "failed"]).len(), 2);
 }
 
 #[test]
