@@ -106,6 +106,11 @@ pub enum Command {
         #[arg(long)]
         id: Option<String>,
     },
+    /// Speak JSON-RPC 2.0 on stdin/stdout for an editor (see schema/).
+    Serve,
+    /// Print the protocol as an OpenRPC document.
+    #[command(name = "__schema", hide = true)]
+    Schema,
     /// Supervise queued tasks (started by errand itself).
     #[command(name = "__worker", hide = true)]
     Worker,
@@ -204,15 +209,25 @@ impl Style {
 
 pub fn run(cli: Cli, paths: &Paths) -> Result<i32> {
     let config = Config::load(paths)?;
-    if let Command::Worker = cli.command {
-        supervisor::run_worker(paths)?;
-        return Ok(0);
+    match cli.command {
+        Command::Worker => {
+            supervisor::run_worker(paths)?;
+            return Ok(0);
+        }
+        Command::Serve => return crate::server::serve(paths),
+        Command::Schema => {
+            let doc = serde_json::to_string_pretty(&crate::protocol::openrpc())
+                .map_err(|e| Error::io("cannot write JSON", e.into()))?;
+            println!("{doc}");
+            return Ok(0);
+        }
+        _ => {}
     }
     let store = Store::open(paths)?;
     let out = &mut io::stdout().lock();
     let style = Style::detect();
     match cli.command {
-        Command::Worker => unreachable!("handled above"),
+        Command::Worker | Command::Serve | Command::Schema => Ok(0), // handled above
         Command::Run(args) => cmd_run(&store, paths, &config, args, out),
         Command::Ls(args) => cmd_ls(&store, args, &style, out),
         Command::Show { id, json } => {

@@ -6,7 +6,9 @@ mod config;
 mod error;
 mod notify;
 mod output;
+mod protocol;
 mod scheduler;
+mod server;
 mod store;
 mod supervisor;
 mod sys;
@@ -23,9 +25,9 @@ fn main() {
         Ok(paths) => {
             // Long-lived processes always log; a quick CLI command only
             // when asked (ERRAND_LOG), which keeps `status` fit for a prompt.
-            let long_lived = matches!(cli.command, cli::Command::Worker);
+            let long_lived = matches!(cli.command, cli::Command::Worker | cli::Command::Serve);
             let _log = (long_lived || std::env::var_os("ERRAND_LOG").is_some()).then(|| init_logging(&paths));
-            if !matches!(cli.command, cli::Command::Worker) {
+            if !matches!(cli.command, cli::Command::Worker | cli::Command::Serve) {
                 sys::default_sigpipe();
             }
             match cli::run(cli, &paths) {

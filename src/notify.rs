@@ -27,6 +27,14 @@ pub fn touch(paths: &Paths) {
     }
 }
 
+/// The file every state change touches: watch it to hear of changes.
+pub fn changed_path(paths: &Paths) -> PathBuf {
+    let file = changed_file(paths);
+    // The watch needs the file to exist.
+    let _ = OpenOptions::new().create(true).append(true).mode(0o600).open(&file);
+    file
+}
+
 /// Sleeps until the store changes (or a watched file grows).
 pub struct Waiter {
     inotify: Inotify,
@@ -34,28 +42,21 @@ pub struct Waiter {
 
 impl Waiter {
     pub fn new(paths: &Paths) -> Result<Waiter> {
-        let file = changed_file(paths);
-        // The watch needs the file to exist.
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&file)
-            .context(|| format!("cannot create {}", file.display()))?;
+        let file = changed_path(paths);
         let inotify = Inotify::new().context(|| "inotify".to_owned())?;
-        inotify.watch(&file, libc::IN_MODIFY).context(|| format!("cannot watch {}", file.display()))?;
+        inotify.watch(&file, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", file.display()))?;
         Ok(Waiter { inotify })
     }
 
     /// Also wake when this file is written (a task's output, for `logs -f`).
     pub fn watch_file(&self, path: &Path) -> Result<()> {
-        self.inotify.watch(path, libc::IN_MODIFY).context(|| format!("cannot watch {}", path.display()))
+        self.inotify.watch(path, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", path.display()))
     }
 
     /// Also wake when a file appears in `dir` (output files are created on
     /// a task's first write).
     pub fn watch_creates(&self, dir: &Path) -> Result<()> {
-        self.inotify.watch(dir, libc::IN_CREATE).context(|| format!("cannot watch {}", dir.display()))
+        self.inotify.watch(dir, libc::IN_CREATE).map(drop).context(|| format!("cannot watch {}", dir.display()))
     }
 
     /// Block until something changed; false if `timeout` passed first.

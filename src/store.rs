@@ -74,8 +74,13 @@ END;
 -- Supervisors with nothing to do that linger a moment for the next task, so
 -- a burst of short tasks does not start one supervisor per task.
 CREATE TABLE idle_workers (pid INTEGER PRIMARY KEY, start INTEGER NOT NULL, boot TEXT NOT NULL);
+"#, r#"
+-- Finished tasks nobody has read: what an editor offers when it starts.
+CREATE INDEX tasks_unread ON tasks(seq)
+    WHERE read_at IS NULL AND deleted_at IS NULL AND status NOT IN ('queued', 'running');
 "#];
 
+const TASK_COLUMN_COUNT: usize = 20;
 const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
      ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid";
 
@@ -144,7 +149,7 @@ pub struct Outcome {
     pub cancelled: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 pub struct Counts {
     pub running: u32,
     pub queued: u32,
@@ -565,9 +570,64 @@ impl Store {
         }
     }
 
-    /// The change counter: any write to any task moves it.
-    pub fn change_counter(&self) -> Result<i64> {
-        Ok(self.conn.query_row("SELECT value FROM counters WHERE name = 'change'", [], |r| r.get(0))?)
+    /// The change counter (any write to any task moves it) and the tasks
+    /// not yet final, read in one snapshot: a watcher's starting point.
+    pub fn snapshot(&self) -> Result<(i64, Vec<Task>)> {
+        self.conn.execute_batch("BEGIN")?;
+        let read = (|| -> Result<(i64, Vec<Task>)> {
+            let counter = self.conn.query_row("SELECT value FROM counters WHERE name = 'change'", [], |r| r.get(0))?;
+            let (active, _) = self.list(&ListFilter {
+                statuses: vec![Status::Queued, Status::Running],
+                include_deleted: true,
+                ..ListFilter::default()
+            })?;
+            Ok((counter, active))
+        })();
+        let _ = self.conn.execute_batch("COMMIT");
+        read
+    }
+
+    /// Tasks written since change `after`, oldest change first (at most
+    /// `limit`), with the change number of the last one.
+    pub fn changed_since(&self, after: i64, limit: u32) -> Result<(Vec<Task>, i64)> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {TASK_COLUMNS}, changed FROM tasks WHERE changed > ?1 ORDER BY changed LIMIT ?2"))?;
+        let mut last = after;
+        let tasks = stmt
+            .query_map(params![after, limit], |r| {
+                last = r.get(TASK_COLUMN_COUNT)?;
+                task_from_row(r)
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((tasks, last))
+    }
+
+    /// Finished tasks nobody has marked read, newest first.
+    pub fn unread(&self, limit: u32) -> Result<Vec<Task>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks INDEXED BY tasks_unread
+             WHERE read_at IS NULL AND deleted_at IS NULL AND status NOT IN ('queued', 'running')
+             ORDER BY seq DESC LIMIT ?1"
+        ))?;
+        let tasks = stmt.query_map([limit], task_from_row)?.collect::<Result<_, _>>()?;
+        Ok(tasks)
+    }
+
+    /// When the oldest failure still counted in `counts` stops counting.
+    pub fn next_failure_expiry(&self) -> Result<Option<i64>> {
+        let oldest: Option<i64> = self.conn.query_row(
+            "SELECT min(ended_at) FROM tasks INDEXED BY tasks_failures
+             WHERE status IN ('failed', 'lost') AND read_at IS NULL AND deleted_at IS NULL AND ended_at > ?1",
+            [now_ms() - FAILURE_VISIBLE_MS],
+            |r| r.get(0),
+        )?;
+        Ok(oldest.map(|t| t + FAILURE_VISIBLE_MS))
+    }
+
+    /// The supervisors of running tasks (to watch them for an unexpected end).
+    pub fn running_workers(&self) -> Result<Vec<(String, WorkerId)>> {
+        running_workers(&self.conn)
     }
 }
 

@@ -132,16 +132,55 @@ pub struct Inotify {
 
 impl Inotify {
     pub fn new() -> io::Result<Self> {
+        Self::with_flags(libc::IN_CLOEXEC)
+    }
+
+    /// For an event loop (AsyncFd): reads never block.
+    pub fn new_nonblocking() -> io::Result<Self> {
+        Self::with_flags(libc::IN_CLOEXEC | libc::IN_NONBLOCK)
+    }
+
+    fn with_flags(flags: libc::c_int) -> io::Result<Self> {
         // SAFETY: no preconditions; the fd is owned right away.
-        let fd = cvt(unsafe { libc::inotify_init1(libc::IN_CLOEXEC) })?;
+        let fd = cvt(unsafe { libc::inotify_init1(flags) })?;
         // SAFETY: fd is fresh and owned by nobody else.
         Ok(Inotify { fd: unsafe { OwnedFd::from_raw_fd(fd) } })
     }
 
-    pub fn watch(&self, path: &Path, mask: u32) -> io::Result<()> {
+    /// Returns the watch descriptor (the same one again for the same file).
+    pub fn watch(&self, path: &Path, mask: u32) -> io::Result<i32> {
         let c = cstr(path)?;
         // SAFETY: valid fd and string.
-        cvt(unsafe { libc::inotify_add_watch(self.fd.as_raw_fd(), c.as_ptr(), mask) }).map(drop)
+        cvt(unsafe { libc::inotify_add_watch(self.fd.as_raw_fd(), c.as_ptr(), mask) })
+    }
+
+    pub fn unwatch(&self, wd: i32) {
+        // SAFETY: valid fd; a stale wd only yields EINVAL.
+        unsafe {
+            libc::inotify_rm_watch(self.fd.as_raw_fd(), wd);
+        }
+    }
+
+    /// Read and discard queued events (non-blocking instances). Returns
+    /// whether there were any.
+    pub fn drain(&self) -> io::Result<bool> {
+        let mut any = false;
+        let mut buf = [0u8; 4096];
+        loop {
+            // SAFETY: buf is valid for its length.
+            let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n > 0 {
+                any = true;
+                continue;
+            }
+            let e = io::Error::last_os_error();
+            return match e.kind() {
+                io::ErrorKind::WouldBlock => Ok(any),
+                io::ErrorKind::Interrupted => continue,
+                _ if n == 0 => Ok(any),
+                _ => Err(e),
+            };
+        }
     }
 
     /// Block until at least one event arrives (or `timeout` passes), then
@@ -175,4 +214,30 @@ impl AsRawFd for Inotify {
     fn as_raw_fd(&self) -> std::os::fd::RawFd {
         self.fd.as_raw_fd()
     }
+}
+
+/// A pidfd: becomes readable when the process exits. How the server learns
+/// that a supervisor died without polling for it.
+pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    // SAFETY: plain syscall; the fd is owned right away.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid as libc::pid_t, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is fresh and owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Keep the real stdout for protocol frames only: returns a private
+/// duplicate of fd 1 and points fd 1 itself at /dev/null, so that nothing
+/// else (a stray print, a library) can ever write into the stream.
+pub fn take_stdout() -> io::Result<File> {
+    // SAFETY: dup of fd 1 with CLOEXEC; the new fd is owned right away.
+    let frames = cvt(unsafe { libc::fcntl(1, libc::F_DUPFD_CLOEXEC, 3) })?;
+    // SAFETY: fresh fd owned by nobody else.
+    let frames = unsafe { File::from_raw_fd(frames) };
+    let null = std::fs::OpenOptions::new().write(true).open("/dev/null")?;
+    // SAFETY: both fds are valid.
+    cvt(unsafe { libc::dup2(null.as_raw_fd(), 1) })?;
+    Ok(frames)
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// queued → running → completed | failed | cancelled; queued → cancelled;
 /// lost when the outcome can no longer be known. Final states never change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Queued,
@@ -50,7 +50,7 @@ impl fmt::Display for Status {
 }
 
 /// A shell string run by `sh -c`, or an argv run with no shell at all.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum CommandSpec {
     Shell(String),
@@ -122,7 +122,7 @@ pub fn validate_env(env: &BTreeMap<String, String>) -> Result<(), String> {
 
 /// One task, as the store records it. Times are milliseconds since the Unix
 /// epoch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Task {
     pub id: String,
     pub name: String,

@@ -126,3 +126,4 @@ pub fn parent_of(pid: i64) -> Option<i64> {
     let rest = &stat[stat.rfind(')')? + 2..];
     rest.split(' ').nth(1)?.parse().ok()
 }
+pub mod rpc;
