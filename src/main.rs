@@ -48,7 +48,7 @@ fn report(e: &error::Error) -> i32 {
 /// errand's own log: a daily rolling file in the state folder, never stdout.
 /// Level from ERRAND_LOG (default "info"). Logging is best effort: a folder
 /// we cannot write to must not stop the command.
-fn init_logging(paths: &Paths) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+fn init_logging(paths: &Paths) -> Option<()> {
     paths.create_dirs().ok()?;
     let appender = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -56,14 +56,15 @@ fn init_logging(paths: &Paths) -> Option<tracing_appender::non_blocking::WorkerG
         .max_log_files(7)
         .build(&paths.own_logs)
         .ok()?;
-    let (writer, guard) = tracing_appender::non_blocking(appender);
     let filter = tracing_subscriber::EnvFilter::try_from_env("ERRAND_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer)
+        // Written in place: errand logs little, and the non-blocking
+        // writer's queue alone would cost 4 MB of memory.
+        .with_writer(appender)
         .with_ansi(false)
         .try_init()
         .ok()?;
-    Some(guard)
+    Some(())
 }

@@ -70,8 +70,11 @@ pub fn serve(paths: &Paths) -> Result<i32> {
     let frames = crate::sys::take_stdout().context(|| "cannot set up stdout".to_owned())?;
     let mut config = Config::load(paths)?;
     config.reap_workers = true;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // Dispatch is light: one thread runs it; method bodies run on the
+    // blocking pool (jsonrpsee's blocking methods), so a slow one never
+    // holds up another.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(64)
         .enable_all()
         .build()
         .context(|| "cannot start the async runtime".to_owned())?;
