@@ -117,6 +117,8 @@ pub struct InitializeResult {
     pub server: String,
     pub version: String,
     pub protocol_version: u32,
+    /// The server's process id (for diagnostics).
+    pub pid: u32,
     pub data_dir: String,
     pub limits: Limits,
     pub counts: Counts,

@@ -487,6 +487,7 @@ impl protocol::ApiServer for Api {
                 server: "errand".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
                 protocol_version: protocol::PROTOCOL_VERSION,
+                pid: std::process::id(),
                 data_dir: s.paths.data.display().to_string(),
                 limits: protocol::Limits {
                     parallel: s.config.parallel,

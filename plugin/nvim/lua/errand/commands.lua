@@ -1,0 +1,127 @@
+--- :Errand and its completion.
+local M = {}
+
+local subcommands = { "run", "list", "cancel", "restart", "output", "follow", "clear" }
+
+local function errand()
+  return require("errand")
+end
+
+local function rpc()
+  return require("errand.rpc")
+end
+
+local function workflow_names()
+  local err, res = rpc().request_sync("workflow/list", { cwd = vim.fn.getcwd() }, 1500)
+  if err or not res then
+    return {}
+  end
+  return vim.tbl_map(function(w)
+    return w.name
+  end, res)
+end
+
+--- Tasks to choose from: known ones, refreshed from the server.
+local function candidates(filter)
+  local _, res = rpc().request_sync("task/list", { limit = 100 }, 1500)
+  local by_id = require("errand.tasks").by_id
+  for _, t in ipairs(res and res.tasks or {}) do
+    require("errand.tasks").merge(t)
+  end
+  local list = {}
+  for _, t in pairs(by_id) do
+    if filter(t) and (t.deleted_at == nil or t.deleted_at == vim.NIL) then
+      table.insert(list, t)
+    end
+  end
+  table.sort(list, function(a, b)
+    return a.created_at > b.created_at
+  end)
+  return list
+end
+
+local active = function(t)
+  return t.status == "running" or t.status == "queued"
+end
+local finished = function(t)
+  return not active(t)
+end
+local any = function()
+  return true
+end
+
+--- With an id, act on it; without, let the user pick (vim.ui.select, so
+--- telescope / fzf-lua / snacks pickers take over where installed).
+local function with_task(id, filter, prompt, fn)
+  if id and id ~= "" then
+    return fn(id)
+  end
+  local list = candidates(filter)
+  if #list == 0 then
+    vim.notify("errand: no task to choose from", vim.log.levels.WARN, { title = "errand" })
+    return
+  end
+  vim.ui.select(list, {
+    prompt = prompt,
+    format_item = function(t)
+      return ("%s %s  %s"):format(t.id, t.status, t.name)
+    end,
+  }, function(choice)
+    if choice then
+      fn(choice.id)
+    end
+  end)
+end
+
+function M.run(opts)
+  local args = opts.fargs
+  local sub = args[1]
+  local rest = vim.trim(opts.args:sub(#(sub or "") + 2))
+  if not sub or sub == "list" then
+    return errand().list()
+  elseif sub:sub(1, 1) == "#" then
+    return errand().run_workflow(sub:sub(2))
+  elseif sub == "run" then
+    if rest == "" then
+      return vim.notify("errand: :Errand run {command}", vim.log.levels.ERROR, { title = "errand" })
+    end
+    return errand().run(rest)
+  elseif sub == "cancel" then
+    return with_task(args[2], active, "Cancel task", errand().cancel)
+  elseif sub == "restart" then
+    return with_task(args[2], finished, "Restart task", errand().restart)
+  elseif sub == "output" or sub == "follow" then
+    return with_task(args[2], any, "Output of task", errand().output)
+  elseif sub == "clear" then
+    return errand().clear()
+  end
+  vim.notify("errand: unknown subcommand '" .. sub .. "'", vim.log.levels.ERROR, { title = "errand" })
+end
+
+function M.complete(arglead, cmdline)
+  local words = vim.split(cmdline, "%s+", { trimempty = false })
+  if #words <= 2 then
+    if arglead:sub(1, 1) == "#" then
+      return vim.tbl_map(function(n)
+        return "#" .. n
+      end, vim.tbl_filter(function(n)
+        return vim.startswith("#" .. n, arglead)
+      end, workflow_names()))
+    end
+    return vim.tbl_filter(function(s)
+      return vim.startswith(s, arglead)
+    end, subcommands)
+  end
+  local sub = words[2]
+  local filter = ({ cancel = active, restart = finished, output = any, follow = any })[sub]
+  if filter and #words == 3 then
+    return vim.tbl_filter(function(id)
+      return vim.startswith(id, arglead)
+    end, vim.tbl_map(function(t)
+      return t.id
+    end, candidates(filter)))
+  end
+  return {}
+end
+
+return M
