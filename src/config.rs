@@ -114,9 +114,12 @@ impl Default for History {
 impl Config {
     pub fn load(paths: &Paths) -> Result<Config> {
         let Some(text) = read_small(&paths.config_file)? else {
-            return Ok(Config::default());
+            let mut config = Config::default();
+            config.apply_env();
+            return Ok(config);
         };
-        let config: Config = toml::from_str(&text).map_err(|e| toml_error(&paths.config_file, &text, &e))?;
+        let mut config: Config = toml::from_str(&text).map_err(|e| toml_error(&paths.config_file, &text, &e))?;
+        config.apply_env();
         if config.parallel == 0 {
             return Err(Error::Config {
                 path: paths.config_file.clone(),
@@ -132,6 +135,16 @@ impl Config {
             });
         }
         Ok(config)
+    }
+
+    /// ERRAND_PARALLEL overrides the file's limit for this process and the
+    /// supervisors it starts (an editor setting uses it).
+    fn apply_env(&mut self) {
+        if let Some(n) = std::env::var("ERRAND_PARALLEL").ok().and_then(|v| v.trim().parse::<u32>().ok()) {
+            if n > 0 {
+                self.parallel = n;
+            }
+        }
     }
 
     pub fn cancel_grace(&self) -> Duration {

@@ -1,0 +1,97 @@
+// The connection to `errand serve`: spawned over stdio, spoken to through
+// vscode-jsonrpc, restarted with backoff when it dies (pending requests are
+// then rejected, never left hanging).
+import * as cp from "child_process";
+import * as rpc from "vscode-jsonrpc/node";
+
+export type NotificationHandler = (method: string, params: unknown) => void;
+
+export class ErrandConnection {
+  private child: cp.ChildProcess | undefined;
+  private conn: rpc.MessageConnection | undefined;
+  private backoffMs = 0;
+  private startedAt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+  private readonly startListeners: (() => void)[] = [];
+
+  constructor(
+    private readonly binary: () => string | undefined,
+    private readonly env: () => NodeJS.ProcessEnv,
+    private readonly onNotification: NotificationHandler,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  /** Run after every (re)start. */
+  onStart(fn: () => void): void {
+    this.startListeners.push(fn);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  isRunning(): boolean {
+    return this.conn !== undefined;
+  }
+
+  /** Start the server unless it runs. Throws with a reason if it cannot. */
+  ensure(): rpc.MessageConnection {
+    if (this.conn) return this.conn;
+    const bin = this.binary();
+    if (!bin) {
+      throw new Error("errand binary not found: set errand.path, or put errand on PATH");
+    }
+    const child = cp.spawn(bin, ["serve"], { stdio: ["pipe", "pipe", "pipe"], env: this.env() });
+    const conn = rpc.createMessageConnection(
+      new rpc.StreamMessageReader(child.stdout!),
+      new rpc.StreamMessageWriter(child.stdin!),
+    );
+    conn.onNotification((method: string, params: unknown) => this.onNotification(method, params));
+    child.stderr?.on("data", (d: Buffer) => this.log(`errand serve stderr: ${d.toString()}`));
+    const died = (why: string) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.conn = undefined;
+      this.log(`errand serve ended: ${why}`);
+      conn.dispose(); // rejects what is pending
+      this.scheduleRestart();
+    };
+    child.on("exit", (code, signal) => died(`code ${code}, signal ${signal}`));
+    child.on("error", (e) => died(e.message));
+    conn.listen();
+    this.child = child;
+    this.conn = conn;
+    this.startedAt = Date.now();
+    for (const fn of this.startListeners) fn();
+    return conn;
+  }
+
+  async request<T>(method: string, params: object = {}): Promise<T> {
+    const conn = this.ensure();
+    return conn.sendRequest<T>(method, params);
+  }
+
+  private scheduleRestart(): void {
+    if (this.disposed || this.restartTimer) return;
+    // Died soon after starting: wait longer each time, up to 10 s.
+    this.backoffMs = Date.now() - this.startedAt < 10_000 ? Math.min(Math.max(this.backoffMs * 2, 200), 10_000) : 200;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      try {
+        this.ensure();
+      } catch (e) {
+        this.log(String(e));
+      }
+    }, this.backoffMs);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.conn?.dispose();
+    this.child?.stdin?.end(); // errand serve exits on stdin EOF; tasks keep running
+    this.conn = undefined;
+    this.child = undefined;
+  }
+}

@@ -1,0 +1,102 @@
+// A STUB of the `vscode` module (VS Code itself cannot run under node
+// --test): just enough API for the extension to activate, with every UI call
+// recorded so tests can assert on what a user would have seen. The
+// end-to-end test (test/e2e) runs the same extension in a real VS Code.
+const calls = { messages: [], commands: new Map(), statusBar: null, quickPicks: [], inputBoxes: [], documents: [], providers: new Map() };
+const script = { inputBox: [], quickPick: [], messageChoice: [] };
+
+class EventEmitter {
+  constructor() {
+    this.listeners = [];
+    this.event = (fn) => {
+      this.listeners.push(fn);
+      return { dispose() {} };
+    };
+  }
+  fire(v) {
+    for (const l of this.listeners) l(v);
+  }
+  dispose() {}
+}
+
+class TreeItem {
+  constructor(label, collapsibleState) {
+    this.label = label;
+    this.collapsibleState = collapsibleState;
+  }
+}
+
+class ThemeIcon {
+  constructor(id) {
+    this.id = id;
+  }
+}
+
+const message = (kind) => async (text, ...actions) => {
+  calls.messages.push({ kind, text, actions });
+  return script.messageChoice.shift();
+};
+
+const config = {};
+
+module.exports = {
+  calls,
+  script,
+  config,
+  version: "1.100.0-stub",
+  EventEmitter,
+  TreeItem,
+  ThemeIcon,
+  TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+  StatusBarAlignment: { Left: 1, Right: 2 },
+  QuickPickItemKind: { Separator: -1, Default: 0 },
+  Uri: {
+    parse: (s) => {
+      const [scheme, rest] = s.split(":");
+      return { scheme, path: rest, toString: () => s };
+    },
+  },
+  window: {
+    createOutputChannel: () => ({ appendLine() {}, dispose() {} }),
+    createStatusBarItem: () => {
+      calls.statusBar = { text: "", visible: false, show() { this.visible = true; }, hide() { this.visible = false; }, dispose() {} };
+      return calls.statusBar;
+    },
+    createTreeView: (id, opts) => {
+      calls.tree = opts.treeDataProvider;
+      return { dispose() {} };
+    },
+    showInformationMessage: message("info"),
+    showWarningMessage: message("warning"),
+    showErrorMessage: message("error"),
+    showInputBox: async (opts) => {
+      calls.inputBoxes.push(opts);
+      return script.inputBox.shift();
+    },
+    showQuickPick: async (items, opts) => {
+      calls.quickPicks.push({ items, opts });
+      const choose = script.quickPick.shift();
+      return typeof choose === "function" ? choose(items) : choose;
+    },
+    showTextDocument: async (doc) => {
+      calls.documents.push(doc);
+      return {};
+    },
+  },
+  workspace: {
+    workspaceFolders: undefined,
+    getConfiguration: () => ({ get: (key, dflt) => (key in config ? config[key] : dflt) }),
+    registerTextDocumentContentProvider: (scheme, provider) => {
+      calls.providers.set(scheme, provider);
+      return { dispose() {} };
+    },
+    openTextDocument: async (uri) => ({ uri, getText: () => calls.providers.get(uri.scheme).provideTextDocumentContent(uri) }),
+  },
+  commands: {
+    registerCommand: (name, fn) => {
+      calls.commands.set(name, fn);
+      return { dispose() {} };
+    },
+    executeCommand: (name, ...args) => calls.commands.get(name)(...args),
+  },
+};
