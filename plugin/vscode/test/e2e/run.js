@@ -1,0 +1,186 @@
+// (c) End to end in a real VS Code: code-server 4.100.3 (VS Code 1.100.3)
+// with this extension installed unpacked, driven in headless Chromium by
+// playwright-core. Runs a command from the palette, watches the status bar
+// count and the finish notification, cancels a running task from the
+// palette, and saves a screenshot.
+//   node test/e2e/run.js TOOLS_DIR ERRAND_BIN SCREENSHOT
+const cp = require("node:child_process");
+const fs = require("node:fs");
+const os = require("node:os");
+const path = require("node:path");
+const http = require("node:http");
+
+const [tools, errandBin, screenshot] = process.argv.slice(2);
+if (!tools || !errandBin || !screenshot) {
+  console.error("usage: run.js TOOLS_DIR ERRAND_BIN SCREENSHOT");
+  process.exit(2);
+}
+const { chromium } = require(path.join(tools, "node_modules", "playwright-core"));
+const extRoot = path.resolve(__dirname, "..", "..");
+
+function copyDir(from, to) {
+  fs.mkdirSync(to, { recursive: true });
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    const a = path.join(from, e.name);
+    const b = path.join(to, e.name);
+    if (e.isDirectory()) copyDir(a, b);
+    else fs.copyFileSync(a, b);
+  }
+}
+
+function waitForHttp(url, ms) {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      http
+        .get(url, (res) => {
+          res.resume();
+          resolve();
+        })
+        .on("error", () => (Date.now() > deadline ? reject(new Error(`${url} not up`)) : setTimeout(attempt, 200)));
+    };
+    attempt();
+  });
+}
+
+async function main() {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "errand-e2e-"));
+  const userData = path.join(tmp, "user-data");
+  const extensions = path.join(tmp, "extensions");
+  const workspace = path.join(tmp, "workspace");
+  fs.mkdirSync(path.join(userData, "User"), { recursive: true });
+  fs.mkdirSync(workspace, { recursive: true });
+  fs.writeFileSync(
+    path.join(userData, "User", "settings.json"),
+    JSON.stringify({
+      "errand.path": errandBin,
+      "errand.notifications.onCancel": true,
+      "workbench.startupEditor": "none",
+      "security.workspace.trust.enabled": false,
+      "workbench.tips.enabled": false,
+      "telemetry.telemetryLevel": "off",
+    }),
+  );
+  // The extension, unpacked: manifest, compiled code, icon, and its one runtime dependency.
+  const target = path.join(extensions, "errand.errand-0.1.0");
+  fs.mkdirSync(target, { recursive: true });
+  fs.copyFileSync(path.join(extRoot, "package.json"), path.join(target, "package.json"));
+  copyDir(path.join(extRoot, "out"), path.join(target, "out"));
+  copyDir(path.join(extRoot, "media"), path.join(target, "media"));
+  copyDir(path.join(extRoot, "node_modules", "vscode-jsonrpc"), path.join(target, "node_modules", "vscode-jsonrpc"));
+
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const env = {
+    ...process.env,
+    XDG_CONFIG_HOME: path.join(tmp, "config"),
+    XDG_DATA_HOME: path.join(tmp, "data"),
+    XDG_STATE_HOME: path.join(tmp, "state"),
+    XDG_CACHE_HOME: path.join(tmp, "cache"),
+    ERRAND_HOME: path.join(tmp, "errand"),
+  };
+  const server = cp.spawn(
+    path.join(tools, "node_modules", ".bin", "code-server"),
+    ["--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--user-data-dir", userData, "--extensions-dir", extensions,
+      "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", workspace],
+    { env, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let serverLog = "";
+  server.stdout.on("data", (d) => (serverLog += d));
+  server.stderr.on("data", (d) => (serverLog += d));
+  const cli = (...args) => JSON.parse(cp.execFileSync(errandBin, args, { env }).toString());
+
+  let browser;
+  let passed = 0;
+  let failed = 0;
+  const check = (name, ok, detail = "") => {
+    if (ok) passed++;
+    else failed++;
+    console.log(`${ok ? "ok  " : "FAIL"} ${name}${ok ? "" : `: ${detail}`}`);
+    if (!ok) throw new Error(name);
+  };
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/healthz`, 60000);
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--disable-breakpad"], // playwright gives it a fresh profile
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.waitForSelector(".monaco-workbench", { timeout: 60000 });
+    await page.waitForTimeout(3000); // extensions activate after start-up
+
+    const statusBar = page.locator("#workbench\\.parts\\.statusbar");
+    const palette = async (title, input) => {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await page.keyboard.press("Escape");
+        await page.keyboard.press("F1");
+        await page.waitForSelector(".quick-input-widget", { state: "visible", timeout: 10000 });
+        await page.keyboard.type(title);
+        const row = page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+        try {
+          await row.waitFor({ timeout: 5000 }); // the list occasionally stays empty: retry
+        } catch {
+          continue;
+        }
+        await page.keyboard.press("Enter");
+        if (input !== undefined) {
+          await page.waitForTimeout(500);
+          await page.keyboard.type(input);
+          await page.keyboard.press("Enter");
+        }
+        return;
+      }
+      throw new Error(`palette: ${title} not found`);
+    };
+
+    // Run a command from the palette: the status bar counts it, a notification reports its end.
+    await palette("Errand: Run Command", "sleep 2; echo e2e-done");
+    await statusBar.getByText("1 running").waitFor({ timeout: 20000 });
+    check("the status bar shows 1 running", true);
+    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-running.png") });
+    const toast = page.locator(".notifications-toasts").getByText(/completed in/);
+    await toast.waitFor({ timeout: 20000 });
+    check("a notification says it completed", (await toast.textContent()).includes("sleep 2; echo e2e-done"));
+    const actions = page.locator(".notifications-toasts .monaco-button", { hasText: "Show Output" });
+    check("the notification offers Show Output", (await actions.count()) > 0);
+    await statusBar.getByText("1 running").waitFor({ state: "detached", timeout: 20000 });
+    check("the status bar empties when idle", true);
+
+    // Cancel a running task from the palette.
+    await palette("Errand: Run Command", "sleep 100");
+    await statusBar.getByText("1 running").waitFor({ timeout: 20000 });
+    await palette("Errand: Cancel Task");
+    const pick = page.locator(".quick-input-list .monaco-list-row", { hasText: "sleep 100" }).first();
+    await pick.waitFor({ timeout: 10000 });
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-cancel-pick.png") });
+    await pick.click();
+    await page.locator(".notifications-toasts").getByText(/sleep 100 cancelled/).waitFor({ timeout: 20000 });
+    const cancelled = cli("ls", "--json", "--status", "cancelled");
+    check("the task is cancelled in the store", cancelled.length === 1 && cancelled[0].name === "sleep 100", JSON.stringify(cancelled));
+    await statusBar.getByText("running").waitFor({ state: "detached", timeout: 20000 });
+    check("the status bar no longer counts it", true);
+
+    // The tree view in its own container.
+    await page.locator(".activitybar .action-item a[aria-label^='Errand']").first().click();
+    await page.locator(".monaco-list-row", { hasText: "Completed (1)" }).first().waitFor({ timeout: 20000 });
+    check("the tree view lists the tasks by status", true);
+    fs.mkdirSync(path.dirname(screenshot), { recursive: true });
+    await page.screenshot({ path: screenshot });
+    console.log(`screenshot: ${screenshot}`);
+  } catch (e) {
+    if (failed === 0) failed++;
+    console.log(`FAIL e2e: ${e && e.stack ? e.stack : e}`);
+    console.log(serverLog.split("\n").slice(-30).join("\n"));
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    try {
+      process.kill(-server.pid, "SIGKILL"); // code-server's whole process group
+    } catch {}
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main();
