@@ -666,7 +666,9 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
         .unwrap_or(false);
     let status = if cancel_requested || outcome.cancelled {
         Status::Cancelled
-    } else if outcome.exit_code == Some(0) && outcome.error.is_none() {
+    } else if outcome.exit_code == Some(0) {
+        // A capture error (full disk) is recorded as the task's error text;
+        // the task itself still succeeded.
         Status::Completed
     } else {
         Status::Failed

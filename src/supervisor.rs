@@ -148,10 +148,8 @@ fn record_and_claim(
     None
 }
 
-fn failed_to_start(capture: Option<&mut Capture>, message: String) -> Outcome {
-    if let Some(c) = capture {
-        c.write(Stream::Stderr, format!("errand: {message}\n").as_bytes());
-    }
+fn failed_to_start(capture: &mut Capture, message: String) -> Outcome {
+    capture.write(Stream::Stderr, format!("errand: {message}\n").as_bytes());
     Outcome { error: Some(message), ended_at: now_ms(), ..Outcome::default() }
 }
 
@@ -198,11 +196,11 @@ async fn run_task(
                 CommandSpec::Shell(_) => "/bin/sh".to_owned(),
                 CommandSpec::Argv(a) => a[0].clone(),
             };
-            return failed_to_start(Some(&mut capture), format!("cannot start {what} in {}: {e}", task.cwd));
+            return failed_to_start(&mut capture, format!("cannot start {what} in {}: {e}", task.cwd));
         }
     };
     let Some(pid) = child.id() else {
-        return failed_to_start(Some(&mut capture), "the task exited before it could be supervised".into());
+        return failed_to_start(&mut capture, "the task exited before it could be supervised".into());
     };
     if let Err(e) = store.set_pid(&task.id, pid) {
         tracing::warn!("cannot record pid: {e}");
@@ -211,7 +209,7 @@ async fn run_task(
 
     let (Some(mut stdout), Some(mut stderr), Some(stdin)) = (child.stdout.take(), child.stderr.take(), child.stdin.take())
     else {
-        return failed_to_start(Some(&mut capture), "the task's pipes are missing".into());
+        return failed_to_start(&mut capture, "the task's pipes are missing".into());
     };
     // Big pipes mean fewer wake-ups for chatty tasks.
     crate::sys::grow_pipe(&stdout, 1 << 20);

@@ -24,20 +24,11 @@ end
 --- Tasks to choose from: known ones, refreshed from the server.
 local function candidates(filter)
   local _, res = rpc().request_sync("task/list", { limit = 100 }, 1500)
-  local by_id = require("errand.tasks").by_id
+  local tasks = require("errand.tasks")
   for _, t in ipairs(res and res.tasks or {}) do
-    require("errand.tasks").merge(t)
+    tasks.merge(t)
   end
-  local list = {}
-  for _, t in pairs(by_id) do
-    if filter(t) and (t.deleted_at == nil or t.deleted_at == vim.NIL) then
-      table.insert(list, t)
-    end
-  end
-  table.sort(list, function(a, b)
-    return a.created_at > b.created_at
-  end)
-  return list
+  return tasks.list(filter)
 end
 
 local active = function(t)

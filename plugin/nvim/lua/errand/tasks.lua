@@ -54,6 +54,20 @@ function M.merge(task)
   return M.by_id[task.id]
 end
 
+--- Known tasks that are not deleted, newest first (optionally filtered).
+function M.list(filter)
+  local list = {}
+  for _, t in pairs(M.by_id) do
+    if (t.deleted_at == nil or t.deleted_at == vim.NIL) and (not filter or filter(t)) then
+      table.insert(list, t)
+    end
+  end
+  table.sort(list, function(a, b)
+    return a.created_at > b.created_at
+  end)
+  return list
+end
+
 local function changed(task)
   if task then
     M.by_id[task.id] = task

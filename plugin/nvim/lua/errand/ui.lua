@@ -68,19 +68,6 @@ local function valid()
   return view and vim.api.nvim_win_is_valid(view.win) and vim.api.nvim_buf_is_valid(view.buf)
 end
 
-local function sorted_tasks()
-  local list = {}
-  for _, t in pairs(tasks.by_id) do
-    if t.deleted_at == vim.NIL or t.deleted_at == nil then
-      table.insert(list, t)
-    end
-  end
-  table.sort(list, function(a, b)
-    return a.created_at > b.created_at
-  end)
-  return list
-end
-
 local function set_lines(lines, marks)
   vim.bo[view.buf].modifiable = true
   vim.api.nvim_buf_set_lines(view.buf, 0, -1, false, lines)
@@ -101,7 +88,7 @@ end
 local function render_list()
   local icons = config.options.icons
   local lines, marks, rows = {}, {}, {}
-  local all = sorted_tasks()
+  local all = tasks.list()
   for _, sec in ipairs(sections) do
     local items = vim.tbl_filter(function(t)
       return sec.statuses[t.status]
