@@ -399,10 +399,7 @@ fn absolute(cwd: &Path, dir: &Path) -> Result<PathBuf> {
 fn cmd_run(store: &Store, paths: &Paths, config: &Config, args: RunArgs, out: &mut impl Write) -> Result<i32> {
     let here = std::env::current_dir().context(|| "cannot read the current directory".to_owned())?;
     let mut env = parse_env(&args.env)?;
-    let base_env: BTreeMap<String, String> = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .filter(|(k, _)| k != "ERRAND_TASK_ID")
-        .collect();
+    let base_env = scheduler::client_env();
     let new = match args.command.as_slice() {
         [one] if one.starts_with('#') => {
             let wf = config::find_workflow(config, paths, &here, &one[1..])?;
@@ -418,7 +415,7 @@ fn cmd_run(store: &Store, paths: &Paths, config: &Config, args: RunArgs, out: &m
                 cwd: cwd.to_string_lossy().into_owned(),
                 env: wf_env,
                 base_env,
-                group: args.group.or_else(|| group_of(&cwd)),
+                group: args.group.or_else(|| scheduler::project_group(&cwd)),
                 workflow: Some(wf.name),
                 restarted_from: None,
             }
@@ -438,7 +435,7 @@ fn cmd_run(store: &Store, paths: &Paths, config: &Config, args: RunArgs, out: &m
                 cwd: cwd.to_string_lossy().into_owned(),
                 env,
                 base_env,
-                group: args.group.or_else(|| group_of(&cwd)),
+                group: args.group.or_else(|| scheduler::project_group(&cwd)),
                 workflow: None,
                 restarted_from: None,
             }
@@ -455,11 +452,6 @@ fn cmd_run(store: &Store, paths: &Paths, config: &Config, args: RunArgs, out: &m
         return wait(store, paths, config, Some(std::slice::from_ref(&task.id)));
     }
     Ok(0)
-}
-
-/// The project a folder belongs to: the folder name of the nearest errand.toml.
-fn group_of(cwd: &Path) -> Option<String> {
-    config::project_root(cwd).and_then(|root| root.file_name().map(|n| n.to_string_lossy().into_owned()))
 }
 
 fn cmd_ls(store: &Store, args: LsArgs, style: &Style, out: &mut impl Write) -> Result<i32> {

@@ -12,6 +12,20 @@ use crate::store::{CancelAction, NewTask, Store};
 use crate::supervisor::{self, Message};
 use crate::task::Task;
 
+/// The environment a new task runs in: the submitting client's own (its
+/// PATH, virtualenv, …), minus errand's marker of an enclosing task.
+pub fn client_env() -> std::collections::BTreeMap<String, String> {
+    std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter(|(k, _)| k != "ERRAND_TASK_ID")
+        .collect()
+}
+
+/// The project a folder belongs to: the folder name of the nearest errand.toml.
+pub fn project_group(dir: &std::path::Path) -> Option<String> {
+    crate::config::project_root(dir).and_then(|root| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+}
+
 /// Queue a task and start it if a slot is free.
 pub fn submit(store: &Store, paths: &Paths, config: &Config, new: &NewTask) -> Result<Task> {
     new.command.validate().map_err(Error::InvalidInput)?;

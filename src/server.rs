@@ -12,7 +12,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
-use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -508,11 +507,8 @@ impl protocol::ApiServer for Api {
         if given != 1 {
             return Err(Error::InvalidInput("give exactly one of command, argv, workflow".into()).into());
         }
-        let base_env = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .filter(|(k, _)| k != "ERRAND_TASK_ID")
-            .collect();
-        let group_of = |dir: &Path| config::project_root(dir).and_then(|r| r.file_name().map(|n| n.to_string_lossy().into_owned()));
+        let base_env = scheduler::client_env();
+        let group_of = scheduler::project_group;
         let new = match workflow {
             Some(name) => {
                 let wf = config::find_workflow(&s.config, &s.paths, &cwd, &name)?;
