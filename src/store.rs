@@ -195,11 +195,27 @@ impl Store {
         // out must not checkpoint and delete the WAL (two fsyncs, and the
         // next one recreates it). Writers checkpoint as the WAL grows.
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
-        conn.execute_batch(
-            // Keep the WAL file from growing without bound after a burst.
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-             PRAGMA journal_size_limit = 4194304;",
-        )?;
+        // Switching a new database to WAL takes an exclusive lock, and
+        // SQLite reports BUSY for it without asking the busy handler: two
+        // clients creating the store at once must retry here.
+        let mut attempt = 0;
+        loop {
+            let setup = conn.execute_batch(
+                // Keep the WAL file from growing without bound after a burst.
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+                 PRAGMA journal_size_limit = 4194304;",
+            );
+            match setup {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                        && attempt < 2000 =>
+                {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                other => break other?,
+            }
+        }
         let store = Store { conn };
         store.migrate()?;
         Ok(store)
