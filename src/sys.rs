@@ -40,9 +40,7 @@ pub fn process_start_time(pid: u32) -> Option<u64> {
 /// Identifies the current boot, so a pid recorded before a reboot is never
 /// mistaken for a live process after it.
 pub fn boot_id() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
-        .map(|s| s.trim().to_owned())
-        .unwrap_or_default()
+    std::fs::read_to_string("/proc/sys/kernel/random/boot_id").map(|s| s.trim().to_owned()).unwrap_or_default()
 }
 
 /// Send `signal` to every process of the group. Ok(false) if the group is empty.
@@ -240,4 +238,47 @@ pub fn take_stdout() -> io::Result<File> {
     // SAFETY: both fds are valid.
     cvt(unsafe { libc::dup2(null.as_raw_fd(), 1) })?;
     Ok(frames)
+}
+
+/// What kind of file a descriptor is: how the server reads and writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FdKind {
+    Fifo,
+    Socket,
+    /// A regular file, a terminal, /dev/null: no readiness events.
+    Other,
+}
+
+pub fn fd_kind(fd: &impl AsRawFd) -> io::Result<FdKind> {
+    // SAFETY: stat is plain data, fully written by fstat on success.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid fd and a valid pointer to a stat buffer.
+    cvt(unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
+    Ok(match st.st_mode & libc::S_IFMT {
+        libc::S_IFIFO => FdKind::Fifo,
+        libc::S_IFSOCK => FdKind::Socket,
+        _ => FdKind::Other,
+    })
+}
+
+/// A private duplicate of stdin (fd 0), owned by the caller.
+pub fn dup_stdin() -> io::Result<OwnedFd> {
+    // SAFETY: dup of fd 0 with CLOEXEC; the new fd is owned right away.
+    let fd = cvt(unsafe { libc::fcntl(0, libc::F_DUPFD_CLOEXEC, 3) })?;
+    // SAFETY: fresh fd owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A file descriptor its value owns for its whole life (closed on drop,
+/// never replaced): what tokio's reactor may watch.
+pub trait OwnsFd: AsRawFd {}
+impl OwnsFd for OwnedFd {}
+impl OwnsFd for Inotify {}
+
+/// Register an owned fd (inotify, pidfd) with tokio's reactor, for readiness.
+pub fn async_fd<T: OwnsFd>(inner: T) -> io::Result<tokio::io::unix::AsyncFd<T>> {
+    // SAFETY: `T: OwnsFd` holds its fd open, unchanged, until it is dropped,
+    // which the AsyncFd does only after deregistering it.
+    unsafe { tokio::io::unix::AsyncFd::register_with_interest(inner, tokio::io::Interest::READABLE) }
+        .map_err(|e| io::Error::other(e.to_string()))
 }

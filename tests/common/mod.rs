@@ -87,17 +87,44 @@ impl Home {
 
     /// Wait for a condition that the system reaches on its own (a process
     /// starting); fails the test after 20 s.
-    pub fn eventually(&self, what: &str, mut f: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !f() {
-            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+    pub fn eventually(&self, what: &str, f: impl FnMut() -> bool) {
+        eventually(what, f)
     }
 
     pub fn status_of(&self, id: &str) -> String {
         self.task(id)["status"].as_str().unwrap().to_owned()
     }
+
+    /// The pid of a task once it runs.
+    pub fn pid_of(&self, id: &str) -> i64 {
+        let mut pid = 0;
+        self.eventually("the task runs", || {
+            pid = self.task(id)["pid"].as_i64().unwrap_or(0);
+            pid > 0
+        });
+        pid
+    }
+
+    /// Wait until a task's output holds `text`.
+    pub fn wait_output(&self, id: &str, text: &str) {
+        self.eventually(&format!("output {text:?}"), || self.ok(&["logs", id]).contains(text));
+    }
+}
+
+/// Wait for a condition with a deadline (20 s): the one way tests wait.
+pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Shell, for use inside a task: wait until the task's own `stream`
+/// ("out" or "err") was captured with `text` in it. Makes the order of
+/// output on two pipes certain without sleeping.
+pub fn until_captured(stream: &str, text: &str) -> String {
+    format!("until grep -qF '{text}' \"$ERRAND_HOME/logs/$ERRAND_TASK_ID.{stream}\" 2>/dev/null; do sleep 0.01; done")
 }
 
 impl Drop for Home {
@@ -105,6 +132,7 @@ impl Drop for Home {
     fn drop(&mut self) {
         if let Ok(out) = self.cmd().args(["ls", "--json", "--all", "-s", "running,queued"]).output() {
             if let Ok(tasks) = serde_json::from_slice::<Vec<Value>>(&out.stdout) {
+                // Kill first: a cancel alone waits out the grace period.
                 for t in tasks {
                     if let Some(pid) = t["pid"].as_i64() {
                         unsafe { libc::kill(-(pid as i32), libc::SIGKILL) };
@@ -127,3 +155,4 @@ pub fn parent_of(pid: i64) -> Option<i64> {
     rest.split(' ').nth(1)?.parse().ok()
 }
 pub mod rpc;
+pub mod schema;

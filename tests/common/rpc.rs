@@ -231,7 +231,8 @@ fn read_messages(stdout: impl Read, framing: Framing, tx: mpsc::Sender<Value>) {
                 body
             }
         };
-        let msg: Value = serde_json::from_slice(&body).unwrap_or_else(|e| panic!("server sent invalid JSON ({e}): {:?}", String::from_utf8_lossy(&body)));
+        let msg: Value = serde_json::from_slice(&body)
+            .unwrap_or_else(|e| panic!("server sent invalid JSON ({e}): {:?}", String::from_utf8_lossy(&body)));
         if tx.send(msg).is_err() {
             return;
         }

@@ -1,24 +1,20 @@
-//! "Something changed in the store": how one errand process wakes another
-//! without polling. After every state change a writer touches one file
-//! (`run/changed`); waiters hold an inotify watch on it and sleep in the
-//! kernel until it moves. An idle waiter makes no wake-ups at all.
+//! How one errand process wakes another without polling: after every state
+//! change a writer touches one file (`run/changed`); waiters hold an inotify
+//! watch on it and sleep in the kernel until it moves. An idle waiter makes
+//! no wake-ups at all.
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::config::Paths;
 use crate::error::{IoContext, Result};
+use crate::paths::Paths;
 use crate::sys::Inotify;
 
-fn changed_file(paths: &Paths) -> PathBuf {
-    paths.run.join("changed")
-}
-
 /// Tell every waiter to look at the store again. Best effort: the store
-/// already holds the truth, a missed touch only delays a waiter.
-pub fn touch(paths: &Paths) {
+/// already holds the truth, a missed wake-up only delays a waiter.
+pub fn signal(paths: &Paths) {
     let file = OpenOptions::new().create(true).write(true).truncate(false).mode(0o600).open(changed_file(paths));
     if let Ok(f) = file {
         if let Err(e) = f.write_at(b"x", 0) {
@@ -27,10 +23,10 @@ pub fn touch(paths: &Paths) {
     }
 }
 
-/// The file every state change touches: watch it to hear of changes.
-pub fn changed_path(paths: &Paths) -> PathBuf {
-    let file = changed_file(paths);
-    // The watch needs the file to exist.
+/// The file every state change touches, created if missing (a watch needs
+/// the file to exist).
+pub fn changed_file(paths: &Paths) -> PathBuf {
+    let file = paths.run.join("changed");
     let _ = OpenOptions::new().create(true).append(true).mode(0o600).open(&file);
     file
 }
@@ -42,7 +38,7 @@ pub struct Waiter {
 
 impl Waiter {
     pub fn new(paths: &Paths) -> Result<Waiter> {
-        let file = changed_path(paths);
+        let file = changed_file(paths);
         let inotify = Inotify::new().context(|| "inotify".to_owned())?;
         inotify.watch(&file, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", file.display()))?;
         Ok(Waiter { inotify })
@@ -62,5 +58,21 @@ impl Waiter {
     /// Block until something changed; false if `timeout` passed first.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
         self.inotify.wait(timeout).context(|| "waiting for a change".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signal_wakes_a_waiter_and_silence_times_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(dir.path());
+        paths.create_dirs().unwrap();
+        let waiter = Waiter::new(&paths).unwrap();
+        assert!(!waiter.wait(Some(Duration::from_millis(1))).unwrap(), "nothing happened");
+        signal(&paths);
+        assert!(waiter.wait(Some(Duration::from_secs(10))).unwrap());
     }
 }

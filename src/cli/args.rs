@@ -1,0 +1,200 @@
+//! The command line, as clap reads it. The hidden commands are errand's own
+//! roles (`__worker`, `__schema`); `main` picks the role, `cli::run` the rest.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "errand", version, about = "Run commands in the background; get told when they finish.")]
+#[command(after_help = "Exit codes: 0 ok, 1 I/O or store error, 2 bad usage or input, 3 no such task or workflow,\n\
+4 task in the wrong state; `wait` exits with the task's own status.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start a command (or '#workflow') in the background; prints its id.
+    ///
+    /// One word is run by `sh -c` (quote pipelines: errand run 'make && make install');
+    /// several words are run as they are, with no shell.
+    Run(RunArgs),
+    /// List tasks, newest first.
+    #[command(alias = "list")]
+    Ls(LsArgs),
+    /// Everything about one task, with the end of its output.
+    Show {
+        /// A task id or a unique prefix.
+        id: String,
+        /// The task as JSON (the protocol's Task).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a task's output (stdout and stderr merged in order, or one of them).
+    Logs(LogsArgs),
+    /// Cancel tasks: queued ones never run; running ones get SIGTERM, then SIGKILL.
+    Cancel {
+        /// Task ids or unique prefixes.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Run a task again, as a new task.
+    Restart {
+        /// A task id or a unique prefix.
+        id: String,
+        /// The new task as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete tasks from the list (restorable with `errand restore`).
+    Rm {
+        /// Task ids or unique prefixes.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Bring deleted tasks back.
+    Restore {
+        /// Task ids or unique prefixes.
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Wait until tasks finish; exit with the first failure's status.
+    Wait {
+        /// Task ids or unique prefixes.
+        ids: Vec<String>,
+        /// Wait for every queued and running task.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
+    /// Counts for a prompt or statusline: "2 running · 1 failed", empty when idle.
+    Status {
+        /// One line (the default).
+        #[arg(long)]
+        short: bool,
+        /// The counts as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write to a running task's stdin (a newline is added unless --raw).
+    Send {
+        /// A task id or a unique prefix.
+        id: String,
+        /// The text to send.
+        text: Option<String>,
+        /// Send the text as it is, without a trailing newline.
+        #[arg(long)]
+        raw: bool,
+        /// Close the task's stdin afterwards.
+        #[arg(long)]
+        eof: bool,
+    },
+    /// List the workflows visible from here.
+    Workflows {
+        /// The workflows as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Mark finished tasks read: failures stop counting in `errand status`.
+    Clear,
+    /// Remove finished tasks beyond the history limits (config: [history]).
+    Prune,
+    /// Report progress from inside a task: errand progress 40 "linking".
+    Progress {
+        /// 0 to 100.
+        percent: f64,
+        /// What the task is doing.
+        message: Option<String>,
+        /// The task (default: $ERRAND_TASK_ID, set for every task).
+        #[arg(long)]
+        id: Option<String>,
+    },
+    /// Speak JSON-RPC 2.0 on stdin/stdout for an editor (see schema/).
+    Serve,
+    /// Print the protocol: the OpenRPC document, or the clients' types.
+    #[command(name = "__schema", hide = true)]
+    Schema {
+        #[arg(value_enum, default_value_t = SchemaFormat::Openrpc)]
+        format: SchemaFormat,
+    },
+    /// Supervise queued tasks (started by errand itself).
+    #[command(name = "__worker", hide = true)]
+    Worker,
+}
+
+/// What `__schema` prints.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaFormat {
+    /// schema/errand.openrpc.json
+    Openrpc,
+    /// plugin/vscode/src/protocol.ts
+    Typescript,
+    /// plugin/nvim/lua/errand/protocol.lua
+    Lua,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// A name for the task (default: the command).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Working directory (default: the current one; a workflow's own folder for a workflow).
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Environment overrides, KEY=VALUE.
+    #[arg(long = "env", short = 'e', value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Group (default: the project folder, if there is an errand.toml).
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Wait for the task and exit with its status.
+    #[arg(long, short = 'w')]
+    pub wait: bool,
+    /// The new task as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// The command, or '#name' for a workflow.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LsArgs {
+    /// Every task, not just the latest page.
+    #[arg(long, short = 'a')]
+    pub all: bool,
+    /// Only these statuses (repeatable): queued, running, completed, failed, cancelled, lost.
+    #[arg(long, short = 's')]
+    pub status: Vec<String>,
+    /// Only this group.
+    #[arg(long, short = 'g')]
+    pub group: Option<String>,
+    /// Only deleted tasks.
+    #[arg(long)]
+    pub deleted: bool,
+    /// How many per page.
+    #[arg(long, short = 'n', default_value_t = 20)]
+    pub limit: u32,
+    /// The tasks as JSON (the protocol's Task).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct LogsArgs {
+    /// A task id or a unique prefix.
+    pub id: String,
+    /// Keep printing output as it arrives, until the task ends.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Only the last N lines.
+    #[arg(long, short = 'n')]
+    pub lines: Option<usize>,
+    /// Only stdout.
+    #[arg(long, conflicts_with = "stderr")]
+    pub stdout: bool,
+    /// Only stderr.
+    #[arg(long)]
+    pub stderr: bool,
+}

@@ -1,0 +1,64 @@
+//! Commands that change tasks: cancel, restart, rm, restore, clear, prune.
+
+use std::io::Write;
+
+use super::{print_json, stdout_error, Context};
+use crate::control;
+use crate::error::Result;
+use crate::output::LogFiles;
+use crate::protocol;
+use crate::store::CancelAction;
+
+pub fn cancel(cx: &Context, ids: &[String], out: &mut impl Write) -> Result<i32> {
+    for id in cx.resolve_all(ids)? {
+        match control::cancel(cx.store, cx.paths, &id)? {
+            CancelAction::Dequeued => writeln!(out, "{id}: cancelled (it had not started)"),
+            CancelAction::Signal => writeln!(out, "{id}: cancelling"),
+        }
+        .map_err(stdout_error)?;
+    }
+    Ok(0)
+}
+
+pub fn restart(cx: &Context, id: &str, json: bool, out: &mut impl Write) -> Result<i32> {
+    let task = cx.queue().restart(&cx.store.resolve(id)?)?;
+    if json {
+        print_json(out, &protocol::Task::now(&task))?;
+    } else {
+        writeln!(out, "{}", task.id).map_err(stdout_error)?;
+    }
+    Ok(0)
+}
+
+pub fn delete(cx: &Context, ids: &[String]) -> Result<i32> {
+    for id in cx.resolve_all(ids)? {
+        cx.store.delete(&id)?;
+    }
+    crate::wakeup::signal(cx.paths);
+    Ok(0)
+}
+
+pub fn restore(cx: &Context, ids: &[String]) -> Result<i32> {
+    for id in cx.resolve_all(ids)? {
+        cx.store.restore(&id)?;
+    }
+    crate::wakeup::signal(cx.paths);
+    Ok(0)
+}
+
+pub fn clear(cx: &Context, out: &mut impl Write) -> Result<i32> {
+    let n = cx.store.mark_read(None)?;
+    crate::wakeup::signal(cx.paths);
+    writeln!(out, "{n} marked read").map_err(stdout_error)?;
+    Ok(0)
+}
+
+pub fn prune(cx: &Context, out: &mut impl Write) -> Result<i32> {
+    let ids = cx.store.prune(&cx.config.history)?;
+    for id in &ids {
+        LogFiles::of(cx.paths, id).remove();
+    }
+    crate::wakeup::signal(cx.paths);
+    writeln!(out, "{} pruned", ids.len()).map_err(stdout_error)?;
+    Ok(0)
+}

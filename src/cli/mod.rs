@@ -1,0 +1,83 @@
+//! The `errand` command line: the shell's client of the store. One file
+//! per command (or per small family of them); `render` holds the human
+//! output, `args` the command line itself.
+
+pub mod args;
+mod logs;
+mod ls;
+mod manage;
+mod progress;
+mod render;
+mod run;
+mod send;
+mod show;
+mod status;
+mod wait;
+mod workflows;
+
+use std::io::{self, Write};
+
+pub use args::{Cli, Command};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::launch::{Queue, Spawner};
+use crate::paths::Paths;
+use crate::store::Store;
+use render::Style;
+
+/// What every command works with.
+pub struct Context<'a> {
+    pub paths: &'a Paths,
+    pub config: &'a Config,
+    pub store: &'a Store,
+    pub style: Style,
+}
+
+impl Context<'_> {
+    /// The queue, fed from this short-lived process.
+    fn queue(&self) -> Queue<'_> {
+        Queue { store: self.store, paths: self.paths, config: self.config, spawner: Spawner::Detached }
+    }
+
+    fn resolve_all(&self, ids: &[String]) -> Result<Vec<String>> {
+        ids.iter().map(|id| self.store.resolve(id)).collect()
+    }
+}
+
+/// Run one of the shell's commands; the process's exit code.
+pub fn run(command: Command, paths: &Paths) -> Result<i32> {
+    let config = Config::load(paths)?;
+    let store = Store::open(paths)?;
+    let cx = Context { paths, config: &config, store: &store, style: Style::detect() };
+    let out = &mut io::stdout().lock();
+    match command {
+        Command::Run(args) => run::run(&cx, args, out),
+        Command::Ls(args) => ls::ls(&cx, args, out),
+        Command::Show { id, json } => show::show(&cx, &id, json, out),
+        Command::Logs(args) => logs::logs(&cx, args, out),
+        Command::Cancel { ids } => manage::cancel(&cx, &ids, out),
+        Command::Restart { id, json } => manage::restart(&cx, &id, json, out),
+        Command::Rm { ids } => manage::delete(&cx, &ids),
+        Command::Restore { ids } => manage::restore(&cx, &ids),
+        Command::Wait { ids, all } => wait::wait_command(&cx, &ids, all),
+        Command::Status { short: _, json } => status::status(&cx, json, out),
+        Command::Send { id, text, raw, eof } => send::send(&cx, &id, text, raw, eof),
+        Command::Workflows { json } => workflows::workflows(&cx, json, out),
+        Command::Clear => manage::clear(&cx, out),
+        Command::Prune => manage::prune(&cx, out),
+        Command::Progress { percent, message, id } => progress::progress(&cx, percent, message, id),
+        Command::Serve | Command::Schema { .. } | Command::Worker => {
+            Err(Error::InvalidInput("not a shell command (main picks errand's roles)".into()))
+        }
+    }
+}
+
+fn stdout_error(e: io::Error) -> Error {
+    Error::io("cannot write to stdout", e)
+}
+
+fn print_json<T: serde::Serialize + ?Sized>(out: &mut impl Write, value: &T) -> Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(|e| Error::io("cannot write JSON", e.into()))?;
+    writeln!(out).map_err(stdout_error)
+}

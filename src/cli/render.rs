@@ -1,0 +1,218 @@
+//! Human output of the CLI: aligned, coloured only on a terminal (and
+//! without NO_COLOR), times relative to now.
+
+use std::io::{self, IsTerminal};
+
+use crate::task::{Exit, Status, Task};
+
+pub struct Style {
+    pub color: bool,
+}
+
+impl Style {
+    pub fn detect() -> Style {
+        Style { color: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+    }
+
+    pub fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn bold(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    /// The status, padded to `width`, in its colour.
+    pub fn status(&self, status: Status, width: usize) -> String {
+        let text = format!("{:<width$}", status.as_str());
+        let code = match status {
+            Status::Queued => "2",
+            Status::Running => "36",
+            Status::Completed => "32",
+            Status::Failed => "31",
+            Status::Cancelled => "33",
+            Status::Lost => "35",
+        };
+        self.paint(code, &text)
+    }
+}
+
+/// "3s ago", "4m ago", "2h ago", "5d ago".
+pub fn relative(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    match s {
+        0..=59 => format!("{s}s ago"),
+        60..=3599 => format!("{}m ago", s / 60),
+        3600..=86_399 => format!("{}h ago", s / 3600),
+        _ => format!("{}d ago", s / 86_400),
+    }
+}
+
+/// "0.4s", "12.3s", "3m04s", "1h02m".
+pub fn duration(ms: i64) -> String {
+    let ms = ms.max(0);
+    match ms {
+        0..=59_999 => format!("{:.1}s", ms as f64 / 1000.0),
+        60_000..=3_599_999 => format!("{}m{:02}s", ms / 60_000, (ms / 1000) % 60),
+        _ => format!("{}h{:02}m", ms / 3_600_000, (ms / 60_000) % 60),
+    }
+}
+
+/// The EXIT column: a code, or the signal.
+fn exit_column(task: &Task) -> String {
+    match task.exit() {
+        Some(Exit::Code(c)) => c.to_string(),
+        Some(Exit::Signal(s)) => format!("sig{s}"),
+        None => String::new(),
+    }
+}
+
+/// The `ls` table: a header, one row per task, and a hint when more exist.
+pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
+    let id_w = tasks.iter().map(|t| t.id.len()).max().unwrap_or(4).max(2);
+    let name_w = if style.color { 60 } else { usize::MAX };
+    let header = format!("{:<id_w$}  {:<9}  {:>8}  {:>8}  {:>5}  NAME", "ID", "STATUS", "WHEN", "TOOK", "EXIT");
+    let mut text = style.bold(&header) + "\n";
+    for t in tasks {
+        let when = t.ended_at().or(t.started_at()).unwrap_or(t.created_at);
+        let name: String = if t.name.chars().count() > name_w {
+            t.name.chars().take(name_w - 1).chain(['…']).collect()
+        } else {
+            t.name.clone()
+        };
+        text.push_str(&format!(
+            "{:<id_w$}  {}  {:>8}  {:>8}  {:>5}  {}\n",
+            t.id,
+            style.status(t.status(), 9),
+            relative(now - when),
+            t.duration_ms(now).map(duration).unwrap_or_default(),
+            exit_column(t),
+            name
+        ));
+    }
+    if more {
+        text.push_str(&style.dim("… older tasks: errand ls --all"));
+        text.push('\n');
+    }
+    text
+}
+
+/// `show`: one labelled line per fact.
+pub fn details(task: &Task, now: i64, style: &Style) -> String {
+    let mut lines: Vec<(&str, String)> = vec![
+        ("id", task.id.clone()),
+        ("name", task.name.clone()),
+        ("status", style.status(task.status(), 0)),
+        ("command", task.command.to_string()),
+        ("cwd", task.cwd.clone()),
+    ];
+    for (k, v) in &task.env {
+        lines.push(("env", format!("{k}={v}")));
+    }
+    lines.push(("created", relative(now - task.created_at)));
+    if let Some(s) = task.started_at() {
+        lines.push(("started", relative(now - s)));
+    }
+    if let Some(e) = task.ended_at() {
+        lines.push(("ended", relative(now - e)));
+    }
+    if let Some(d) = task.duration_ms(now) {
+        lines.push(("duration", duration(d)));
+    }
+    match task.exit() {
+        Some(Exit::Code(c)) => lines.push(("exit code", c.to_string())),
+        Some(Exit::Signal(s)) => lines.push(("signal", s.to_string())),
+        None => {}
+    }
+    if let Some(p) = task.progress() {
+        let msg = p.message.as_deref().unwrap_or("");
+        lines.push(("progress", format!("{:.0}% {msg}", p.percent).trim_end().to_owned()));
+    }
+    if let Some(eta) = task.eta_at(now) {
+        lines.push(("eta", format!("in {}", duration(eta - now))));
+    }
+    if let Some(e) = task.error() {
+        lines.push(("error", e.to_owned()));
+    }
+    if let Some(g) = &task.group {
+        lines.push(("group", g.clone()));
+    }
+    if let Some(w) = &task.workflow {
+        lines.push(("workflow", format!("#{w}")));
+    }
+    if let Some(r) = &task.restarted_from {
+        lines.push(("restarted from", r.clone()));
+    }
+    if let (Status::Running, Some(pid)) = (task.status(), task.pid()) {
+        lines.push(("pid", pid.to_string()));
+    }
+    if task.deleted_at.is_some() {
+        lines.push(("deleted", "yes (errand restore)".into()));
+    }
+    lines.iter().map(|(k, v)| format!("{}  {v}\n", style.bold(&format!("{k:>14}")))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::task::{CommandSpec, End, State};
+
+    #[test]
+    fn times_read_as_people_say_them() {
+        assert_eq!(relative(3_400), "3s ago");
+        assert_eq!(relative(-5), "0s ago", "a clock step back is now");
+        assert_eq!(relative(4 * 60_000 + 1), "4m ago");
+        assert_eq!(relative(2 * 3_600_000), "2h ago");
+        assert_eq!(relative(5 * 86_400_000), "5d ago");
+        assert_eq!(duration(400), "0.4s");
+        assert_eq!(duration(184_000), "3m04s");
+        assert_eq!(duration(3_720_000), "1h02m");
+    }
+
+    fn task(id: &str, name: &str, state: State) -> Task {
+        Task {
+            id: id.into(),
+            name: name.into(),
+            command: CommandSpec::Shell(name.into()),
+            cwd: "/".into(),
+            env: BTreeMap::new(),
+            group: None,
+            workflow: None,
+            created_at: 0,
+            read_at: None,
+            deleted_at: None,
+            restarted_from: None,
+            state,
+        }
+    }
+
+    #[test]
+    fn the_table_lines_up_and_shows_exit_or_signal() {
+        let failed = State::Ended {
+            started_at: Some(0),
+            ended_at: 1_500,
+            end: End::Failed(Some(Exit::Signal(9))),
+            pid: None,
+            progress: None,
+            error: None,
+        };
+        let tasks = [task("k3vq", "make", failed), task("zz1x", "echo hi", State::Queued)];
+        let text = table(&tasks, true, 10_000, &Style { color: false });
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].starts_with("ID    STATUS"));
+        assert!(lines[1].contains("failed") && lines[1].contains("1.5s") && lines[1].contains("sig9"));
+        assert_eq!(lines[0].find("NAME"), lines[1].find("make"));
+        assert_eq!(lines[0].find("NAME"), lines[2].find("echo hi"));
+        assert!(lines[3].contains("errand ls --all"));
+    }
+}

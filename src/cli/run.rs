@@ -1,0 +1,49 @@
+//! `errand run`: queue a command or a workflow, print its id, maybe wait.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::args::RunArgs;
+use super::{print_json, stdout_error, wait, Context};
+use crate::error::{Error, Result};
+use crate::launch::{self, RunRequest, What};
+use crate::protocol;
+use crate::task::CommandSpec;
+
+pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
+    let what = match args.command.as_slice() {
+        [one] => What::shell(one.clone()),
+        many => What::Command(CommandSpec::Argv(many.to_vec())),
+    };
+    let request = RunRequest {
+        what,
+        name: args.name,
+        client_dir: launch::current_dir()?,
+        cwd: args.cwd,
+        env: parse_env(&args.env)?,
+        group: args.group,
+        base_env: launch::client_env(),
+    };
+    let new = launch::new_task(cx.config, cx.paths, request)?;
+    let task = cx.queue().submit(&new)?;
+    if args.json {
+        print_json(out, &protocol::Task::now(&task))?;
+    } else {
+        writeln!(out, "{}", task.id).map_err(stdout_error)?;
+    }
+    out.flush().map_err(stdout_error)?;
+    if args.wait {
+        return wait::wait(cx, Some(std::slice::from_ref(&task.id)));
+    }
+    Ok(0)
+}
+
+fn parse_env(pairs: &[String]) -> Result<BTreeMap<String, String>> {
+    pairs
+        .iter()
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+            _ => Err(Error::InvalidInput(format!("--env wants KEY=VALUE, got '{pair}'"))),
+        })
+        .collect()
+}

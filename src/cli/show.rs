@@ -1,0 +1,36 @@
+//! `errand show`: everything about one task and the end of its output.
+
+use std::io::Write;
+
+use super::{print_json, render, stdout_error, Context};
+use crate::error::{IoContext, Result};
+use crate::output::{Reader, Which};
+use crate::protocol;
+use crate::task::now_ms;
+
+/// Lines of output `show` ends with.
+const TAIL_LINES: usize = 10;
+
+pub fn show(cx: &Context, id: &str, json: bool, out: &mut impl Write) -> Result<i32> {
+    cx.store.reap_lost()?;
+    let task = cx.store.get(&cx.store.resolve(id)?)?;
+    if json {
+        print_json(out, &protocol::Task::now(&task))?;
+    } else {
+        let mut text = render::details(&task, now_ms(), &cx.style);
+        let tail = Reader::open(cx.paths, &task.id)?
+            .tail(Which::Both, TAIL_LINES)
+            .context(|| "cannot read the output".to_owned())?;
+        if !tail.is_empty() {
+            text.push_str(&cx.style.dim("── output (last 10 lines; errand logs for all) ──"));
+            text.push('\n');
+            text.push_str(&String::from_utf8_lossy(&tail));
+            if !tail.ends_with(b"\n") {
+                text.push('\n');
+            }
+        }
+        out.write_all(text.as_bytes()).map_err(stdout_error)?;
+    }
+    cx.store.mark_read(Some(std::slice::from_ref(&task.id)))?;
+    Ok(0)
+}

@@ -1,0 +1,259 @@
+//! The reading side of a task's output: by offset, as a tail, merged or
+//! one stream at a time. Safe to use while the task still writes.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use super::index::{Record, RECORD};
+use super::{LogFiles, Stream, Which};
+use crate::error::{IoContext, Result};
+use crate::paths::Paths;
+
+/// A tail never returns more than this, however long its lines are.
+const TAIL_CAP: usize = 4 << 20;
+
+/// Where a reader stopped: a byte offset into one stream, or a chunk number
+/// in the merged view.
+pub type Position = u64;
+
+/// Open files of one task's output.
+pub struct Reader {
+    stdout: Option<File>,
+    stderr: Option<File>,
+    index: Option<File>,
+}
+
+impl Reader {
+    /// Files that do not exist yet (a queued task) read as empty.
+    pub fn open(paths: &Paths, id: &str) -> Result<Reader> {
+        let files = LogFiles::of(paths, id);
+        let open = |p: &Path| match File::open(p) {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).context(|| format!("cannot read {}", p.display())),
+        };
+        Ok(Reader { stdout: open(&files.stdout)?, stderr: open(&files.stderr)?, index: open(&files.index)? })
+    }
+
+    fn file(&self, stream: Stream) -> Option<&File> {
+        match stream {
+            Stream::Stdout => self.stdout.as_ref(),
+            Stream::Stderr => self.stderr.as_ref(),
+        }
+    }
+
+    fn len(file: Option<&File>) -> u64 {
+        file.and_then(|f| f.metadata().ok()).map_or(0, |m| m.len())
+    }
+
+    /// Where the output ends now (for `which`).
+    pub fn end(&self, which: Which) -> Position {
+        match which.stream() {
+            None => Self::len(self.index.as_ref()) / RECORD as u64,
+            Some(stream) => Self::len(self.file(stream)),
+        }
+    }
+
+    fn records(&self, from: u64, count: u64) -> io::Result<Vec<Record>> {
+        let Some(index) = &self.index else { return Ok(Vec::new()) };
+        let mut buf = vec![0u8; (count as usize) * RECORD];
+        let n = read_at_most(index, &mut buf, from * RECORD as u64)?;
+        Ok(Record::decode_all(&buf[..n]).collect())
+    }
+
+    fn chunk(&self, r: &Record) -> io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; r.len as usize];
+        let n = match self.file(r.stream) {
+            Some(f) => read_at_most(f, &mut buf, r.offset)?,
+            None => 0,
+        };
+        buf.truncate(n);
+        Ok(buf)
+    }
+
+    /// Copy output from `from` up to its current end into `out`, at most
+    /// `max` bytes (whole chunks in the merged view, so it may stop a
+    /// little short). Returns the position after what was copied.
+    pub fn copy(&self, which: Which, from: Position, max: u64, out: &mut impl Write) -> io::Result<Position> {
+        let Some(stream) = which.stream() else { return self.copy_merged(from, max, out) };
+        let Some(file) = self.file(stream) else { return Ok(from) };
+        let end = Self::len(Some(file)).min(from.saturating_add(max));
+        let mut pos = from;
+        let mut buf = vec![0u8; 64 << 10];
+        while pos < end {
+            let want = ((end - pos) as usize).min(buf.len());
+            let n = read_at_most(file, &mut buf[..want], pos)?;
+            if n == 0 {
+                break;
+            }
+            out.write_all(&buf[..n])?;
+            pos += n as u64;
+        }
+        Ok(pos)
+    }
+
+    fn copy_merged(&self, from: Position, max: u64, out: &mut impl Write) -> io::Result<Position> {
+        let mut pos = from;
+        let mut copied = 0u64;
+        loop {
+            let batch = self.records(pos, 1024)?;
+            if batch.is_empty() {
+                return Ok(pos);
+            }
+            for r in &batch {
+                if copied > 0 && copied + u64::from(r.len) > max {
+                    return Ok(pos);
+                }
+                out.write_all(&self.chunk(r)?)?;
+                copied += u64::from(r.len);
+                pos += 1;
+            }
+        }
+    }
+
+    /// The last `lines` lines (at most 4 MiB).
+    pub fn tail(&self, which: Which, lines: usize) -> io::Result<Vec<u8>> {
+        let mut pieces: Vec<Vec<u8>> = Vec::new();
+        let mut newlines = 0usize;
+        let mut bytes = 0usize;
+        // Walk back piece by piece until there are enough lines.
+        let mut enough = |piece: Vec<u8>, pieces: &mut Vec<Vec<u8>>| {
+            newlines += piece.iter().filter(|&&b| b == b'\n').count();
+            bytes += piece.len();
+            pieces.push(piece);
+            newlines > lines || bytes >= TAIL_CAP
+        };
+        match which.stream() {
+            None => {
+                let mut next = self.end(Which::Both);
+                'walk: while next > 0 {
+                    let from = next.saturating_sub(256);
+                    for r in self.records(from, next - from)?.iter().rev() {
+                        if enough(self.chunk(r)?, &mut pieces) {
+                            break 'walk;
+                        }
+                    }
+                    next = from;
+                }
+            }
+            Some(stream) => {
+                if let Some(file) = self.file(stream) {
+                    let mut end = Self::len(Some(file));
+                    while end > 0 {
+                        let start = end.saturating_sub(64 << 10);
+                        let mut buf = vec![0u8; (end - start) as usize];
+                        let n = read_at_most(file, &mut buf, start)?;
+                        buf.truncate(n);
+                        if enough(buf, &mut pieces) {
+                            break;
+                        }
+                        end = start;
+                    }
+                }
+            }
+        }
+        pieces.reverse();
+        let all = pieces.concat();
+        let all = &all[all.len().saturating_sub(TAIL_CAP)..];
+        Ok(last_lines(all, lines).to_vec())
+    }
+}
+
+/// The suffix of `text` holding its last `n` lines (a final newline does not
+/// start another line).
+pub fn last_lines(text: &[u8], n: usize) -> &[u8] {
+    if n == 0 {
+        return &[];
+    }
+    let body = text.strip_suffix(b"\n").unwrap_or(text);
+    let mut seen = 0;
+    for (i, &b) in body.iter().enumerate().rev() {
+        if b == b'\n' {
+            seen += 1;
+            if seen == n {
+                return &text[i + 1..];
+            }
+        }
+    }
+    text
+}
+
+fn read_at_most(file: &File, buf: &mut [u8], offset: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], offset + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::Capture;
+
+    #[test]
+    fn last_lines_counts_lines_not_newlines() {
+        assert_eq!(last_lines(b"a\nb\nc\n", 2), b"b\nc\n");
+        assert_eq!(last_lines(b"a\nb\nc", 2), b"b\nc");
+        assert_eq!(last_lines(b"a\nb\nc\n", 5), b"a\nb\nc\n");
+        assert_eq!(last_lines(b"abc", 1), b"abc");
+        assert_eq!(last_lines(b"a\n", 0), b"");
+    }
+
+    fn captured(chunks: &[(Stream, &str)]) -> (tempfile::TempDir, Reader) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(dir.path());
+        paths.create_dirs().unwrap();
+        let mut capture = Capture::new(&paths, "t");
+        for (stream, data) in chunks {
+            capture.write(*stream, data.as_bytes());
+        }
+        assert_eq!(capture.error(), None);
+        let reader = Reader::open(&paths, "t").unwrap();
+        (dir, reader)
+    }
+
+    fn copied(r: &Reader, which: Which, from: u64, max: u64) -> (String, u64) {
+        let mut out = Vec::new();
+        let next = r.copy(which, from, max, &mut out).unwrap();
+        (String::from_utf8(out).unwrap(), next)
+    }
+
+    #[test]
+    fn streams_merge_in_the_order_written_and_read_apart_by_offset() {
+        let (_dir, r) = captured(&[(Stream::Stdout, "out1\n"), (Stream::Stderr, "err1\n"), (Stream::Stdout, "out2\n")]);
+        assert_eq!(copied(&r, Which::Both, 0, u64::MAX), ("out1\nerr1\nout2\n".into(), 3));
+        assert_eq!(copied(&r, Which::Both, 1, u64::MAX), ("err1\nout2\n".into(), 3), "positions count chunks");
+        assert_eq!(copied(&r, Which::Stdout, 0, u64::MAX), ("out1\nout2\n".into(), 10));
+        assert_eq!(copied(&r, Which::Stdout, 1, 2), ("ut".into(), 3), "a byte range");
+        assert_eq!(copied(&r, Which::Both, 0, 6), ("out1\n".into(), 1), "whole chunks only");
+        assert_eq!(r.end(Which::Both), 3);
+        assert_eq!(r.end(Which::Stderr), 5);
+        assert_eq!(r.tail(Which::Both, 2).unwrap(), b"err1\nout2\n");
+        assert_eq!(r.tail(Which::Stdout, 1).unwrap(), b"out2\n");
+    }
+
+    #[test]
+    fn a_task_that_wrote_nothing_reads_as_empty() {
+        let (_dir, r) = captured(&[]);
+        assert_eq!(copied(&r, Which::Both, 0, u64::MAX), (String::new(), 0));
+        assert_eq!(copied(&r, Which::Stderr, 7, u64::MAX), (String::new(), 7));
+        assert!(r.tail(Which::Both, 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_tail_spans_many_chunks_and_long_output() {
+        let lines: Vec<String> = (0..5000).map(|i| format!("line {i}\n")).collect();
+        let chunks: Vec<(Stream, &str)> = lines.iter().map(|l| (Stream::Stdout, l.as_str())).collect();
+        let (_dir, r) = captured(&chunks);
+        assert_eq!(r.tail(Which::Both, 3).unwrap(), b"line 4997\nline 4998\nline 4999\n");
+        assert_eq!(r.tail(Which::Stdout, 300).unwrap().split(|&b| b == b'\n').count(), 301);
+    }
+}

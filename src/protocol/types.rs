@@ -1,0 +1,490 @@
+//! The params, results and notification payloads of the protocol. Every
+//! type and field carries its documentation: the schema and the clients'
+//! generated types take it from here. Fields are camelCase; params fields
+//! a client may leave out have defaults; unknown fields are ignored.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::output::Which;
+use crate::task::{self, CommandSpec, Counts, Status};
+use crate::workflow::Workflow;
+
+/// One task, as clients see it: flat, every field present (null when it
+/// does not apply). Times are milliseconds since the Unix epoch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    /// Short and typeable (4 characters, more when those run out); any unique prefix names it.
+    pub id: String,
+    /// The name given, the workflow's name, or the command shortened.
+    pub name: String,
+    /// What it runs.
+    pub command: CommandSpec,
+    /// Where it runs.
+    pub cwd: String,
+    /// Environment overrides on top of the submitter's environment.
+    pub env: BTreeMap<String, String>,
+    /// Its project (the folder of the nearest errand.toml) or the group given.
+    pub group: Option<String>,
+    /// The workflow it runs, if it runs one.
+    pub workflow: Option<String>,
+    /// Where it is in its life.
+    pub status: Status,
+    /// When it was queued.
+    pub created_at: i64,
+    /// When a supervisor started it; null while queued and for a task cancelled before it started.
+    pub started_at: Option<i64>,
+    /// When it reached its final status; null while queued or running.
+    pub ended_at: Option<i64>,
+    /// Run time so far (running) or in all (finished); null if it never started.
+    pub duration_ms: Option<i64>,
+    /// Its exit code, when it exited (0 for every completed task).
+    pub exit_code: Option<i32>,
+    /// The signal that killed it, when one did.
+    pub signal: Option<i32>,
+    /// Why it failed to start, why it was lost or cancelled, or a capture error (full disk).
+    pub error: Option<String>,
+    /// The last progress it reported, 0 to 100 (`errand progress`).
+    pub progress: Option<f64>,
+    /// The message that came with that progress.
+    pub progress_message: Option<String>,
+    /// When it should end at the pace of its progress so far; only while running.
+    pub eta_at: Option<i64>,
+    /// When a client marked it read (finished tasks only); unread failures count in `Counts.failed`.
+    pub read_at: Option<i64>,
+    /// When it was deleted (restorable); deleted tasks are left out of lists unless asked for.
+    pub deleted_at: Option<i64>,
+    /// The task it is a restart of.
+    pub restarted_from: Option<String>,
+    /// Its process (and process group) id, once it started.
+    pub pid: Option<u32>,
+}
+
+impl Task {
+    /// The task as clients see it at `now` (for its duration and ETA).
+    pub fn at(t: &task::Task, now: i64) -> Task {
+        let exit = t.exit();
+        let progress = t.progress();
+        Task {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            command: t.command.clone(),
+            cwd: t.cwd.clone(),
+            env: t.env.clone(),
+            group: t.group.clone(),
+            workflow: t.workflow.clone(),
+            status: t.status(),
+            created_at: t.created_at,
+            started_at: t.started_at(),
+            ended_at: t.ended_at(),
+            duration_ms: t.duration_ms(now),
+            exit_code: exit.and_then(task::Exit::code),
+            signal: exit.and_then(task::Exit::signal),
+            error: t.error().map(str::to_owned),
+            progress: progress.map(|p| p.percent),
+            progress_message: progress.and_then(|p| p.message.clone()),
+            eta_at: t.eta_at(now),
+            read_at: t.read_at,
+            deleted_at: t.deleted_at,
+            restarted_from: t.restarted_from.clone(),
+            pid: t.pid(),
+        }
+    }
+
+    /// The task as clients see it now.
+    pub fn now(t: &task::Task) -> Task {
+        Task::at(t, task::now_ms())
+    }
+}
+
+/// `initialize` params: who is asking.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InitializeParams {
+    /// Who is asking ("nvim", "vscode"): shows in errand's log.
+    #[serde(default)]
+    pub client_name: Option<String>,
+    /// The client's own version, for the log.
+    #[serde(default)]
+    pub client_version: Option<String>,
+    /// The protocol version the client was built for; a difference is logged.
+    #[serde(default)]
+    pub protocol_version: Option<u32>,
+}
+
+/// Limits the server works within.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Limits {
+    /// Tasks running at once, across every client.
+    pub parallel: u32,
+    /// Seconds between SIGTERM and SIGKILL when a task is cancelled.
+    pub cancel_grace_secs: f64,
+    /// Frames larger than this are refused with RequestTooLarge.
+    pub max_frame_bytes: u64,
+}
+
+/// What a client learns when it connects.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InitializeResult {
+    /// Always "errand".
+    pub server: String,
+    /// errand's version.
+    pub version: String,
+    /// The protocol version this server speaks; a client built for another should warn its user.
+    pub protocol_version: u32,
+    /// The server's process id (for diagnostics).
+    pub pid: u32,
+    /// Where the task store lives.
+    pub data_dir: String,
+    /// The limits in force.
+    pub limits: Limits,
+    /// The counts now.
+    pub counts: Counts,
+    /// Finished tasks nobody has marked read yet, newest first (at most 50):
+    /// what finished while no editor was open.
+    pub unread: Vec<Task>,
+}
+
+/// `task/run` params: exactly one of `command`, `argv`, `workflow`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunParams {
+    /// A shell string, run by `sh -c`. "#name" runs a workflow.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// Or a program and its arguments, run with no shell.
+    #[serde(default)]
+    pub argv: Option<Vec<String>>,
+    /// Or a workflow by name (from errand.toml or the user config).
+    #[serde(default)]
+    pub workflow: Option<String>,
+    /// A name for the task (default: the workflow's name, or the command).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The client's own directory (an editor's current directory): workflows
+    /// are looked up from it, a relative `cwd` starts from it, and a command
+    /// runs in it by default. Default: the server's directory.
+    #[serde(default)]
+    pub client_cwd: Option<String>,
+    /// Where to run, instead of `clientCwd` for a command, or instead of the
+    /// workflow's own folder for a workflow.
+    #[serde(default)]
+    pub cwd: Option<String>,
+    /// Environment overrides, on top of the workflow's and the server's environment.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// A group (default: the project of the folder it runs in).
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
+/// Which deleted tasks a list shows.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Deleted {
+    /// Deleted tasks are left out (the default).
+    #[default]
+    Exclude,
+    /// Deleted tasks are listed with the others.
+    Include,
+    /// Only deleted tasks.
+    Only,
+}
+
+/// `task/list` params: filters and a page.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListParams {
+    /// Only these statuses (default: all).
+    #[serde(default)]
+    pub status: Vec<Status>,
+    /// Only this group.
+    #[serde(default)]
+    pub group: Option<String>,
+    /// Case-insensitive text in the name or the command.
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Whether deleted tasks are left out (default), included, or the only ones.
+    #[serde(default)]
+    pub deleted: Deleted,
+    /// `nextCursor` of the previous page.
+    #[serde(default)]
+    pub cursor: Option<String>,
+    /// Page size: default 50, at most 1000.
+    #[serde(default)]
+    pub limit: Option<u32>,
+}
+
+/// A page of tasks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResult {
+    /// Newest first.
+    pub tasks: Vec<Task>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// Params that name one task.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IdParams {
+    /// A task id, or a unique prefix of one (any case).
+    pub id: String,
+}
+
+/// `task/get` params.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GetParams {
+    /// A task id, or a unique prefix of one.
+    pub id: String,
+    /// How many lines of output to include (default 20, at most 10000).
+    #[serde(default)]
+    pub tail_lines: Option<u32>,
+}
+
+/// One task with the end of its output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskDetail {
+    /// The task.
+    #[serde(flatten)]
+    pub task: Task,
+    /// The last lines of stdout and stderr, merged in order.
+    pub output_tail: String,
+}
+
+/// What a cancel did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum CancelAction {
+    /// It was queued and will never run.
+    Dequeued,
+    /// It was running: SIGTERM went to its process group (SIGKILL follows
+    /// after the grace period); task/finished reports the end.
+    Signalled,
+}
+
+/// The answer to `task/cancel`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelResult {
+    /// The task's full id.
+    pub id: String,
+    /// What happened to it.
+    pub action: CancelAction,
+}
+
+/// `task/markRead` params: `ids`, or `all`.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkReadParams {
+    /// These tasks (ids or unique prefixes)...
+    #[serde(default)]
+    pub ids: Option<Vec<String>>,
+    /// ...or every finished task.
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// The answer to `task/markRead`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkReadResult {
+    /// How many tasks were unread and are now read.
+    pub marked: usize,
+}
+
+/// `task/output` params: a range by position, or the last lines.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputParams {
+    /// A task id, or a unique prefix of one.
+    pub id: String,
+    /// Which output (default: both, merged).
+    #[serde(default)]
+    pub stream: Which,
+    /// Start here: a byte offset for stdout or stderr, a chunk number for
+    /// both (as returned in `next`). Default 0.
+    #[serde(default)]
+    pub offset: Option<u64>,
+    /// Instead of an offset: the last N lines.
+    #[serde(default)]
+    pub lines: Option<u32>,
+    /// At most this many bytes (default 1 MiB, at most 16 MiB).
+    #[serde(default)]
+    pub max_bytes: Option<u32>,
+}
+
+/// A piece of a task's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputResult {
+    /// The output, as UTF-8 (invalid bytes replaced).
+    pub data: String,
+    /// Which output it is.
+    pub stream: Which,
+    /// Where `data` starts (for a tail: where the output ends).
+    pub offset: u64,
+    /// Where the next read should start.
+    pub next: u64,
+    /// True if more output is already available past `next`.
+    pub more: bool,
+    /// The task has finished: no more output will come.
+    pub finished: bool,
+}
+
+/// `task/follow` params.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowParams {
+    /// A task id, or a unique prefix of one.
+    pub id: String,
+    /// Which output (default: both, merged).
+    #[serde(default)]
+    pub stream: Which,
+    /// Push output from this position (default 0: everything so far, then what comes).
+    #[serde(default)]
+    pub from: Option<u64>,
+}
+
+/// The answer to `task/follow`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowResult {
+    /// The task's full id (notifications carry it).
+    pub id: String,
+    /// Which output is pushed.
+    pub stream: Which,
+    /// The position pushing starts from.
+    pub from: u64,
+}
+
+/// The answer to `task/unfollow`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnfollowResult {
+    /// Whether the task was being followed.
+    pub was_following: bool,
+}
+
+/// `task/sendInput` params: text, and/or close the input.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SendInputParams {
+    /// A task id, or a unique prefix of one.
+    pub id: String,
+    /// Written to the task's stdin as it is (add "\n" for a line).
+    #[serde(default)]
+    pub text: Option<String>,
+    /// Close the task's stdin after the text.
+    #[serde(default)]
+    pub eof: bool,
+}
+
+/// `workflow/list` params.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowListParams {
+    /// Where to look for errand.toml, upwards (default: the server's directory).
+    #[serde(default)]
+    pub client_cwd: Option<String>,
+}
+
+/// A workflow a client can run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkflowInfo {
+    /// Its name (run it as `#name`).
+    pub name: String,
+    /// What it runs.
+    pub command: CommandSpec,
+    /// Where it runs.
+    pub cwd: String,
+    /// Its environment overrides.
+    pub env: BTreeMap<String, String>,
+    /// What it is for, if its file says.
+    pub description: Option<String>,
+    /// The file it is defined in.
+    pub source: String,
+}
+
+impl From<Workflow> for WorkflowInfo {
+    fn from(w: Workflow) -> Self {
+        WorkflowInfo {
+            name: w.name,
+            command: w.command,
+            cwd: w.cwd.display().to_string(),
+            env: w.env,
+            description: w.description,
+            source: w.source.display().to_string(),
+        }
+    }
+}
+
+/// No params.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+pub struct Empty {}
+
+/// The request was carried out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Ack {
+    /// Always true.
+    pub ok: bool,
+}
+
+/// A task changed: `task/queued`, `task/started`, `task/updated`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskEvent {
+    /// The task as it is now.
+    pub task: Task,
+}
+
+/// A task reached its final status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FinishedEvent {
+    /// Status, exit code or signal, duration, error text: all in the task.
+    pub task: Task,
+    /// The last 10 lines of its output.
+    pub output_tail: String,
+}
+
+/// A running task reported progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressEvent {
+    /// The task's id.
+    pub id: String,
+    /// 0 to 100.
+    pub progress: Option<f64>,
+    /// The message that came with it.
+    pub progress_message: Option<String>,
+    /// When the task should end at this pace.
+    pub eta_at: Option<i64>,
+}
+
+/// New output of a followed task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OutputEvent {
+    /// The task's id.
+    pub id: String,
+    /// Which output it is.
+    pub stream: Which,
+    /// Position of `data`'s start: the `next` of the previous event for
+    /// this task (or the follow's `from`), so nothing is lost or repeated.
+    pub from: u64,
+    /// Position after `data`.
+    pub next: u64,
+    /// The output, as UTF-8 (invalid bytes replaced).
+    pub data: String,
+}

@@ -1,0 +1,75 @@
+//! Followed tasks: their new output pushed as `task/outputAppended`, in
+//! batches, each starting where the last ended, until the task ends.
+
+use std::sync::Arc;
+
+use tokio::io::unix::AsyncFd;
+use tokio::sync::mpsc;
+
+use super::state::Server;
+use super::transport::Out;
+use super::watch::send;
+use crate::output::{LogFiles, Reader, Which};
+use crate::protocol::{Notification, OutputEvent};
+use crate::sys::Inotify;
+
+/// One event carries at most this much output.
+const BATCH: u64 = 256 << 10;
+
+/// Send new output of followed tasks, one batch at a time (the client's
+/// pace bounds memory), and drop follows of finished tasks once all their
+/// output is sent. False if the client is gone.
+pub async fn push(server: &Arc<Server>, inotify: &Arc<AsyncFd<Inotify>>, out: &mpsc::Sender<Out>) -> bool {
+    let ids: Vec<String> = match server.follows.lock() {
+        Ok(f) => f.keys().cloned().collect(),
+        Err(_) => return true,
+    };
+    for id in ids {
+        // Status before output: output written before the end is then sent
+        // before the follow is dropped.
+        let finished = {
+            let id = id.clone();
+            server.store(move |store| Ok(store.get(&id)?.is_final())).await.unwrap_or(true)
+        };
+        let Some((which, mut pos, watch)) = server.follow_of(&id) else { continue };
+        let file = LogFiles::of(&server.paths, &id).growing(which).clone();
+        let watch = watch.or_else(|| inotify.get_ref().watch(&file, libc::IN_MODIFY).ok());
+        loop {
+            let batch = {
+                let id = id.clone();
+                server.blocking(move |s| read_batch(s, &id, which, pos)).await.ok().flatten()
+            };
+            let Some(event) = batch else { break };
+            pos = event.next;
+            if !send(out, &Notification::OutputAppended(event)).await {
+                return false;
+            }
+        }
+        if let Ok(mut follows) = server.follows.lock() {
+            if finished {
+                follows.remove(&id);
+                if let Some(wd) = watch {
+                    inotify.get_ref().unwatch(wd);
+                }
+            } else if let Some(follow) = follows.get_mut(&id) {
+                follow.pos = pos;
+                follow.watch = watch;
+            }
+        }
+    }
+    true
+}
+
+/// The output after `pos`, at most one batch; None when there is none yet.
+fn read_batch(server: &Server, id: &str, which: Which, pos: u64) -> Option<OutputEvent> {
+    let reader = Reader::open(&server.paths, id).ok()?;
+    let mut data = Vec::new();
+    let next = reader.copy(which, pos, BATCH, &mut data).ok()?;
+    (next != pos).then(|| OutputEvent {
+        id: id.to_owned(),
+        stream: which,
+        from: pos,
+        next,
+        data: String::from_utf8_lossy(&data).into_owned(),
+    })
+}

@@ -1,0 +1,230 @@
+//! The body of every method (the protocol's `Handler`). Each runs on the
+//! blocking pool with a pooled store connection.
+
+use std::path::{Path, PathBuf};
+
+use crate::control;
+use crate::error::{Error, Result};
+use crate::launch::{self, RunRequest, What};
+use crate::output::Reader;
+use crate::protocol::{self as p, Handler};
+use crate::server::state::{Follow, Server};
+use crate::server::transport::MAX_FRAME;
+use crate::store::{CancelAction, ListFilter};
+use crate::task::{CommandSpec, Counts};
+use crate::workflow;
+
+/// At most this many unread tasks come with `initialize`.
+const UNREAD_LIMIT: u32 = 50;
+
+/// A client's directory: absolute as given, relative to the server's, or the server's.
+fn client_dir(dir: Option<&str>) -> Result<PathBuf> {
+    let here = launch::current_dir()?;
+    match dir {
+        None => Ok(here),
+        Some(d) => launch::resolve_dir(&here, Path::new(d)),
+    }
+}
+
+fn tail_of(server: &Server, id: &str, lines: usize) -> String {
+    Reader::open(&server.paths, id)
+        .ok()
+        .and_then(|r| r.tail(crate::output::Which::Both, lines).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+impl Handler for Server {
+    fn initialize(&self, params: p::InitializeParams) -> Result<p::InitializeResult> {
+        tracing::info!(client = ?params.client_name, version = ?params.client_version, protocol = ?params.protocol_version, "initialize");
+        if params.protocol_version.is_some_and(|v| v != p::PROTOCOL_VERSION) {
+            tracing::warn!(client = ?params.protocol_version, server = p::PROTOCOL_VERSION, "protocol versions differ");
+        }
+        self.with_store(|store| {
+            store.reap_lost()?;
+            Ok(p::InitializeResult {
+                server: "errand".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+                protocol_version: p::PROTOCOL_VERSION,
+                pid: std::process::id(),
+                data_dir: self.paths.data.display().to_string(),
+                limits: p::Limits {
+                    parallel: self.config.parallel,
+                    cancel_grace_secs: self.config.cancel_grace_secs,
+                    max_frame_bytes: MAX_FRAME,
+                },
+                counts: store.counts()?,
+                unread: store.unread(UNREAD_LIMIT)?.iter().map(p::Task::now).collect(),
+            })
+        })
+    }
+
+    fn run(&self, params: p::RunParams) -> Result<p::Task> {
+        let what = match (params.command, params.argv, params.workflow) {
+            (Some(command), None, None) => What::shell(command),
+            (None, Some(argv), None) => What::Command(CommandSpec::Argv(argv)),
+            (None, None, Some(name)) => What::Workflow(name),
+            _ => return Err(Error::InvalidInput("give exactly one of command, argv, workflow".into())),
+        };
+        let request = RunRequest {
+            what,
+            name: params.name,
+            client_dir: client_dir(params.client_cwd.as_deref())?,
+            cwd: params.cwd.map(PathBuf::from),
+            env: params.env,
+            group: params.group,
+            base_env: launch::client_env(),
+        };
+        let new = launch::new_task(&self.config, &self.paths, request)?;
+        self.with_store(|store| self.queue(store).submit(&new)).map(|t| p::Task::now(&t))
+    }
+
+    fn list(&self, params: p::ListParams) -> Result<p::ListResult> {
+        let limit = params.limit.unwrap_or(50).clamp(1, 1000);
+        self.with_store(|store| {
+            store.reap_lost()?;
+            let before = params.cursor.as_deref().map(|c| store.seq_of(c)).transpose()?;
+            let filter = ListFilter {
+                statuses: params.status,
+                group: params.group,
+                text: params.text,
+                include_deleted: params.deleted == p::Deleted::Include,
+                only_deleted: params.deleted == p::Deleted::Only,
+                before,
+                limit: Some(limit),
+            };
+            let (tasks, more) = store.list(&filter)?;
+            let next_cursor = if more { tasks.last().map(|t| t.id.clone()) } else { None };
+            Ok(p::ListResult { tasks: tasks.iter().map(p::Task::now).collect(), next_cursor })
+        })
+    }
+
+    fn get(&self, params: p::GetParams) -> Result<p::TaskDetail> {
+        self.with_store(|store| {
+            store.reap_lost()?;
+            let task = store.get(&store.resolve(&params.id)?)?;
+            let lines = params.tail_lines.unwrap_or(20).min(10_000) as usize;
+            Ok(p::TaskDetail { output_tail: tail_of(self, &task.id, lines), task: p::Task::now(&task) })
+        })
+    }
+
+    fn cancel(&self, params: p::IdParams) -> Result<p::CancelResult> {
+        self.with_store(|store| {
+            let id = store.resolve(&params.id)?;
+            let action = match control::cancel(store, &self.paths, &id)? {
+                CancelAction::Dequeued => p::CancelAction::Dequeued,
+                CancelAction::Signal => p::CancelAction::Signalled,
+            };
+            Ok(p::CancelResult { id, action })
+        })
+    }
+
+    fn restart(&self, params: p::IdParams) -> Result<p::Task> {
+        self.with_store(|store| self.queue(store).restart(&store.resolve(&params.id)?)).map(|t| p::Task::now(&t))
+    }
+
+    fn delete(&self, params: p::IdParams) -> Result<p::Task> {
+        self.with_store(|store| {
+            let id = store.resolve(&params.id)?;
+            store.delete(&id)?;
+            crate::wakeup::signal(&self.paths);
+            store.get(&id).map(|t| p::Task::now(&t))
+        })
+    }
+
+    fn restore(&self, params: p::IdParams) -> Result<p::Task> {
+        self.with_store(|store| {
+            let id = store.resolve(&params.id)?;
+            store.restore(&id)?;
+            crate::wakeup::signal(&self.paths);
+            store.get(&id).map(|t| p::Task::now(&t))
+        })
+    }
+
+    fn mark_read(&self, params: p::MarkReadParams) -> Result<p::MarkReadResult> {
+        self.with_store(|store| {
+            let marked = match (params.ids, params.all) {
+                (_, true) => store.mark_read(None)?,
+                (Some(ids), false) => {
+                    let ids = ids.iter().map(|i| store.resolve(i)).collect::<Result<Vec<_>>>()?;
+                    store.mark_read(Some(&ids))?
+                }
+                (None, false) => return Err(Error::InvalidInput("give ids, or all: true".into())),
+            };
+            crate::wakeup::signal(&self.paths);
+            Ok(p::MarkReadResult { marked })
+        })
+    }
+
+    fn output(&self, params: p::OutputParams) -> Result<p::OutputResult> {
+        let (id, finished) = self.with_store(|store| {
+            let id = store.resolve(&params.id)?;
+            let finished = store.get(&id)?.is_final();
+            Ok((id, finished))
+        })?;
+        let reader = Reader::open(&self.paths, &id)?;
+        let read_err = |e: std::io::Error| Error::io(format!("cannot read the output of {id}"), e);
+        let max = u64::from(params.max_bytes.unwrap_or(1 << 20).clamp(1, 16 << 20));
+        let end = reader.end(params.stream);
+        let (data, offset, next) = match params.lines {
+            // A tail ends where the output ends now.
+            Some(n) => (reader.tail(params.stream, n as usize).map_err(read_err)?, end, end),
+            None => {
+                let from = params.offset.unwrap_or(0).min(end);
+                let mut data = Vec::new();
+                let next = reader.copy(params.stream, from, max, &mut data).map_err(read_err)?;
+                (data, from, next)
+            }
+        };
+        Ok(p::OutputResult {
+            data: String::from_utf8_lossy(&data).into_owned(),
+            stream: params.stream,
+            offset,
+            next,
+            more: next < end,
+            finished,
+        })
+    }
+
+    fn follow(&self, params: p::FollowParams) -> Result<p::FollowResult> {
+        let id = self.with_store(|store| store.resolve(&params.id))?;
+        let from = params.from.unwrap_or(0);
+        if let Ok(mut follows) = self.follows.lock() {
+            follows.insert(id.clone(), Follow { which: params.stream, pos: from, watch: None });
+        }
+        self.wake.notify_one();
+        Ok(p::FollowResult { id, stream: params.stream, from })
+    }
+
+    fn unfollow(&self, params: p::IdParams) -> Result<p::UnfollowResult> {
+        let id = self.with_store(|store| store.resolve(&params.id))?;
+        let was_following = self.follows.lock().ok().and_then(|mut f| f.remove(&id)).is_some();
+        self.wake.notify_one();
+        Ok(p::UnfollowResult { was_following })
+    }
+
+    fn send_input(&self, params: p::SendInputParams) -> Result<p::Ack> {
+        self.with_store(|store| {
+            let id = store.resolve(&params.id)?;
+            control::send_input(store, &self.paths, &id, params.text.map(String::into_bytes), params.eof)?;
+            Ok(p::Ack { ok: true })
+        })
+    }
+
+    fn counts(&self, _: p::Empty) -> Result<Counts> {
+        self.with_store(|store| {
+            store.reap_lost()?;
+            store.counts()
+        })
+    }
+
+    fn workflows(&self, params: p::WorkflowListParams) -> Result<Vec<p::WorkflowInfo>> {
+        let dir = client_dir(params.client_cwd.as_deref())?;
+        Ok(workflow::visible(&self.config, &self.paths, &dir)?.into_values().map(p::WorkflowInfo::from).collect())
+    }
+
+    fn shutdown(&self, _: p::Empty) -> Result<p::Ack> {
+        self.shutdown.notify_one();
+        Ok(p::Ack { ok: true })
+    }
+}

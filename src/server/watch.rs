@@ -1,0 +1,250 @@
+//! Notifications for every change to the store, whoever made it: the CLI,
+//! another editor, a supervisor. The watcher sleeps until the store's change
+//! file moves (inotify), a followed task writes, or a supervisor dies
+//! (pidfd); nothing runs on a timer while nothing happens. The one timer:
+//! when the oldest counted failure stops counting, an hour after it ended.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::follow;
+use super::state::Server;
+use super::transport::Out;
+use crate::error::{Error, IoContext, Result};
+use crate::output::{Reader, Which};
+use crate::paths::Paths;
+use crate::process::Identity;
+use crate::protocol::{self, FinishedEvent, Notification, ProgressEvent, TaskEvent};
+use crate::store::{Change, Store};
+use crate::sys::Inotify;
+use crate::task::{now_ms, Counts, Progress, Status, Task};
+
+/// Lines of output a task/finished carries.
+const FINISHED_TAIL_LINES: usize = 10;
+
+/// Queue a notification for the client. False if the client is gone.
+pub async fn send(out: &mpsc::Sender<Out>, notification: &Notification) -> bool {
+    match notification.to_json() {
+        Ok(json) => out.send(Out::Message(json)).await.is_ok(),
+        Err(e) => {
+            tracing::error!(method = notification.method(), "cannot encode a notification: {e}");
+            true
+        }
+    }
+}
+
+/// Runs until the client is gone; errors are logged.
+pub async fn watch(server: Arc<Server>, out: mpsc::Sender<Out>) {
+    if let Err(e) = run(&server, &out).await {
+        tracing::error!("watcher stopped: {e}");
+    }
+}
+
+async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>) -> Result<()> {
+    let inotify = Inotify::new_nonblocking().context(|| "inotify".to_owned())?;
+    let changed = crate::wakeup::changed_file(&server.paths);
+    inotify.watch(&changed, libc::IN_MODIFY).context(|| "cannot watch the store".to_owned())?;
+    // Output files appear on a task's first write.
+    inotify.watch(&server.paths.logs, libc::IN_CREATE).context(|| "cannot watch the output folder".to_owned())?;
+    let inotify = Arc::new(crate::sys::async_fd(inotify).context(|| "inotify".to_owned())?);
+
+    let mut feed = {
+        let paths = server.paths.clone();
+        server.store(move |store| Feed::start(paths, store)).await?
+    };
+    let mut watched_workers: HashSet<Identity> = HashSet::new();
+    let (died_tx, mut died_rx) = mpsc::unbounded_channel::<()>();
+    loop {
+        // What changed, on the blocking pool; the feed goes there and back.
+        let (returned, polled) = server
+            .blocking(move |s| {
+                let mut feed = feed;
+                let polled = s.with_store(|store| feed.poll(store));
+                (feed, polled)
+            })
+            .await?;
+        feed = returned;
+        // A failed poll (a busy or full disk) is retried at the next wake-up: the feed kept its place.
+        let polled = polled.unwrap_or_else(|e| {
+            tracing::warn!("cannot read the store's changes: {e}");
+            Polled::default()
+        });
+        for notification in &polled.notifications {
+            if !send(out, notification).await {
+                return Ok(());
+            }
+        }
+        if !follow::push(server, &inotify, out).await {
+            return Ok(());
+        }
+        // A supervisor's death is a change nobody writes: watch each one.
+        for worker in polled.workers {
+            if watched_workers.insert(worker.clone()) {
+                watch_worker(worker, died_tx.clone());
+            }
+        }
+        let expiry = async {
+            match polled.next_failure_expiry {
+                Some(at) => tokio::time::sleep(Duration::from_millis((at - now_ms()).max(0) as u64 + 5)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            ready = inotify.readable() => {
+                if let Ok(mut guard) = ready {
+                    let _ = guard.get_inner().drain();
+                    guard.clear_ready();
+                }
+            }
+            () = server.wake.notified() => {}
+            Some(()) = died_rx.recv() => {
+                let reaped = server.store(|store| store.reap_lost()).await;
+                if reaped.is_ok_and(|n| n > 0) {
+                    crate::wakeup::signal(&server.paths);
+                }
+            }
+            () = expiry => {}
+        }
+    }
+}
+
+/// What the watcher remembers of an active task, to tell what changed.
+struct Known {
+    status: Status,
+    progress: Option<Progress>,
+}
+
+impl Known {
+    fn of(task: &Task) -> Known {
+        Known { status: task.status(), progress: task.progress().cloned() }
+    }
+}
+
+/// The watcher's place in the store's change feed.
+struct Feed {
+    paths: Paths,
+    last_change: i64,
+    known: HashMap<String, Known>,
+    counts: Counts,
+}
+
+/// One look at the store.
+#[derive(Default)]
+struct Polled {
+    notifications: Vec<Notification>,
+    /// The supervisors of running tasks.
+    workers: Vec<Identity>,
+    /// When the failure count next drops by itself.
+    next_failure_expiry: Option<i64>,
+}
+
+impl Feed {
+    fn start(paths: Paths, store: &Store) -> Result<Feed> {
+        let snapshot = store.snapshot()?;
+        Ok(Feed {
+            paths,
+            last_change: snapshot.change,
+            known: snapshot.active.iter().map(|t| (t.id.clone(), Known::of(t))).collect(),
+            counts: snapshot.counts,
+        })
+    }
+
+    /// Tasks changed since the last poll as notifications, then the counts
+    /// if they changed.
+    fn poll(&mut self, store: &Store) -> Result<Polled> {
+        let mut polled = Polled::default();
+        loop {
+            let (changes, last) = store.changed_since(self.last_change, 500)?;
+            self.last_change = last;
+            for change in &changes {
+                polled.notifications.extend(self.events_for(change));
+                let task = &change.task;
+                if task.is_final() {
+                    self.known.remove(&task.id);
+                } else {
+                    self.known.insert(task.id.clone(), Known::of(task));
+                }
+            }
+            if changes.len() < 500 {
+                break;
+            }
+        }
+        let counts = store.counts()?;
+        if counts != self.counts {
+            self.counts = counts;
+            polled.notifications.push(Notification::CountsChanged(counts));
+        }
+        polled.workers = store.running_workers()?.into_iter().map(|(_, w)| w).collect();
+        polled.next_failure_expiry = store.next_failure_expiry()?;
+        Ok(polled)
+    }
+
+    fn events_for(&self, change: &Change) -> Vec<Notification> {
+        let task = &change.task;
+        let before = self.known.get(&task.id);
+        let was = before.map(|k| k.status);
+        let now = now_ms();
+        let event = || TaskEvent { task: protocol::Task::at(task, now) };
+        match task.status() {
+            Status::Queued if was.is_none() => vec![Notification::TaskQueued(event())],
+            Status::Running if was != Some(Status::Running) => vec![Notification::TaskStarted(event())],
+            Status::Running => {
+                let progress = task.progress();
+                if before.is_some_and(|k| k.progress.as_ref() != progress) {
+                    vec![Notification::TaskProgress(ProgressEvent {
+                        id: task.id.clone(),
+                        progress: progress.map(|p| p.percent),
+                        progress_message: progress.and_then(|p| p.message.clone()),
+                        eta_at: task.eta_at(now),
+                    })]
+                } else {
+                    Vec::new()
+                }
+            }
+            s if s.is_final() && change.finished_now => {
+                vec![Notification::TaskFinished(FinishedEvent {
+                    task: protocol::Task::at(task, now),
+                    output_tail: tail_of(&self.paths, &task.id),
+                })]
+            }
+            s if s.is_final() => vec![Notification::TaskUpdated(event())],
+            _ => Vec::new(),
+        }
+    }
+}
+
+fn tail_of(paths: &Paths, id: &str) -> String {
+    Reader::open(paths, id)
+        .ok()
+        .and_then(|r| r.tail(Which::Both, FINISHED_TAIL_LINES).ok())
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
+/// Tell the watcher when this supervisor exits (its pidfd becomes readable).
+fn watch_worker(worker: Identity, died: mpsc::UnboundedSender<()>) {
+    let Ok(fd) = crate::sys::pidfd_open(worker.pid) else {
+        let _ = died.send(()); // already gone
+        return;
+    };
+    // The pid may have been reused between the store read and pidfd_open.
+    if !worker.is_alive() {
+        let _ = died.send(());
+        return;
+    }
+    tokio::spawn(async move {
+        if let Ok(fd) = crate::sys::async_fd(fd) {
+            let _ = fd.readable().await;
+        }
+        let _ = died.send(());
+    });
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Error::io("a background job failed", std::io::Error::other(e.to_string()))
+    }
+}

@@ -1,0 +1,64 @@
+//! Running tasks whose supervisor is gone become `lost`: the outcome can no
+//! longer be known, and the task must not count as running for ever. Any
+//! errand process that looks at the store does this.
+
+use rusqlite::{params, Connection};
+
+use super::Store;
+use crate::error::Result;
+use crate::process::Identity;
+use crate::task::now_ms;
+
+impl Store {
+    /// Mark running tasks whose supervisor is gone as lost. Returns how many.
+    pub fn reap_lost(&self) -> Result<usize> {
+        // A read first: the common case (all alive) takes no write lock.
+        if running_workers(&self.conn)?.iter().all(|(_, w)| w.is_alive()) {
+            return Ok(0);
+        }
+        self.write(reap_lost)
+    }
+
+    /// The supervisors of running tasks (to watch them for an unexpected end).
+    pub fn running_workers(&self) -> Result<Vec<(String, Identity)>> {
+        running_workers(&self.conn)
+    }
+}
+
+pub(super) fn running_workers(conn: &Connection) -> Result<Vec<(String, Identity)>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, worker_pid, worker_start, worker_boot FROM tasks WHERE status = 'running'")?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                Identity {
+                    pid: r.get::<_, Option<u32>>(1)?.unwrap_or(0),
+                    start: r.get::<_, Option<i64>>(2)?.unwrap_or(0) as u64,
+                    boot: r.get::<_, Option<String>>(3)?.unwrap_or_default(),
+                },
+            ))
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Inside a write transaction.
+pub(super) fn reap_lost(tx: &Connection) -> Result<usize> {
+    let mut lost = 0;
+    for (id, worker) in running_workers(tx)? {
+        if worker.is_alive() {
+            continue;
+        }
+        let why = if worker.same_boot() {
+            format!("its supervisor (pid {}) ended without recording an outcome", worker.pid)
+        } else {
+            "the machine restarted while the task ran; its outcome is unknown".to_owned()
+        };
+        lost += tx.execute(
+            "UPDATE tasks SET status = 'lost', ended_at = ?2, error = ?3 WHERE id = ?1 AND status = 'running'",
+            params![id, now_ms(), why],
+        )?;
+    }
+    Ok(lost)
+}

@@ -1,0 +1,172 @@
+//! The task store: one SQLite database (WAL) shared by every errand process.
+//! It is the source of truth for tasks and for the global queue: a slot is
+//! claimed in a write transaction, so the parallel limit holds across every
+//! client at once.
+//!
+//! - `schema`: the tables, as migrations.
+//! - `tasks`: tasks as records (insert, read, list, mark, delete, prune).
+//! - `queue`: claiming, finishing, cancelling, and idle supervisors.
+//! - `liveness`: running tasks whose supervisor died become `lost`.
+//! - `changes`: what changed since a change number (for watchers).
+
+mod changes;
+mod liveness;
+mod queue;
+mod rows;
+mod schema;
+mod tasks;
+
+use std::fs::OpenOptions;
+use std::os::unix::fs::OpenOptionsExt;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use crate::error::{Error, IoContext, Result};
+use crate::paths::Paths;
+
+pub use changes::{Change, Snapshot};
+pub use queue::{CancelAction, Outcome, WhenIdle};
+pub use tasks::{ListFilter, NewTask, FAILURE_VISIBLE_MS};
+
+/// One connection to the store. Not shared between threads: each thread
+/// (or pooled job) opens or borrows its own.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    pub fn open(paths: &Paths) -> Result<Store> {
+        paths.create_dirs()?;
+        // Create the file ourselves so it is private (SQLite would use 0644);
+        // the WAL and shm files copy its mode.
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&paths.db)
+            .context(|| format!("cannot open {}", paths.db.display()))?;
+        let conn = Connection::open(&paths.db)?;
+        conn.busy_handler(Some(busy_wait))?;
+        // Short-lived CLI processes come and go all the time: the last one
+        // out must not checkpoint and delete the WAL (two fsyncs, and the
+        // next one recreates it). Writers checkpoint as the WAL grows.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, true)?;
+        // Switching a new database to WAL takes an exclusive lock, and
+        // SQLite reports BUSY for it without asking the busy handler: two
+        // clients creating the store at once must retry here.
+        let mut attempt = 0;
+        loop {
+            let setup = conn.execute_batch(
+                // Keep the WAL file from growing without bound after a burst.
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+                 PRAGMA journal_size_limit = 4194304;",
+            );
+            match setup {
+                Err(e) if is_busy(&e) && attempt < 2000 => {
+                    attempt += 1;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                other => break other?,
+            }
+        }
+        let store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let version: usize = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let known = schema::MIGRATIONS.len();
+        if version > known {
+            return Err(Error::InvalidInput(format!(
+                "the task store was written by a newer errand (schema {version}, this one knows {known})"
+            )));
+        }
+        if version == known {
+            return Ok(());
+        }
+        self.write(|tx| {
+            // Re-read under the write lock: another process may have migrated meanwhile.
+            let version: usize = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            for (i, sql) in schema::MIGRATIONS.iter().enumerate().skip(version) {
+                tx.execute_batch(sql)?;
+                tx.pragma_update(None, "user_version", i + 1)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Run `f` in a write transaction taken up front (BEGIN IMMEDIATE), so
+    /// that read-then-write sequences (claim a slot, cancel) are atomic.
+    fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        match f(&self.conn) {
+            Ok(v) => {
+                if let Err(e) = self.conn.execute_batch("COMMIT") {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    return Err(e.into());
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Run `f` on one consistent snapshot of the store (a read transaction).
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN")?;
+        let result = f(&self.conn);
+        let _ = self.conn.execute_batch("COMMIT");
+        result
+    }
+
+    /// Fold the WAL into the database and empty it. The first process to
+    /// open the store after everyone closed it re-reads the whole WAL, so a
+    /// supervisor does this when work stops; CLI commands then open fast.
+    /// Skipped when others are busy.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.busy_handler(None)?;
+        let done = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+        self.conn.busy_handler(Some(busy_wait))?;
+        match done {
+            Err(e) if !is_busy(&e) => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// SQLite's own busy handler sleeps whole milliseconds and backs off to
+/// 100 ms; our transactions last microseconds, so retry soon and often.
+/// Gives up after about 30 s.
+fn busy_wait(attempt: i32) -> bool {
+    let micros = (50 * (i64::from(attempt) + 1)).min(2_000) as u64;
+    std::thread::sleep(Duration::from_micros(micros));
+    attempt < 15_000
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! A store of its own in a temp dir, for unit tests of the queries.
+    use super::*;
+
+    pub struct TempStore {
+        pub store: Store,
+        _dir: tempfile::TempDir,
+    }
+
+    pub fn temp_store() -> TempStore {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let paths = Paths::in_home(dir.path());
+        let store = Store::open(&paths).expect("open store");
+        TempStore { store, _dir: dir }
+    }
+}

@@ -1,0 +1,277 @@
+//! The global queue: supervisors claim the oldest queued task within the
+//! parallel limit, record outcomes, and register as idle while they linger;
+//! clients ask how many supervisors to start, and cancel.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::liveness::reap_lost;
+use super::Store;
+use crate::error::{Error, Result};
+use crate::process::Identity;
+use crate::task::{Exit, Status, Task};
+
+/// What a supervisor does when it finds no task to claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenIdle {
+    /// Register as idle: clients then leave the next task to it.
+    Linger,
+    /// Deregister and exit (claiming nothing: it is stopping).
+    Exit,
+}
+
+/// How a task's process ended, as its supervisor saw it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// None when it never started (or could not be waited for).
+    pub exit: Option<Exit>,
+    /// Why it did not start, or a capture error (full disk).
+    pub error: Option<String>,
+    pub ended_at: i64,
+    /// Stopped by errand (a cancel request, or its supervisor was told to stop).
+    pub cancelled: bool,
+}
+
+impl Outcome {
+    /// The final status: a cancel wins; then exit status 0 is success (a
+    /// capture error is recorded, but the task itself succeeded).
+    pub fn status(&self, cancel_requested: bool) -> Status {
+        if cancel_requested || self.cancelled {
+            Status::Cancelled
+        } else if self.exit == Some(Exit::Code(0)) {
+            Status::Completed
+        } else {
+            Status::Failed
+        }
+    }
+}
+
+/// What a cancel did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelAction {
+    /// It was queued: now cancelled, it never ran.
+    Dequeued,
+    /// It is running: its supervisor must be told (control FIFO).
+    Signal,
+}
+
+impl Store {
+    pub fn has_queued(&self) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'queued')", [], |r| r.get(0))?)
+    }
+
+    /// How many supervisors a client should start now: queued tasks that no
+    /// idle supervisor will take, within the free slots.
+    pub fn workers_wanted(&self, limit: u32) -> Result<u32> {
+        let (running, queued): (u32, u32) = self.conn.query_row(
+            "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
+                    (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE status = 'queued' LIMIT 1000))",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if queued == 0 || running >= limit {
+            return Ok(0);
+        }
+        let idle = idle_workers(&self.conn)?.iter().filter(|w| w.is_alive()).count() as u32;
+        Ok(queued.min(limit - running).saturating_sub(idle))
+    }
+
+    /// For a supervisor: record how `finished` ended (if given) and, in the
+    /// same transaction, claim the oldest queued task if a slot is free.
+    /// Finding none, it registers as idle or deregisters (`when_idle`). One
+    /// transaction keeps the queue from stalling between the two steps: a
+    /// client that queued a task either sees this supervisor idle (and
+    /// leaves the task to it) or sees it gone (and starts another).
+    pub fn finish_and_claim(
+        &self,
+        finished: Option<(&str, &Outcome)>,
+        worker: &Identity,
+        limit: u32,
+        when_idle: WhenIdle,
+    ) -> Result<Option<Task>> {
+        let claimed = self.write(|tx| {
+            if let Some((id, outcome)) = finished {
+                finish(tx, id, outcome)?;
+            }
+            let next = match when_idle {
+                WhenIdle::Exit => None,
+                WhenIdle::Linger => claim(tx, worker, limit)?,
+            };
+            if next.is_some() || when_idle == WhenIdle::Exit {
+                tx.execute("DELETE FROM idle_workers WHERE pid = ?1", [worker.pid])?;
+            } else {
+                tx.execute(
+                    "INSERT OR REPLACE INTO idle_workers (pid, start, boot) VALUES (?1, ?2, ?3)",
+                    params![worker.pid, worker.start as i64, worker.boot],
+                )?;
+            }
+            Ok(next)
+        })?;
+        claimed.map(|id| self.get(&id)).transpose()
+    }
+
+    /// Cancel a queued task outright, or flag a running one (its supervisor
+    /// then stops it and records `cancelled`).
+    pub fn request_cancel(&self, id: &str) -> Result<CancelAction> {
+        self.write(|tx| {
+            let status: String = tx
+                .query_row("SELECT status FROM tasks WHERE id = ?1", [id], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| Error::NoSuchTask(id.to_owned()))?;
+            let now = crate::task::now_ms();
+            match Status::parse(&status) {
+                Some(Status::Queued) => {
+                    tx.execute(
+                        "UPDATE tasks SET status = 'cancelled', ended_at = ?2, cancel_requested = ?2,
+                         error = 'cancelled before it started' WHERE id = ?1",
+                        params![id, now],
+                    )?;
+                    Ok(CancelAction::Dequeued)
+                }
+                Some(Status::Running) => {
+                    tx.execute(
+                        "UPDATE tasks SET cancel_requested = ?2 WHERE id = ?1 AND cancel_requested IS NULL",
+                        params![id, now],
+                    )?;
+                    Ok(CancelAction::Signal)
+                }
+                _ => Err(Error::AlreadyFinished { id: id.to_owned(), status }),
+            }
+        })
+    }
+
+    pub fn cancel_requested(&self, id: &str) -> Result<bool> {
+        Ok(self.conn.query_row("SELECT cancel_requested IS NOT NULL FROM tasks WHERE id = ?1", [id], |r| r.get(0))?)
+    }
+
+    /// The supervisor of a running task (its pid names its control FIFO).
+    pub fn worker_of(&self, id: &str) -> Result<Option<u32>> {
+        Ok(self
+            .conn
+            .query_row("SELECT worker_pid FROM tasks WHERE id = ?1 AND status = 'running'", [id], |r| r.get(0))
+            .optional()?
+            .flatten())
+    }
+}
+
+/// Claim the oldest queued task for `worker` if a slot is free.
+fn claim(tx: &Connection, worker: &Identity, limit: u32) -> Result<Option<String>> {
+    reap_lost(tx)?;
+    let running: u32 = tx.query_row("SELECT count(*) FROM tasks WHERE status = 'running'", [], |r| r.get(0))?;
+    if running >= limit {
+        return Ok(None);
+    }
+    let next: Option<String> = tx
+        .query_row("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1", [], |r| r.get(0))
+        .optional()?;
+    let Some(id) = next else { return Ok(None) };
+    tx.execute(
+        "UPDATE tasks SET status = 'running', started_at = ?2, worker_pid = ?3, worker_start = ?4, worker_boot = ?5
+         WHERE id = ?1",
+        params![id, crate::task::now_ms(), worker.pid, worker.start as i64, worker.boot],
+    )?;
+    Ok(Some(id))
+}
+
+fn idle_workers(conn: &Connection) -> Result<Vec<Identity>> {
+    let mut stmt = conn.prepare_cached("SELECT pid, start, boot FROM idle_workers")?;
+    let rows = stmt
+        .query_map([], |r| Ok(Identity { pid: r.get(0)?, start: r.get::<_, i64>(1)? as u64, boot: r.get(2)? }))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Write the outcome of a running task; the status follows from it (and
+/// from a cancel request).
+fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
+    let cancel_requested: bool = tx
+        .query_row("SELECT cancel_requested IS NOT NULL FROM tasks WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false);
+    let status = outcome.status(cancel_requested);
+    tx.execute(
+        "UPDATE tasks SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5, error = ?6
+         WHERE id = ?1 AND status = 'running'",
+        params![
+            id,
+            status.as_str(),
+            outcome.ended_at,
+            outcome.exit.and_then(Exit::code),
+            outcome.exit.and_then(Exit::signal),
+            outcome.error
+        ],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tasks::tests::new_task;
+    use crate::store::testing::temp_store;
+    use crate::task::{now_ms, End, State};
+
+    fn me() -> Identity {
+        Identity::current()
+    }
+
+    #[test]
+    fn claims_go_oldest_first_and_stop_at_the_limit() {
+        let t = temp_store();
+        let ids: Vec<String> = (0..3).map(|i| t.store.insert(&new_task(&format!("echo {i}"))).unwrap().id).collect();
+        let claim = || t.store.finish_and_claim(None, &me(), 2, WhenIdle::Linger).unwrap().map(|t| t.id);
+        assert_eq!(claim().as_ref(), Some(&ids[0]));
+        assert_eq!(claim().as_ref(), Some(&ids[1]));
+        assert_eq!(claim(), None, "two run: the limit is reached");
+        let running = t.store.get(&ids[0]).unwrap();
+        assert!(matches!(running.state, State::Running { pid: None, .. }));
+        assert_eq!(t.store.worker_of(&ids[0]).unwrap(), Some(std::process::id()));
+        // Recording an outcome frees the slot in the same transaction as the next claim.
+        let outcome = Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), ..Outcome::default() };
+        let next = t.store.finish_and_claim(Some((&ids[0], &outcome)), &me(), 2, WhenIdle::Linger).unwrap();
+        assert_eq!(next.map(|t| t.id).as_ref(), Some(&ids[2]));
+        assert_eq!(t.store.get(&ids[0]).unwrap().status(), Status::Completed);
+    }
+
+    #[test]
+    fn an_idle_supervisor_means_no_new_one_is_wanted() {
+        let t = temp_store();
+        t.store.insert(&new_task("true")).unwrap();
+        t.store.insert(&new_task("true")).unwrap();
+        assert_eq!(t.store.workers_wanted(10).unwrap(), 2);
+        assert_eq!(t.store.workers_wanted(1).unwrap(), 1, "within the limit");
+        // This process registers as idle (it claims nothing at limit 0).
+        t.store.finish_and_claim(None, &me(), 0, WhenIdle::Linger).unwrap();
+        assert_eq!(t.store.workers_wanted(10).unwrap(), 1, "the idle one takes a task");
+        t.store.finish_and_claim(None, &me(), 0, WhenIdle::Exit).unwrap();
+        assert_eq!(t.store.workers_wanted(10).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_cancel_wins_over_the_exit_status_and_a_queued_task_never_runs() {
+        let t = temp_store();
+        let running = t.store.insert(&new_task("true")).unwrap().id;
+        t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
+        assert_eq!(t.store.request_cancel(&running).unwrap(), CancelAction::Signal);
+        let outcome = Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), ..Outcome::default() };
+        t.store.finish_and_claim(Some((&running, &outcome)), &me(), 10, WhenIdle::Exit).unwrap();
+        assert_eq!(t.store.get(&running).unwrap().status(), Status::Cancelled);
+        assert!(matches!(t.store.request_cancel(&running), Err(Error::AlreadyFinished { .. })));
+
+        let fresh = t.store.insert(&new_task("true")).unwrap().id;
+        assert_eq!(t.store.request_cancel(&fresh).unwrap(), CancelAction::Dequeued);
+        let task = t.store.get(&fresh).unwrap();
+        assert!(matches!(task.state, State::Ended { started_at: None, end: End::Cancelled(None), .. }));
+        assert!(!t.store.has_queued().unwrap());
+    }
+
+    #[test]
+    fn outcome_decides_the_status() {
+        let o = |exit, cancelled| Outcome { exit, cancelled, ..Outcome::default() };
+        assert_eq!(o(Some(Exit::Code(0)), false).status(false), Status::Completed);
+        assert_eq!(o(Some(Exit::Code(1)), false).status(false), Status::Failed);
+        assert_eq!(o(Some(Exit::Signal(9)), false).status(false), Status::Failed);
+        assert_eq!(o(None, false).status(false), Status::Failed, "never started");
+        assert_eq!(o(Some(Exit::Code(0)), false).status(true), Status::Cancelled);
+        assert_eq!(o(Some(Exit::Signal(15)), true).status(false), Status::Cancelled);
+    }
+}

@@ -1,0 +1,202 @@
+//! The store's tables, as migrations applied in order; `PRAGMA
+//! user_version` records how many ran. Append, never edit: a store written
+//! by any earlier errand opens in this one.
+
+pub const MIGRATIONS: &[&str] = &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS];
+
+const V1_TABLES: &str = r#"
+CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO counters VALUES ('change', 0);
+
+-- The submitting client's environment, stored once per distinct value.
+CREATE TABLE envs (hash TEXT PRIMARY KEY, vars TEXT NOT NULL) WITHOUT ROWID;
+
+CREATE TABLE tasks (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT, -- FIFO order, newest-first listing
+    id                TEXT NOT NULL UNIQUE,
+    name              TEXT NOT NULL,
+    command           TEXT NOT NULL,                     -- JSON CommandSpec
+    cwd               TEXT NOT NULL,
+    env               TEXT NOT NULL DEFAULT '{}',        -- JSON overrides
+    base_env          TEXT REFERENCES envs(hash),
+    grp               TEXT,
+    workflow          TEXT,
+    status            TEXT NOT NULL,
+    created_at        INTEGER NOT NULL,
+    started_at        INTEGER,
+    ended_at          INTEGER,
+    exit_code         INTEGER,
+    signal            INTEGER,
+    error             TEXT,
+    progress          REAL,
+    progress_message  TEXT,
+    read_at           INTEGER,
+    deleted_at        INTEGER,
+    restarted_from    TEXT,
+    pid               INTEGER,
+    worker_pid        INTEGER,
+    worker_start      INTEGER,
+    worker_boot       TEXT,
+    cancel_requested  INTEGER,
+    changed           INTEGER NOT NULL DEFAULT 0         -- value of counters.change at the last write
+);
+CREATE INDEX tasks_status ON tasks(status, seq);
+CREATE INDEX tasks_ended ON tasks(ended_at);
+CREATE INDEX tasks_changed ON tasks(changed);
+CREATE INDEX tasks_failures ON tasks(ended_at)
+    WHERE status IN ('failed', 'lost') AND read_at IS NULL AND deleted_at IS NULL;
+
+-- Every write to a task bumps the change counter, so a watcher can ask
+-- "what changed since N" without any writer having to remember to.
+CREATE TRIGGER tasks_inserted AFTER INSERT ON tasks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'change';
+    UPDATE tasks SET changed = (SELECT value FROM counters WHERE name = 'change') WHERE seq = NEW.seq;
+END;
+CREATE TRIGGER tasks_updated AFTER UPDATE OF
+    name, status, started_at, ended_at, exit_code, signal, error, progress, progress_message,
+    read_at, deleted_at, pid, worker_pid, cancel_requested ON tasks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'change';
+    UPDATE tasks SET changed = (SELECT value FROM counters WHERE name = 'change') WHERE seq = NEW.seq;
+END;
+
+-- Supervisors with nothing to do that linger a moment for the next task, so
+-- a burst of short tasks does not start one supervisor per task.
+CREATE TABLE idle_workers (pid INTEGER PRIMARY KEY, start INTEGER NOT NULL, boot TEXT NOT NULL);
+"#;
+
+const V2_UNREAD_INDEX: &str = r#"
+-- Finished tasks nobody has read: what an editor offers when it starts.
+CREATE INDEX tasks_unread ON tasks(seq)
+    WHERE read_at IS NULL AND deleted_at IS NULL AND status NOT IN ('queued', 'running');
+"#;
+
+/// The same table with the task lifecycle as CHECK constraints, so that no
+/// writer (a bug, a hand-edited store) can record a task in a state that
+/// cannot be: SQLite adds CHECKs only by rebuilding the table.
+const V3_STATE_CHECKS: &str = r#"
+CREATE TABLE tasks_checked (
+    seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                TEXT NOT NULL UNIQUE,
+    name              TEXT NOT NULL,
+    command           TEXT NOT NULL,
+    cwd               TEXT NOT NULL,
+    env               TEXT NOT NULL DEFAULT '{}',
+    base_env          TEXT REFERENCES envs(hash),
+    grp               TEXT,
+    workflow          TEXT,
+    status            TEXT NOT NULL
+        CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'lost')),
+    created_at        INTEGER NOT NULL,
+    started_at        INTEGER,
+    ended_at          INTEGER,
+    exit_code         INTEGER,
+    signal            INTEGER,
+    error             TEXT,
+    progress          REAL CHECK (progress IS NULL OR (progress >= 0 AND progress <= 100)),
+    progress_message  TEXT,
+    read_at           INTEGER,
+    deleted_at        INTEGER,
+    restarted_from    TEXT,
+    pid               INTEGER,
+    worker_pid        INTEGER,
+    worker_start      INTEGER,
+    worker_boot       TEXT,
+    cancel_requested  INTEGER,
+    changed           INTEGER NOT NULL DEFAULT 0,
+    -- The change at which it became final: a watcher tells "finished since
+    -- I last looked" from "finished long ago, then marked read".
+    final_change      INTEGER,
+    -- Final exactly when it has an end time.
+    CHECK ((ended_at IS NULL) = (status IN ('queued', 'running'))),
+    -- A queued task has not started; everything but a cancelled task started.
+    CHECK (status <> 'queued' OR (started_at IS NULL AND pid IS NULL AND progress IS NULL)),
+    CHECK (status IN ('queued', 'cancelled') OR started_at IS NOT NULL),
+    -- An exit code or a signal, never both, and only once it ended (not lost).
+    CHECK (exit_code IS NULL OR signal IS NULL),
+    CHECK ((exit_code IS NULL AND signal IS NULL) OR status IN ('completed', 'failed', 'cancelled')),
+    CHECK (status <> 'completed' OR exit_code = 0)
+);
+INSERT INTO tasks_checked SELECT *, CASE WHEN status IN ('queued', 'running') THEN NULL ELSE changed END FROM tasks;
+DROP TABLE tasks;
+ALTER TABLE tasks_checked RENAME TO tasks;
+
+CREATE INDEX tasks_status ON tasks(status, seq);
+CREATE INDEX tasks_ended ON tasks(ended_at);
+CREATE INDEX tasks_changed ON tasks(changed);
+CREATE INDEX tasks_failures ON tasks(ended_at)
+    WHERE status IN ('failed', 'lost') AND read_at IS NULL AND deleted_at IS NULL;
+CREATE INDEX tasks_unread ON tasks(seq)
+    WHERE read_at IS NULL AND deleted_at IS NULL AND status NOT IN ('queued', 'running');
+CREATE TRIGGER tasks_inserted AFTER INSERT ON tasks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'change';
+    UPDATE tasks SET changed = (SELECT value FROM counters WHERE name = 'change') WHERE seq = NEW.seq;
+END;
+CREATE TRIGGER tasks_updated AFTER UPDATE OF
+    name, status, started_at, ended_at, exit_code, signal, error, progress, progress_message,
+    read_at, deleted_at, pid, worker_pid, cancel_requested ON tasks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'change';
+    UPDATE tasks SET
+        changed = (SELECT value FROM counters WHERE name = 'change'),
+        final_change = CASE WHEN OLD.status IN ('queued', 'running') AND NEW.status NOT IN ('queued', 'running')
+            THEN (SELECT value FROM counters WHERE name = 'change') ELSE final_change END
+    WHERE seq = NEW.seq;
+END;
+"#;
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::{params, Connection};
+
+    use super::*;
+
+    /// A store at schema 2 with a task of each state, as errand wrote them
+    /// before the checks existed.
+    fn v2_store(path: &std::path::Path) {
+        let conn = Connection::open(path).unwrap();
+        for (i, sql) in MIGRATIONS[..2].iter().enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", i + 1).unwrap();
+        }
+        // status, started, ended, exit code, signal
+        type Row = (&'static str, Option<i64>, Option<i64>, Option<i32>, Option<i32>);
+        let rows: [Row; 6] = [
+            ("queued", None, None, None, None),
+            ("running", Some(2), None, None, None),
+            ("completed", Some(2), Some(3), Some(0), None),
+            ("failed", Some(2), Some(3), None, Some(9)),
+            ("cancelled", None, Some(3), None, None),
+            ("lost", Some(2), Some(3), None, None),
+        ];
+        for (i, (status, started, ended, code, signal)) in rows.into_iter().enumerate() {
+            conn.execute(
+                "INSERT INTO tasks (id, name, command, cwd, status, created_at, started_at, ended_at, exit_code, signal)
+                 VALUES (?1, 'n', '{\"shell\":\"true\"}', '/', ?2, 1, ?3, ?4, ?5, ?6)",
+                params![format!("t{i}"), status, started, ended, code, signal],
+            )
+            .unwrap();
+        }
+    }
+
+    #[test]
+    fn a_v2_store_keeps_every_task_and_gains_the_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = crate::paths::Paths::in_home(dir.path());
+        paths.create_dirs().unwrap();
+        v2_store(&paths.db);
+        let store = crate::store::Store::open(&paths).unwrap();
+        let (tasks, _) = store.list(&crate::store::ListFilter::default()).unwrap();
+        assert_eq!(tasks.len(), 6, "every task survived the rebuild");
+        let conn = Connection::open(&paths.db).unwrap();
+        let bad = conn.execute("UPDATE tasks SET status = 'completed', exit_code = 3 WHERE id = 't3'", []);
+        assert!(bad.is_err(), "a completed task with exit code 3 is refused");
+        let bad = conn.execute("UPDATE tasks SET status = 'sleeping' WHERE id = 't0'", []);
+        assert!(bad.is_err(), "an unknown status is refused");
+        let bad = conn.execute("UPDATE tasks SET ended_at = 5 WHERE id = 't1'", []);
+        assert!(bad.is_err(), "a running task has no end");
+        // The change counter still moves on writes after the rebuild.
+        let before: i64 = conn.query_row("SELECT value FROM counters", [], |r| r.get(0)).unwrap();
+        conn.execute("UPDATE tasks SET read_at = 9 WHERE id = 't2'", []).unwrap();
+        let after: i64 = conn.query_row("SELECT value FROM counters", [], |r| r.get(0)).unwrap();
+        assert_eq!(after, before + 1);
+    }
+}

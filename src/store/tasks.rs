@@ -1,0 +1,326 @@
+//! Tasks as records: insert, read, list, count, mark read, delete, prune.
+
+use std::collections::BTreeMap;
+
+use rusqlite::{params, OptionalExtension};
+
+use super::rows::{task_from_row, TASK_COLUMNS};
+use super::Store;
+use crate::config::History;
+use crate::error::{Error, Result};
+use crate::task::{id, now_ms, CommandSpec, Counts, Status, Task};
+
+/// Failures stop counting in the statusline after this long, read or not.
+pub const FAILURE_VISIBLE_MS: i64 = 3_600_000;
+
+/// What a new task needs; everything else the store fills in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    pub name: Option<String>,
+    pub command: CommandSpec,
+    pub cwd: String,
+    pub env: BTreeMap<String, String>,
+    /// The submitter's whole environment: the base the task runs in.
+    pub base_env: BTreeMap<String, String>,
+    pub group: Option<String>,
+    pub workflow: Option<String>,
+    pub restarted_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub statuses: Vec<Status>,
+    pub group: Option<String>,
+    /// Case-insensitive text in the name or the command.
+    pub text: Option<String>,
+    pub include_deleted: bool,
+    pub only_deleted: bool,
+    /// Only tasks older than this sequence number (the cursor of the previous page).
+    pub before: Option<i64>,
+    pub limit: Option<u32>,
+}
+
+/// The statuses of finished tasks, for SQL.
+const FINAL: &str = "status NOT IN ('queued', 'running')";
+
+impl Store {
+    pub fn insert(&self, new: &NewTask) -> Result<Task> {
+        let command = to_json(&new.command)?;
+        let env = to_json(&new.env)?;
+        let base_env = to_json(&new.base_env)?;
+        let name = new.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| new.command.title());
+        let id = self.write(|tx| {
+            let env_hash = format!("{:016x}", fnv1a(base_env.as_bytes()));
+            tx.execute("INSERT OR IGNORE INTO envs (hash, vars) VALUES (?1, ?2)", params![env_hash, base_env])?;
+            let mut len = id::SHORT;
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let id = id::random(len);
+                let inserted = tx.execute(
+                    "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at, restarted_from)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10)",
+                    params![id, name, command, new.cwd, env, env_hash, new.group, new.workflow, now_ms(), new.restarted_from],
+                )?;
+                if inserted == 1 {
+                    return Ok(id);
+                }
+                if attempt % 8 == 0 {
+                    len += 1; // this length is getting crowded
+                }
+            }
+        })?;
+        self.get(&id)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Task> {
+        self.conn
+            .prepare_cached(&format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?1"))?
+            .query_row([id], task_from_row)
+            .optional()?
+            .ok_or_else(|| Error::NoSuchTask(id.to_owned()))
+    }
+
+    /// The task's base environment (the submitter's), for running it.
+    pub fn base_env(&self, id: &str) -> Result<BTreeMap<String, String>> {
+        let vars: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT envs.vars FROM tasks JOIN envs ON envs.hash = tasks.base_env WHERE tasks.id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(vars.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+    }
+
+    /// Turn what a user typed into a task id: an exact id, or a unique prefix.
+    pub fn resolve(&self, typed: &str) -> Result<String> {
+        let prefix = id::normalize(typed)?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id FROM tasks WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 6")?;
+        let matches: Vec<String> =
+            stmt.query_map(params![prefix, id::prefix_end(&prefix)], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        id::choose(&prefix, &matches)
+    }
+
+    /// Tasks newest first. Returns the page and whether more follow it.
+    pub fn list(&self, filter: &ListFilter) -> Result<(Vec<Task>, bool)> {
+        let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if !filter.statuses.is_empty() {
+            let marks = vec!["?"; filter.statuses.len()].join(",");
+            sql.push_str(&format!(" AND status IN ({marks})"));
+            args.extend(filter.statuses.iter().map(|s| s.as_str().to_owned().into()));
+        }
+        if filter.only_deleted {
+            sql.push_str(" AND deleted_at IS NOT NULL");
+        } else if !filter.include_deleted {
+            sql.push_str(" AND deleted_at IS NULL");
+        }
+        if let Some(group) = &filter.group {
+            sql.push_str(" AND grp = ?");
+            args.push(group.clone().into());
+        }
+        if let Some(text) = &filter.text {
+            sql.push_str(" AND (instr(lower(name), lower(?)) > 0 OR instr(lower(command), lower(?)) > 0)");
+            args.push(text.clone().into());
+            args.push(text.clone().into());
+        }
+        if let Some(before) = filter.before {
+            sql.push_str(" AND seq < ?");
+            args.push(before.into());
+        }
+        sql.push_str(" ORDER BY seq DESC");
+        if let Some(limit) = filter.limit {
+            sql.push_str(&format!(" LIMIT {}", u64::from(limit) + 1));
+        }
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let mut tasks: Vec<Task> =
+            stmt.query_map(rusqlite::params_from_iter(args), task_from_row)?.collect::<Result<_, _>>()?;
+        let more = filter.limit.is_some_and(|l| tasks.len() > l as usize);
+        if more {
+            tasks.pop();
+        }
+        Ok((tasks, more))
+    }
+
+    /// The sequence number of a task (the list cursor).
+    pub fn seq_of(&self, id: &str) -> Result<i64> {
+        self.conn
+            .query_row("SELECT seq FROM tasks WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| Error::NoSuchTask(id.to_owned()))
+    }
+
+    pub fn counts(&self) -> Result<Counts> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
+                    (SELECT count(*) FROM tasks WHERE status = 'queued'),
+                    (SELECT count(*) FROM tasks INDEXED BY tasks_failures
+                        WHERE status IN ('failed', 'lost') AND read_at IS NULL AND deleted_at IS NULL AND ended_at > ?1)",
+        )?;
+        Ok(stmt.query_row([now_ms() - FAILURE_VISIBLE_MS], |r| {
+            Ok(Counts { running: r.get(0)?, queued: r.get(1)?, failed: r.get(2)? })
+        })?)
+    }
+
+    /// Finished tasks nobody has marked read, newest first.
+    pub fn unread(&self, limit: u32) -> Result<Vec<Task>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks INDEXED BY tasks_unread
+             WHERE read_at IS NULL AND deleted_at IS NULL AND {FINAL}
+             ORDER BY seq DESC LIMIT ?1"
+        ))?;
+        let tasks = stmt.query_map([limit], task_from_row)?.collect::<Result<_, _>>()?;
+        Ok(tasks)
+    }
+
+    pub fn set_progress(&self, id: &str, percent: f64, message: Option<&str>) -> Result<()> {
+        let changed = self.conn.execute(
+            "UPDATE tasks SET progress = ?2, progress_message = ?3 WHERE id = ?1 AND status = 'running'",
+            params![id, percent, message],
+        )?;
+        if changed == 0 {
+            let task = self.get(id)?;
+            return Err(Error::NotRunning { status: task.status().to_string(), id: task.id });
+        }
+        Ok(())
+    }
+
+    /// Record the process a running task runs as.
+    pub fn set_pid(&self, id: &str, pid: u32) -> Result<()> {
+        self.conn.execute("UPDATE tasks SET pid = ?2 WHERE id = ?1 AND status = 'running'", params![id, pid])?;
+        Ok(())
+    }
+
+    /// Mark finished tasks read: the given ids, or every finished task.
+    pub fn mark_read(&self, ids: Option<&[String]>) -> Result<usize> {
+        let now = now_ms();
+        Ok(match ids {
+            None => {
+                self.conn.execute(&format!("UPDATE tasks SET read_at = ?1 WHERE read_at IS NULL AND {FINAL}"), [now])?
+            }
+            Some(ids) => self.write(|tx| {
+                let mut stmt = tx
+                    .prepare(&format!("UPDATE tasks SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL AND {FINAL}"))?;
+                let mut n = 0;
+                for id in ids {
+                    n += stmt.execute(params![id, now])?;
+                }
+                Ok(n)
+            })?,
+        })
+    }
+
+    /// Soft delete (restorable). Queued or running tasks must be cancelled first.
+    pub fn delete(&self, id: &str) -> Result<()> {
+        let task = self.get(id)?;
+        if !task.is_final() {
+            return Err(Error::InvalidInput(format!("task {id} is {}: cancel it first", task.status())));
+        }
+        self.conn
+            .execute("UPDATE tasks SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL", params![id, now_ms()])?;
+        Ok(())
+    }
+
+    pub fn restore(&self, id: &str) -> Result<()> {
+        self.get(id)?;
+        self.conn.execute("UPDATE tasks SET deleted_at = NULL WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// Drop finished tasks beyond the history limits. Returns the ids removed,
+    /// so their output files can go too.
+    pub fn prune(&self, history: &History) -> Result<Vec<String>> {
+        let cutoff = now_ms() - i64::from(history.keep_days) * 86_400_000;
+        self.write(|tx| {
+            let mut ids: Vec<String> = Vec::new();
+            {
+                let mut old = tx.prepare(&format!("SELECT id FROM tasks WHERE {FINAL} AND ended_at < ?1"))?;
+                ids.extend(old.query_map([cutoff], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?);
+                let mut beyond =
+                    tx.prepare(&format!("SELECT id FROM tasks WHERE {FINAL} ORDER BY seq DESC LIMIT -1 OFFSET ?1"))?;
+                ids.extend(beyond.query_map([history.keep_count], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?);
+            }
+            ids.sort();
+            ids.dedup();
+            for id in &ids {
+                tx.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
+            }
+            tx.execute(
+                "DELETE FROM envs WHERE hash NOT IN (SELECT base_env FROM tasks WHERE base_env IS NOT NULL)",
+                [],
+            )?;
+            Ok(ids)
+        })
+    }
+}
+
+/// A stable hash (unlike std's, which may change between Rust releases).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+fn to_json(value: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::InvalidInput(e.to_string()))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store::testing::temp_store;
+
+    pub fn new_task(shell: &str) -> NewTask {
+        NewTask {
+            name: None,
+            command: CommandSpec::Shell(shell.into()),
+            cwd: "/".into(),
+            env: BTreeMap::new(),
+            base_env: BTreeMap::from([("PATH".into(), "/bin".into())]),
+            group: None,
+            workflow: None,
+            restarted_from: None,
+        }
+    }
+
+    #[test]
+    fn a_new_task_is_queued_with_its_command_as_name() {
+        let t = temp_store();
+        let task = t.store.insert(&new_task("make\nmake install")).unwrap();
+        assert_eq!(task.status(), Status::Queued);
+        assert_eq!(task.name, "make…");
+        assert_eq!(task.id.len(), 4);
+        assert_eq!(t.store.get(&task.id).unwrap(), task);
+        assert_eq!(t.store.base_env(&task.id).unwrap()["PATH"], "/bin");
+        assert_eq!(t.store.resolve(&task.id[..3].to_uppercase()).unwrap(), task.id);
+    }
+
+    #[test]
+    fn lists_page_newest_first_and_filter() {
+        let t = temp_store();
+        let ids: Vec<String> = (0..5).map(|i| t.store.insert(&new_task(&format!("echo {i}"))).unwrap().id).collect();
+        let page = |before, limit| t.store.list(&ListFilter { before, limit: Some(limit), ..ListFilter::default() });
+        let (first, more) = page(None, 3).unwrap();
+        assert!(more);
+        assert_eq!(
+            first.iter().map(|t| t.id.clone()).collect::<Vec<_>>(),
+            [&ids[4], &ids[3], &ids[2]].map(String::clone)
+        );
+        let cursor = t.store.seq_of(&first[2].id).unwrap();
+        let (rest, more) = page(Some(cursor), 3).unwrap();
+        assert!(!more);
+        assert_eq!(rest.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), [&ids[1], &ids[0]].map(String::clone));
+        let text = ListFilter { text: Some("ECHO 3".into()), ..ListFilter::default() };
+        assert_eq!(t.store.list(&text).unwrap().0.len(), 1);
+        assert_eq!(t.store.counts().unwrap(), Counts { running: 0, queued: 5, failed: 0 });
+    }
+
+    #[test]
+    fn an_active_task_cannot_be_deleted_and_progress_needs_a_running_one() {
+        let t = temp_store();
+        let task = t.store.insert(&new_task("true")).unwrap();
+        assert!(t.store.delete(&task.id).unwrap_err().to_string().contains("cancel it first"));
+        assert!(matches!(t.store.set_progress(&task.id, 10.0, None), Err(Error::NotRunning { .. })));
+    }
+}

@@ -1,0 +1,154 @@
+//! The supervisor: a detached `errand __worker` process (its own session)
+//! that claims the oldest queued task, runs it, records its outcome, and
+//! claims the next one until the queue is empty. It outlives whatever
+//! client started it, so quitting an editor or SIGKILLing `errand serve`
+//! loses nothing.
+//!
+//! - `run_task`: one task from start to outcome.
+//! - `process`: how a task's processes are started, signalled and waited for.
+//! - `fifo`: the control FIFO through which clients reach the running task.
+
+pub mod fifo;
+pub mod process;
+mod run_task;
+
+use std::os::unix::process::CommandExt;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::mpsc;
+
+use crate::config::Config;
+use crate::error::{IoContext, Result};
+use crate::output::LogFiles;
+use crate::paths::Paths;
+use crate::process::Identity;
+use crate::store::{Outcome, Store, WhenIdle};
+use crate::task::Task;
+use crate::wakeup::Waiter;
+
+/// How long a supervisor with nothing to do waits for another task before
+/// it exits: long enough to carry a burst of short tasks, short enough that
+/// no errand process stays around once work stops.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// The command that starts a supervisor: this executable, detached from the
+/// caller's session so no SIGHUP of a closing terminal reaches it.
+pub fn command() -> Result<std::process::Command> {
+    let exe = std::env::current_exe().context(|| "cannot find the errand executable".to_owned())?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("__worker").stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).current_dir("/");
+    // SAFETY: setsid is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(crate::sys::setsid);
+    }
+    Ok(cmd)
+}
+
+/// The body of `errand __worker`.
+pub fn run(paths: &Paths) -> Result<()> {
+    let config = Config::load(paths)?;
+    let store = Store::open(paths)?;
+    let me = Identity::current();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context(|| "cannot start the async runtime".to_owned())?;
+    // SIGTERM to a supervisor (a shutdown, a user's kill) cancels its task
+    // properly and records it, instead of losing it.
+    let mut sigterm =
+        runtime.block_on(async { signal(SignalKind::terminate()) }).context(|| "cannot handle SIGTERM".to_owned())?;
+    // The control FIFO lives as long as this supervisor: it exists before
+    // any task is claimed, so a client that finds a task running finds it.
+    let ctl = fifo::path(paths, me.pid);
+    let _ = std::fs::remove_file(&ctl);
+    crate::sys::mkfifo(&ctl).context(|| format!("cannot create {}", ctl.display()))?;
+    let _cleanup = RemoveOnDrop(ctl.clone());
+    let mut control = runtime
+        .block_on(async {
+            let receiver = tokio::net::unix::pipe::OpenOptions::new().read_write(true).open_receiver(&ctl)?;
+            let (tx, rx) = mpsc::channel(64);
+            tokio::spawn(fifo::read(receiver, tx));
+            Ok::<_, std::io::Error>(rx)
+        })
+        .context(|| format!("cannot open {}", ctl.display()))?;
+    // Watch before claiming, so a task queued right after an empty claim wakes us.
+    let waiter = Waiter::new(paths)?;
+    let mut stopping = false;
+    let mut finished: Option<(String, Outcome)> = None;
+    let mut idle_since: Option<Instant> = None;
+    loop {
+        let lingering = idle_since.is_some_and(|t| t.elapsed() < LINGER);
+        let when_idle =
+            if stopping || (idle_since.is_some() && !lingering) { WhenIdle::Exit } else { WhenIdle::Linger };
+        let next = record_and_claim(&store, finished.take().as_ref(), &me, config.parallel, when_idle);
+        crate::wakeup::signal(paths);
+        match next {
+            Some(task) => {
+                idle_since = None;
+                tracing::info!(task = %task.id, "starting");
+                let supervision = run_task::Supervision {
+                    paths,
+                    store: &store,
+                    grace: config.cancel_grace(),
+                    control: &mut control,
+                    sigterm: &mut sigterm,
+                    stopping: &mut stopping,
+                };
+                let outcome = runtime.block_on(run_task::run::<process::ProcessGroup>(&task, supervision));
+                tracing::info!(task = %task.id, exit = ?outcome.exit, "ended");
+                finished = Some((task.id, outcome));
+            }
+            None if when_idle == WhenIdle::Exit => break,
+            None => {
+                let since = *idle_since.get_or_insert_with(Instant::now);
+                // Sleep until a task is queued or the linger time is up.
+                // Most changes are not new tasks: check with a read before
+                // trying a claim (a write).
+                while since.elapsed() < LINGER && !store.has_queued().unwrap_or(true) {
+                    let _ = waiter.wait(Some(LINGER.saturating_sub(since.elapsed())));
+                }
+            }
+        }
+    }
+    // The queue drained: a quiet moment to keep history within its limits.
+    match store.prune(&config.history) {
+        Ok(ids) => ids.iter().for_each(|id| LogFiles::of(paths, id).remove()),
+        Err(e) => tracing::warn!("prune failed: {e}"),
+    }
+    if let Err(e) = store.checkpoint() {
+        tracing::warn!("checkpoint failed: {e}");
+    }
+    Ok(())
+}
+
+/// Record the last outcome and claim the next task. A busy or full store is
+/// retried for a while: an outcome is worth waiting for.
+fn record_and_claim(
+    store: &Store,
+    finished: Option<&(String, Outcome)>,
+    me: &Identity,
+    limit: u32,
+    when_idle: WhenIdle,
+) -> Option<Task> {
+    let finished = finished.map(|(id, o)| (id.as_str(), o));
+    for attempt in 0..50 {
+        match store.finish_and_claim(finished, me, limit, when_idle) {
+            Ok(next) => return next,
+            Err(e) => {
+                tracing::error!("cannot record the outcome (attempt {attempt}): {e}");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    }
+    None
+}
+
+struct RemoveOnDrop(std::path::PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}

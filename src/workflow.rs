@@ -1,0 +1,201 @@
+//! Workflows: named commands from the project's `errand.toml` and the
+//! user's config. Reading them never runs anything.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::paths::Paths;
+use crate::task::{validate_env, CommandSpec};
+use crate::toml_file;
+
+/// The project file name, looked for from a folder upwards.
+pub const PROJECT_FILE: &str = "errand.toml";
+
+/// The keys a workflow table may hold.
+const KEYS: [&str; 5] = ["command", "argv", "cwd", "env", "description"];
+
+/// A named command, as the user wrote it, resolved against its file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workflow {
+    pub name: String,
+    pub command: CommandSpec,
+    /// Where it runs: the project root, or its `cwd` relative to it.
+    pub cwd: PathBuf,
+    pub env: BTreeMap<String, String>,
+    pub description: Option<String>,
+    /// The file it came from.
+    pub source: PathBuf,
+}
+
+/// The workflows visible from `dir`: the nearest `errand.toml` upwards, then
+/// the user's config (a project's workflow wins over a user one of the same
+/// name).
+pub fn visible(config: &Config, paths: &Paths, dir: &Path) -> Result<BTreeMap<String, Workflow>> {
+    let mut all = BTreeMap::new();
+    if !config.workflows.is_empty() {
+        // Spans point into the config text: read it again only to turn them into line numbers.
+        let text = toml_file::read(&paths.config_file)?.unwrap_or_default();
+        for (name, value) in &config.workflows {
+            all.insert(name.clone(), parse(name, value, dir, &paths.config_file, &text)?);
+        }
+    }
+    if let Some(root) = project_root(dir) {
+        let file = root.join(PROJECT_FILE);
+        let text = toml_file::read(&file)?.unwrap_or_default();
+        let table: BTreeMap<String, toml::Spanned<toml::Value>> = toml_file::parse(&file, &text)?;
+        for (name, value) in &table {
+            all.insert(name.clone(), parse(name, value, &root, &file, &text)?);
+        }
+    }
+    Ok(all)
+}
+
+/// Look up one workflow; an unknown name lists the close matches.
+pub fn find(config: &Config, paths: &Paths, dir: &Path, name: &str) -> Result<Workflow> {
+    let mut all = visible(config, paths, dir)?;
+    if let Some(wf) = all.remove(name) {
+        return Ok(wf);
+    }
+    Err(Error::WorkflowNotFound { name: name.to_owned(), suggestions: close_matches(name, all.into_keys()) })
+}
+
+/// Up to three names that look like `name`, closest first.
+fn close_matches(name: &str, names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut close: Vec<(f64, String)> =
+        names.map(|k| (strsim::jaro_winkler(name, &k), k)).filter(|(score, _)| *score > 0.75).collect();
+    close.sort_by(|a, b| b.0.total_cmp(&a.0));
+    close.into_iter().take(3).map(|(_, k)| k).collect()
+}
+
+/// The nearest folder at or above `dir` holding an `errand.toml`.
+pub fn project_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().find(|d| d.join(PROJECT_FILE).is_file()).map(Path::to_path_buf)
+}
+
+/// The project a folder belongs to: the name of the folder of the nearest
+/// `errand.toml`. A task's default group.
+pub fn project_group(dir: &Path) -> Option<String> {
+    project_root(dir).and_then(|root| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+}
+
+/// One workflow entry: `name = "command"` or a table of [`KEYS`].
+fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Path, text: &str) -> Result<Workflow> {
+    let fail = |message: String| toml_file::error_at_offset(file, text, value.span().start, message);
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || "-_.:".contains(c)) {
+        return Err(fail(format!("workflow name '{name}' may only hold letters, digits, '-', '_', '.', ':'")));
+    }
+    let mut wf = Workflow {
+        name: name.to_owned(),
+        command: CommandSpec::Shell(String::new()),
+        cwd: base.to_path_buf(),
+        env: BTreeMap::new(),
+        description: None,
+        source: file.to_path_buf(),
+    };
+    let table = match value.get_ref() {
+        toml::Value::String(cmd) => {
+            wf.command = CommandSpec::Shell(cmd.clone());
+            None
+        }
+        toml::Value::Table(t) => Some(t),
+        _ => return Err(fail(format!("workflow '{name}' must be a command string or a table"))),
+    };
+    if let Some(t) = table {
+        if let Some(key) = t.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(fail(format!("workflow '{name}': unknown key '{key}' (expected {})", KEYS.join(", "))));
+        }
+        wf.command = match (t.get("command"), t.get("argv")) {
+            (Some(toml::Value::String(c)), None) => CommandSpec::Shell(c.clone()),
+            (None, Some(toml::Value::Array(a))) => CommandSpec::Argv(
+                a.iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| fail(format!("workflow '{name}': argv must be a list of strings")))?,
+            ),
+            (Some(_), Some(_)) => {
+                return Err(fail(format!("workflow '{name}': give either command or argv, not both")))
+            }
+            _ => return Err(fail(format!("workflow '{name}': needs command = \"...\" (a string) or argv = [...]"))),
+        };
+        let string = |key: &str| match t.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(fail(format!("workflow '{name}': {key} must be a string"))),
+        };
+        if let Some(dir) = string("cwd")? {
+            wf.cwd = base.join(dir);
+        }
+        wf.description = string("description")?;
+        match t.get("env") {
+            None => {}
+            Some(toml::Value::Table(env)) => {
+                for (k, v) in env {
+                    let v = v.as_str().ok_or_else(|| fail(format!("workflow '{name}': env.{k} must be a string")))?;
+                    wf.env.insert(k.clone(), v.to_owned());
+                }
+            }
+            Some(_) => return Err(fail(format!("workflow '{name}': env must be a table of strings"))),
+        }
+    }
+    wf.command.validate().map_err(|e| fail(format!("workflow '{name}': {e}")))?;
+    validate_env(&wf.env).map_err(|e| fail(format!("workflow '{name}': {e}")))?;
+    Ok(wf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_all(text: &str) -> Result<BTreeMap<String, Workflow>> {
+        let file = Path::new("/proj/errand.toml");
+        let table: BTreeMap<String, toml::Spanned<toml::Value>> = toml_file::parse(file, text)?;
+        table.iter().map(|(n, v)| Ok((n.clone(), parse(n, v, Path::new("/proj"), file, text)?))).collect()
+    }
+
+    #[test]
+    fn strings_and_tables_become_workflows_at_the_project_root() {
+        let all = parse_all(
+            "build = \"cargo build\"\n\
+             [serve]\nargv = [\"python3\", \"-m\", \"http.server\"]\ncwd = \"site\"\n\
+             env = { PORT = \"8000\" }\ndescription = \"Serve the site\"\n",
+        )
+        .unwrap();
+        let build = &all["build"];
+        assert_eq!(build.command, CommandSpec::Shell("cargo build".into()));
+        assert_eq!(build.cwd, Path::new("/proj"));
+        assert_eq!(build.source, Path::new("/proj/errand.toml"));
+        let serve = &all["serve"];
+        assert_eq!(serve.command, CommandSpec::Argv(vec!["python3".into(), "-m".into(), "http.server".into()]));
+        assert_eq!(serve.cwd, Path::new("/proj/site"));
+        assert_eq!(serve.env["PORT"], "8000");
+        assert_eq!(serve.description.as_deref(), Some("Serve the site"));
+    }
+
+    #[test]
+    fn mistakes_are_named_with_their_line() {
+        let cases = [
+            ("a = 1\nb = 42\n", "errand.toml:1: workflow 'a' must be a command string or a table"),
+            ("[x]\ncommand = \"a\"\nargv = [\"b\"]\n", ":1: workflow 'x': give either command or argv, not both"),
+            ("ok = \"true\"\n[x]\ncomand = \"a\"\n", ":2: workflow 'x': unknown key 'comand'"),
+            ("[x]\nargv = [1]\n", "workflow 'x': argv must be a list of strings"),
+            ("[x]\ncommand = \"a\"\ncwd = 3\n", "workflow 'x': cwd must be a string"),
+            ("[x]\ncommand = \"a\"\nenv = { A = 1 }\n", "workflow 'x': env.A must be a string"),
+            ("x = \"  \"\n", "workflow 'x': the command is empty"),
+            ("\"a b\" = \"true\"\n", "workflow name 'a b' may only hold"),
+            ("[x]\ndescription = \"no command\"\n", "workflow 'x': needs command"),
+        ];
+        for (text, expected) in cases {
+            let err = parse_all(text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn close_names_are_suggested_best_first() {
+        let names = ["build", "bench", "test", "builds"].map(String::from);
+        assert_eq!(close_matches("biuld", names.clone().into_iter()), ["build", "builds"]);
+        assert!(close_matches("zzz", names.into_iter()).is_empty());
+    }
+}

@@ -1,0 +1,82 @@
+//! Notifications reach the editor whoever changed the store, and nothing
+//! is lost between servers: tasks keep running when the editor goes, and
+//! the next server offers what finished meanwhile as unread.
+
+mod common;
+
+use std::time::Duration;
+
+use common::rpc::{Client, Framing};
+use common::Home;
+use serde_json::json;
+
+#[test]
+fn a_task_started_by_the_cli_is_pushed_to_the_server() {
+    let home = Home::new();
+    let mut c = Client::spawn(home.cmd(), Framing::ContentLength);
+    c.call("initialize", json!({}));
+    let release = home.path().join("release");
+    let id = home.submit(&format!("until [ -e '{}' ]; do sleep 0.01; done; echo from the shell", release.display()));
+    let started = c.notification("task/started", |p| p["task"]["id"] == id.as_str());
+    assert_eq!(started["task"]["status"], "running");
+    std::fs::write(&release, "").unwrap();
+    let fin = c.notification("task/finished", |p| p["task"]["id"] == id.as_str());
+    assert_eq!(fin["task"]["status"], "completed");
+    assert_eq!(fin["outputTail"], "from the shell\n");
+    // Progress reported from inside a task, through the CLI.
+    let exe = env!("CARGO_BIN_EXE_errand");
+    let id = home.submit(&format!("'{exe}' progress 50 halfway; sleep 100"));
+    let p = c.notification("task/progress", |p| p["id"] == id.as_str());
+    assert_eq!(p["progress"], 50.0);
+    assert_eq!(p["progressMessage"], "halfway");
+    assert!(p["etaAt"].is_i64());
+    home.ok(&["cancel", &id]);
+    c.notification("task/finished", |p| p["task"]["id"] == id.as_str());
+}
+
+#[test]
+fn a_task_that_finished_long_ago_is_news_only_once() {
+    let home = Home::new();
+    let id = home.submit("exit 3");
+    home.wait(&[&id]);
+    let mut c = Client::spawn(home.cmd(), Framing::Lines);
+    c.call("initialize", json!({}));
+    home.ok(&["show", &id]); // marks it read
+    let updated = c.notification("task/updated", |p| p["task"]["id"] == id.as_str());
+    assert!(updated["task"]["readAt"].is_i64());
+    assert!(!c.notifications.iter().any(|n| n["method"] == "task/finished"), "no second finish: {:?}", c.notifications);
+}
+
+#[test]
+fn stdin_eof_leaves_tasks_running_and_a_new_server_reports_them_unread() {
+    let home = Home::new();
+    let release = home.path().join("release");
+    let wait_release = format!("until [ -e '{}' ]; do sleep 0.01; done", release.display());
+    let mut c = Client::spawn(home.cmd(), Framing::ContentLength);
+    c.call("initialize", json!({}));
+    let a = c.call("task/run", json!({ "command": format!("{wait_release}; echo a done") }))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b =
+        c.call("task/run", json!({ "command": format!("{wait_release}; exit 4") }))["id"].as_str().unwrap().to_owned();
+    c.close_stdin();
+    assert_eq!(c.wait_exit(Duration::from_secs(10)), Some(0), "exit 0 on stdin EOF");
+    assert_eq!(c.stderr(), "");
+    for id in [&a, &b] {
+        assert!(
+            ["queued", "running"].contains(&home.status_of(id).as_str()),
+            "the server left without waiting for {id}"
+        );
+    }
+    std::fs::write(&release, "").unwrap();
+    assert_eq!(home.wait(&[&a, &b]), 4);
+
+    let mut c2 = Client::spawn(home.cmd(), Framing::ContentLength);
+    let init = c2.call("initialize", json!({}));
+    let unread: Vec<&str> = init["unread"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
+    assert_eq!(unread, vec![b.as_str(), a.as_str()], "newest first");
+    assert_eq!(init["counts"]["failed"], 1);
+    c2.call("task/markRead", json!({ "all": true }));
+    assert_eq!(c2.call("initialize", json!({}))["unread"], json!([]));
+}
