@@ -1,97 +1,66 @@
--- A small test harness for the errand plugin, run inside a real Neovim:
---   nvim --headless --clean -l tests/nvim/run.lua
--- Loads plugin/nvim from this checkout, records vim.notify popups, runs
--- every test in tests/nvim/test_*.lua against the real errand binary
--- ($ERRAND_BIN), and prints "N passed, N failed". In -l mode print() goes to
--- stderr, so results are written to stdout explicitly.
-local root = vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h:h:h")
-vim.opt.runtimepath:prepend(root .. "/plugin/nvim")
-vim.cmd("runtime plugin/errand.lua")
+-- The Neovim suite: every test in tests/nvim/test_*.lua, each in a fresh
+-- Neovim (child.lua) with its own ERRAND_HOME, XDG folders and cwd, so no
+-- test can depend on another one's state or order. Leftover tasks of a
+-- test are killed before the next starts.
+--   nvim --headless --clean -l tests/nvim/run.lua [PATTERN]
+-- Prints one line per test and "N passed, N failed"; exits 1 on failure.
+local here = vim.fn.fnamemodify(debug.getinfo(1, "S").source:sub(2), ":p:h")
+local nvim = vim.v.progpath
+local bin = assert(os.getenv("ERRAND_BIN"), "set ERRAND_BIN")
+local pattern = _G.arg[1]
+-- The test files require the plugin's modules at load time.
+vim.opt.runtimepath:prepend(vim.fn.fnamemodify(here, ":h:h") .. "/plugin/nvim")
 
-local H = {}
-H.root = root
-H.popups = {}
-
-vim.notify = function(msg, level, opts)
-  table.insert(H.popups, { msg = msg, level = level, opts = opts })
-end
-
-require("errand").setup({ binary = assert(os.getenv("ERRAND_BIN"), "set ERRAND_BIN") })
-
-function H.wait(what, cond, timeout)
-  local ok = vim.wait(timeout or 15000, cond, 10)
-  if not ok then
-    error("timed out waiting for: " .. what, 2)
-  end
-end
-
-function H.eq(a, b, what)
-  if not vim.deep_equal(a, b) then
-    error(("%s: expected %s, got %s"):format(what or "value", vim.inspect(b), vim.inspect(a)), 2)
-  end
-end
-
-function H.truthy(v, what)
-  if not v then
-    error(what or "expected a true value", 2)
-  end
-end
-
---- The first popup matching level and pattern (waits for it).
-function H.popup(level, pattern)
-  local found
-  H.wait("a popup matching " .. pattern, function()
-    for _, p in ipairs(H.popups) do
-      if p.level == level and p.msg:find(pattern) then
-        found = p
-        return true
-      end
+--- Kill what a test left running (a `sleep 100` it did not cancel).
+local function clean_up(env)
+  local out = vim.system({ bin, "ls", "--json", "--all", "-s", "running,queued" }, { env = env, text = true }):wait()
+  local ok, tasks = pcall(vim.json.decode, out.stdout or "[]", { luanil = { object = true } })
+  for _, t in ipairs(ok and tasks or {}) do
+    if t.pid then
+      vim.uv.kill(-t.pid, "sigkill")
     end
-  end)
-  return found
-end
-
---- Lines of the visible floating window's buffer.
-function H.float_lines()
-  for _, w in ipairs(vim.api.nvim_list_wins()) do
-    if vim.api.nvim_win_get_config(w).relative ~= "" then
-      return vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(w), 0, -1, false), w
-    end
+    vim.system({ bin, "cancel", t.id }, { env = env }):wait()
   end
-  return nil
 end
 
---- The errand CLI on the same store.
-function H.cli(args)
-  local out = vim.system(vim.list_extend({ os.getenv("ERRAND_BIN") }, args), { text = true }):wait()
-  return out.stdout, out.code
-end
-
-function H.task(id)
-  local out = H.cli({ "show", "--json", id })
-  return vim.json.decode(out)
-end
-
-local files = vim.fn.glob(root .. "/tests/nvim/test_*.lua", false, true)
 local passed, failed = 0, 0
-for _, file in ipairs(files) do
-  local tests = dofile(file)(H)
-  for _, t in ipairs(tests) do
-    H.popups = {}
-    local ok, err = xpcall(t[2], debug.traceback)
-    -- Leave no window behind for the next test.
-    for _, w in ipairs(vim.api.nvim_list_wins()) do
-      if vim.api.nvim_win_get_config(w).relative ~= "" then
-        pcall(vim.api.nvim_win_close, w, true)
+for _, file in ipairs(vim.fn.glob(here .. "/test_*.lua", false, true)) do
+  -- Names only: the bodies run in the children.
+  local tests = dofile(file)(setmetatable({}, { __index = function() end }))
+  for index, test in ipairs(tests) do
+    if not pattern or test[1]:find(pattern) then
+      local tmp = vim.fn.tempname()
+      local env = {
+        XDG_CONFIG_HOME = tmp .. "/config",
+        XDG_DATA_HOME = tmp .. "/data",
+        XDG_STATE_HOME = tmp .. "/state",
+        XDG_CACHE_HOME = tmp .. "/cache",
+        ERRAND_HOME = tmp .. "/errand",
+      }
+      vim.fn.mkdir(tmp .. "/cwd", "p")
+      local child = vim.system(
+        { nvim, "--headless", "--clean", "-l", here .. "/child.lua", file, tostring(index) },
+        { env = env, cwd = tmp .. "/cwd", text = true, timeout = 60000 }
+      )
+      local res = child:wait()
+      clean_up(env)
+      vim.fn.delete(tmp, "rf")
+      if res.code == 0 then
+        passed = passed + 1
+        io.stdout:write("ok   ", test[1], "\n")
+      else
+        failed = failed + 1
+        io.stdout:write(
+          "FAIL ",
+          test[1],
+          " (exit ",
+          tostring(res.code),
+          ")\n",
+          res.stdout or "",
+          res.stderr or "",
+          "\n"
+        )
       end
-    end
-    pcall(vim.cmd, "silent! only")
-    if ok then
-      passed = passed + 1
-      io.stdout:write("ok   ", t[1], "\n")
-    else
-      failed = failed + 1
-      io.stdout:write("FAIL ", t[1], "\n", tostring(err), "\n")
     end
   end
 end

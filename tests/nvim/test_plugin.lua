@@ -1,154 +1,245 @@
--- The plugin against the real errand binary, in a real Neovim.
+-- The plugin against the real errand binary, in a real Neovim; each test in
+-- a Neovim and a task store of its own (run.lua).
 return function(H)
   local errand = require("errand")
-  local rpc = require("errand.rpc")
-  local tasks = require("errand.tasks")
+  local client = require("errand.client")
+  local state = require("errand.state")
 
   return {
-    { "run: a popup on finish and the statusline goes 1 running -> empty", function()
-      H.eq(errand.status(), "", "idle statusline")
-      local events = 0
-      vim.api.nvim_create_autocmd("User", { pattern = "ErrandStatus", callback = function() events = events + 1 end })
-      vim.cmd("Errand run sleep 0.5; echo hi")
-      H.wait("1 running", function() return errand.status() == "1 running" end)
-      local p = H.popup(vim.log.levels.INFO, "^✓ sleep 0%.5; echo hi %(")
-      H.truthy(p.msg:find("%(0%.%ds%)") or p.msg:find("%(%d%.%ds%)"), "duration in the popup: " .. p.msg)
-      H.wait("statusline empty", function() return errand.status() == "" end)
-      H.truthy(events >= 2, "User ErrandStatus fired")
-    end },
+    {
+      "run: a popup on finish and the statusline goes 1 running -> empty",
+      function()
+        H.eq(errand.status(), "", "idle statusline")
+        local events = 0
+        vim.api.nvim_create_autocmd("User", {
+          pattern = "ErrandStatus",
+          callback = function()
+            events = events + 1
+          end,
+        })
+        vim.cmd("Errand run sleep 0.5; echo hi")
+        H.wait("1 running", function()
+          return errand.status() == "1 running"
+        end)
+        local p = H.popup(vim.log.levels.INFO, "^✓ sleep 0%.5; echo hi %(")
+        H.truthy(p.msg:find("%(%d+%.%ds%)"), "duration in the popup: " .. p.msg)
+        H.wait("statusline empty", function()
+          return errand.status() == ""
+        end)
+        H.truthy(events >= 2, "User ErrandStatus fired")
+      end,
+    },
 
-    { "a failure: ERROR popup with exit code and output; 1 failed; :Errand clear", function()
-      vim.cmd("Errand run echo first; echo boom >&2; exit 3")
-      local p = H.popup(vim.log.levels.ERROR, "✗ .*%(exit 3%)")
-      H.truthy(p.msg:find("boom"), "the last lines of output: " .. p.msg)
-      H.wait("1 failed", function() return errand.status() == "1 failed" end)
-      vim.cmd("Errand clear")
-      H.wait("cleared", function() return errand.status() == "" end)
-    end },
+    {
+      "a failure: ERROR popup with exit code and output; 1 failed; :Errand clear",
+      function()
+        vim.cmd("Errand run echo first; echo boom >&2; exit 3")
+        local p = H.popup(vim.log.levels.ERROR, "✗ .*%(exit 3%)")
+        H.truthy(p.msg:find("boom"), "the last lines of output: " .. p.msg)
+        H.wait("1 failed", function()
+          return errand.status() == "1 failed"
+        end)
+        vim.cmd("Errand clear")
+        H.wait("cleared", function()
+          return errand.status() == ""
+        end)
+      end,
+    },
 
-    { "a cancel shows a WARN popup", function()
-      local task
-      errand.run("sleep 100", {}, function(t) task = t end)
-      H.wait("started", function() return task and errand.status() == "1 running" end)
-      vim.cmd("Errand cancel " .. task.id)
-      H.popup(vim.log.levels.WARN, "⊘ sleep 100 cancelled")
-    end },
+    {
+      "a cancel shows a WARN popup",
+      function()
+        local task
+        errand.run("sleep 100", {}, function(t)
+          task = t
+        end)
+        H.wait("started", function()
+          return task and errand.status() == "1 running"
+        end)
+        vim.cmd("Errand cancel " .. task.id)
+        H.popup(vim.log.levels.WARN, "⊘ sleep 100 cancelled")
+      end,
+    },
 
-    { "tasks window: sections, c cancels, r restarts, <CR> details", function()
-      local done, long
-      errand.run("echo finished-one", { name = "quick" }, function(t) done = t end)
-      H.popup(vim.log.levels.INFO, "✓ quick")
-      errand.run("sleep 100", { name = "long" }, function(t) long = t end)
-      H.wait("long runs", function() return long and tasks.by_id[long.id] and tasks.by_id[long.id].status == "running" end)
-      vim.cmd("Errand list")
-      local lines, win
-      H.wait("window rows", function()
-        lines, win = H.float_lines()
-        return lines and table.concat(lines, "\n"):find("long") and table.concat(lines, "\n"):find("quick")
-      end)
-      local text = table.concat(lines, "\n")
-      H.truthy(text:find("Running %(1%)"), "Running section: " .. text)
-      H.truthy(text:find("Completed %(%d+%)"), "Completed section")
-      H.truthy(text:find("Queued %(0%)"), "Queued section")
-      H.truthy(text:find("Failed %(%d+%)"), "Failed section")
-      local function row_of(id)
-        for i, l in ipairs(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)) do
-          if l:find(id, 1, true) then return i end
+    {
+      "tasks window: sections, c cancels, r restarts, <CR> details",
+      function()
+        local done, long
+        errand.run("echo finished-one", { name = "quick" }, function(t)
+          done = t
+        end)
+        H.popup(vim.log.levels.INFO, "✓ quick")
+        errand.run("sleep 100", { name = "long" }, function(t)
+          long = t
+        end)
+        H.wait("long runs", function()
+          return long and state.by_id[long.id] and state.by_id[long.id].status == "running"
+        end)
+        vim.cmd("Errand list")
+        local lines, win
+        H.wait("window rows", function()
+          lines, win = H.float_lines()
+          local text = lines and table.concat(lines, "\n") or ""
+          return text:find("long") and text:find("quick")
+        end)
+        local text = table.concat(lines, "\n")
+        H.truthy(text:find("Running %(1%)"), "Running section: " .. text)
+        H.truthy(text:find("Completed %(1%)"), "Completed section")
+        H.truthy(text:find("Queued %(0%)"), "Queued section")
+        H.truthy(text:find("Failed %(0%)"), "Failed section")
+        local function row_of(id)
+          for i, l in ipairs(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)) do
+            if l:find(id, 1, true) then
+              return i
+            end
+          end
         end
-      end
-      -- <CR>: details of the finished task.
-      vim.api.nvim_win_set_cursor(win, { row_of(done.id), 0 })
-      vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<CR>", true, false, true), "x", false)
-      H.wait("details", function()
-        local l = H.float_lines()
-        local t = l and table.concat(l, "\n") or ""
-        return t:find("command  echo finished%-one") and t:find("finished%-one\n") and t:find("exit code  0")
-      end)
-      vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<Esc>", true, false, true), "x", false)
-      H.wait("back to the list", function() return table.concat(H.float_lines(), "\n"):find("Running %(") end)
-      -- c on the running task: cancelled, its process gone.
-      local pid
-      H.wait("pid", function() pid = H.task(long.id).pid; return pid ~= vim.NIL and pid ~= nil end)
-      vim.api.nvim_win_set_cursor(win, { row_of(long.id), 0 })
-      vim.api.nvim_feedkeys("c", "x", false)
-      H.wait("cancelled in the window", function()
-        local text = table.concat(H.float_lines(), "\n")
-        local section = text:find("Cancelled %(")
-        return tasks.by_id[long.id].status == "cancelled" and section and text:find(long.id, section, true)
-      end)
-      H.wait("process gone", function() return vim.uv.kill(pid, 0) ~= 0 end)
-      -- r on the finished task: a new task restarted from it.
-      vim.api.nvim_win_set_cursor(win, { row_of(done.id), 0 })
-      vim.api.nvim_feedkeys("r", "x", false)
-      local restarted
-      H.wait("restarted", function()
-        for _, t in pairs(tasks.by_id) do
-          if t.restarted_from == done.id then restarted = t return true end
+        -- <CR>: details of the finished task.
+        vim.api.nvim_win_set_cursor(win, { row_of(done.id), 0 })
+        vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<CR>", true, false, true), "x", false)
+        H.wait("details", function()
+          local l = H.float_lines()
+          local t = l and table.concat(l, "\n") or ""
+          return t:find("command  echo finished%-one") and t:find("finished%-one\n") and t:find("exit code  0")
+        end)
+        vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<Esc>", true, false, true), "x", false)
+        H.wait("back to the list", function()
+          return table.concat(H.float_lines(), "\n"):find("Running %(")
+        end)
+        -- c on the running task: cancelled, its process gone.
+        local pid
+        H.wait("pid", function()
+          pid = H.task(long.id).pid
+          return pid ~= nil
+        end)
+        vim.api.nvim_win_set_cursor(win, { row_of(long.id), 0 })
+        vim.api.nvim_feedkeys("c", "x", false)
+        H.wait("cancelled in the window", function()
+          local t = table.concat(H.float_lines(), "\n")
+          local section = t:find("Cancelled %(")
+          return state.by_id[long.id].status == "cancelled" and section and t:find(long.id, section, true)
+        end)
+        H.wait("process gone", function()
+          return vim.uv.kill(pid, 0) ~= 0
+        end)
+        -- r on the finished task: a new task restarted from it.
+        vim.api.nvim_win_set_cursor(win, { row_of(done.id), 0 })
+        vim.api.nvim_feedkeys("r", "x", false)
+        local restarted
+        H.wait("restarted", function()
+          for _, t in pairs(state.by_id) do
+            if t.restartedFrom == done.id then
+              restarted = t
+              return true
+            end
+          end
+        end)
+        H.eq(restarted.name, "quick", "same name")
+        vim.api.nvim_feedkeys("q", "x", false)
+        H.wait("closed", function()
+          return H.float_lines() == nil
+        end)
+      end,
+    },
+
+    {
+      "#workflow from errand.toml, and its completion",
+      function()
+        vim.fn.writefile({ 'hello = "echo hello from the workflow"', 'build = "true"' }, "errand.toml")
+        local items = vim.fn.getcompletion("Errand #", "cmdline")
+        H.eq(items, { "#build", "#hello" }, "workflow completion")
+        H.eq(vim.fn.getcompletion("Errand ca", "cmdline"), { "cancel" }, "subcommand completion")
+        vim.cmd("Errand #hello")
+        H.popup(vim.log.levels.INFO, "✓ hello")
+        vim.cmd("Errand #helo")
+        H.popup(vim.log.levels.ERROR, "no workflow named 'helo' %(did you mean 'hello'%?%)")
+      end,
+    },
+
+    {
+      "output buffer follows a running task",
+      function()
+        local task
+        errand.run("for i in 1 2 3; do echo line $i; sleep 0.3; done", { name = "lines" }, function(t)
+          task = t
+        end)
+        H.wait("queued", function()
+          return task ~= nil
+        end)
+        vim.cmd("Errand output " .. task.id)
+        local buf = vim.api.nvim_get_current_buf()
+        H.eq(vim.api.nvim_buf_get_name(buf), "errand://" .. task.id, "buffer name")
+        H.wait("all lines", function()
+          return vim.deep_equal(vim.api.nvim_buf_get_lines(buf, 0, -1, false), { "line 1", "line 2", "line 3" })
+        end)
+      end,
+    },
+
+    {
+      "server killed mid-session: pending requests fail, the next command restarts it",
+      function()
+        client.ensure()
+        H.wait("server up", function()
+          return client.is_running() and state.server ~= nil
+        end)
+        local old = state.server.pid
+        -- Stopped first, so the request is surely still pending when it dies.
+        vim.uv.kill(old, "sigstop")
+        local got_err
+        client.request("task/counts", {}, function(err)
+          got_err = err or false
+        end)
+        vim.wait(100)
+        H.eq(got_err, nil, "no answer from a stopped server")
+        vim.uv.kill(old, "sigkill")
+        H.wait("the pending callback is called", function()
+          return got_err ~= nil
+        end)
+        H.truthy(got_err, "the callback got an error, not a result")
+        errand.run("echo back again", { name = "after restart" })
+        H.popup(vim.log.levels.INFO, "✓ after restart")
+        H.truthy(state.server.pid ~= old, "a new server")
+      end,
+    },
+
+    {
+      ":checkhealth errand",
+      function()
+        vim.cmd("checkhealth errand")
+        local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
+        H.truthy(text:find("OK binary:"), text)
+        H.truthy(text:find("OK server: errand"), text)
+        H.truthy(text:find("OK task store writable"), text)
+      end,
+    },
+
+    {
+      ":help errand has the tags",
+      function()
+        vim.cmd("helptags " .. H.root .. "/plugin/nvim/doc")
+        for _, tag in ipairs({
+          "errand",
+          ":Errand",
+          "errand-keys",
+          "errand-statusline",
+          "errand-configuration",
+          "errand.status()",
+        }) do
+          vim.cmd("help " .. tag)
+          vim.cmd("close")
         end
-      end)
-      H.eq(restarted.name, "quick", "same name")
-      vim.api.nvim_feedkeys("q", "x", false)
-      H.wait("closed", function() return H.float_lines() == nil end)
-    end },
+      end,
+    },
 
-    { "#workflow from errand.toml, and its completion", function()
-      local dir = vim.fn.tempname()
-      vim.fn.mkdir(dir, "p")
-      vim.fn.writefile({ 'hello = "echo hello from the workflow"', 'build = "true"' }, dir .. "/errand.toml")
-      vim.cmd.cd(dir)
-      local items = vim.fn.getcompletion("Errand #", "cmdline")
-      H.eq(items, { "#build", "#hello" }, "workflow completion")
-      H.eq(vim.fn.getcompletion("Errand ca", "cmdline"), { "cancel" }, "subcommand completion")
-      vim.cmd("Errand #hello")
-      H.popup(vim.log.levels.INFO, "✓ hello")
-      vim.cmd("Errand #helo")
-      H.popup(vim.log.levels.ERROR, "no workflow named 'helo' %(did you mean 'hello'%?%)")
-      vim.cmd.cd("-")
-    end },
-
-    { "output buffer follows a running task", function()
-      local task
-      errand.run("for i in 1 2 3; do echo line $i; sleep 0.3; done", { name = "lines" }, function(t) task = t end)
-      H.wait("queued", function() return task ~= nil end)
-      vim.cmd("Errand output " .. task.id)
-      local buf = vim.api.nvim_get_current_buf()
-      H.eq(vim.api.nvim_buf_get_name(buf), "errand://" .. task.id, "buffer name")
-      H.wait("all lines", function()
-        return vim.deep_equal(vim.api.nvim_buf_get_lines(buf, 0, -1, false), { "line 1", "line 2", "line 3" })
-      end)
-    end },
-
-    { "server killed mid-session: pending requests fail, the next command restarts it", function()
-      H.wait("server up", function() return rpc.is_running() and tasks.server_pid ~= nil end)
-      local old = tasks.server_pid
-      -- Stopped first, so the request is surely still pending when it dies.
-      vim.uv.kill(old, "sigstop")
-      local got_err
-      rpc.request("task/counts", {}, function(err) got_err = err or false end)
-      vim.wait(100)
-      H.eq(got_err, nil, "no answer from a stopped server")
-      vim.uv.kill(old, "sigkill")
-      H.wait("the pending callback is called", function() return got_err ~= nil end)
-      H.truthy(got_err, "the callback got an error, not a result")
-      errand.run("echo back again", { name = "after restart" })
-      H.popup(vim.log.levels.INFO, "✓ after restart")
-      H.truthy(tasks.server_pid ~= old, "a new server")
-    end },
-
-    { ":checkhealth errand", function()
-      vim.cmd("checkhealth errand")
-      local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n")
-      H.truthy(text:find("OK binary:"), text)
-      H.truthy(text:find("OK server: errand"), text)
-      H.truthy(text:find("OK task store writable"), text)
-    end },
-
-    { ":help errand has the tags", function()
-      vim.cmd("helptags " .. H.root .. "/plugin/nvim/doc")
-      for _, tag in ipairs({ "errand", ":Errand", "errand-keys", "errand-statusline", "errand-configuration", "errand.status()" }) do
-        vim.cmd("help " .. tag)
-        vim.cmd("close")
-      end
-    end },
+    {
+      "setup() names a wrong option",
+      function()
+        local ok, err = pcall(errand.setup, { notify = { failure_lines = "five" } })
+        H.eq(ok, false, "refused")
+        H.truthy(tostring(err):find("notify.failure_lines"), tostring(err))
+        ok = pcall(errand.setup, { window = { width = 0.5 } })
+        H.truthy(ok, "a right one is taken")
+      end,
+    },
   }
 end

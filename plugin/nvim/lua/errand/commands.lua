@@ -7,12 +7,12 @@ local function errand()
   return require("errand")
 end
 
-local function rpc()
-  return require("errand.rpc")
+local function client()
+  return require("errand.client")
 end
 
 local function workflow_names()
-  local err, res = rpc().request_sync("workflow/list", { cwd = vim.fn.getcwd() }, 1500)
+  local err, res = client().request_sync("workflow/list", { clientCwd = vim.fn.getcwd() }, 1500)
   if err or not res then
     return {}
   end
@@ -23,16 +23,16 @@ end
 
 --- Tasks to choose from: known ones, refreshed from the server.
 local function candidates(filter)
-  local _, res = rpc().request_sync("task/list", { limit = 100 }, 1500)
-  local tasks = require("errand.tasks")
+  local _, res = client().request_sync("task/list", { limit = 100 }, 1500)
+  local state = require("errand.state")
   for _, t in ipairs(res and res.tasks or {}) do
-    tasks.merge(t)
+    state.merge(t)
   end
-  return tasks.list(filter)
+  return state.list(filter)
 end
 
 local active = function(t)
-  return t.status == "running" or t.status == "queued"
+  return require("errand.state").is_active(t)
 end
 local finished = function(t)
   return not active(t)
@@ -93,11 +93,14 @@ function M.complete(arglead, cmdline)
   local words = vim.split(cmdline, "%s+", { trimempty = false })
   if #words <= 2 then
     if arglead:sub(1, 1) == "#" then
-      return vim.tbl_map(function(n)
-        return "#" .. n
-      end, vim.tbl_filter(function(n)
-        return vim.startswith("#" .. n, arglead)
-      end, workflow_names()))
+      return vim.tbl_map(
+        function(n)
+          return "#" .. n
+        end,
+        vim.tbl_filter(function(n)
+          return vim.startswith("#" .. n, arglead)
+        end, workflow_names())
+      )
     end
     return vim.tbl_filter(function(s)
       return vim.startswith(s, arglead)
@@ -106,11 +109,14 @@ function M.complete(arglead, cmdline)
   local sub = words[2]
   local filter = ({ cancel = active, restart = finished, output = any, follow = any })[sub]
   if filter and #words == 3 then
-    return vim.tbl_filter(function(id)
-      return vim.startswith(id, arglead)
-    end, vim.tbl_map(function(t)
-      return t.id
-    end, candidates(filter)))
+    return vim.tbl_filter(
+      function(id)
+        return vim.startswith(id, arglead)
+      end,
+      vim.tbl_map(function(t)
+        return t.id
+      end, candidates(filter))
+    )
   end
   return {}
 end

@@ -29,8 +29,25 @@ M.defaults = {
 
 M.options = vim.deepcopy(M.defaults)
 
+--- Check the types of what the user gave (an error names the option), then
+--- merge it over the defaults.
+---@param opts table?
 function M.set(opts)
-  M.options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts or {})
+  vim.validate("opts", opts, "table", true)
+  opts = opts or {}
+  vim.validate("binary", opts.binary, "string", true)
+  for _, key in ipairs({ "notify", "window", "icons" }) do
+    vim.validate(key, opts[key], "table", true)
+  end
+  local n = opts.notify or {}
+  for _, key in ipairs({ "on_complete", "on_failure", "on_cancel", "on_startup" }) do
+    vim.validate("notify." .. key, n[key], "boolean", true)
+  end
+  vim.validate("notify.failure_lines", n.failure_lines, "number", true)
+  local w = opts.window or {}
+  vim.validate("window.width", w.width, "number", true)
+  vim.validate("window.height", w.height, "number", true)
+  M.options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts)
 end
 
 return M

@@ -3,13 +3,10 @@
 --- Everything loads on first use; setup() is optional. :help errand
 local M = {}
 
-local function mod(name)
-  return require("errand." .. name)
-end
-
 --- Optional: override defaults (see :help errand-configuration).
+---@param opts table?
 function M.setup(opts)
-  mod("config").set(opts)
+  require("errand.config").set(opts)
 end
 
 local status_started = false
@@ -21,10 +18,10 @@ function M.status()
   if not status_started then
     status_started = true
     vim.schedule(function()
-      mod("rpc").ensure()
+      require("errand.client").ensure()
     end)
   end
-  return mod("tasks").status()
+  return require("errand.state").status()
 end
 
 local function report(err)
@@ -34,63 +31,69 @@ local function report(err)
   end
 end
 
---- Run a shell command in the background. opts: name, cwd, env. cb(task).
-function M.run(cmd, opts, cb)
-  opts = opts or {}
-  local params = { command = cmd, name = opts.name, cwd = opts.cwd or vim.fn.getcwd(), env = opts.env }
-  mod("rpc").request("task/run", params, function(err, task)
-    if not report(err) then
-      task = mod("tasks").merge(task)
-      if cb then
-        cb(task)
-      end
+--- Ask the server; errors become a popup, results go to `cb`.
+---@param method errand.Method
+local function ask(method, params, cb)
+  require("errand.client").request(method, params, function(err, result)
+    if not report(err) and cb then
+      cb(result)
     end
   end)
 end
 
---- Run a workflow (errand.toml or the user config) by name.
-function M.run_workflow(name, cb)
-  mod("rpc").request("task/run", { workflow = name, cwd = vim.fn.getcwd() }, function(err, task)
-    if not report(err) and cb then
+--- Run a shell command in the background. opts: name, cwd, env. cb(task).
+---@param cmd string
+---@param opts { name: string?, cwd: string?, env: table<string, string>? }?
+---@param cb fun(task: errand.Task)?
+function M.run(cmd, opts, cb)
+  opts = opts or {}
+  local params = { command = cmd, name = opts.name, clientCwd = vim.fn.getcwd(), cwd = opts.cwd, env = opts.env }
+  ask("task/run", params, function(task)
+    task = require("errand.state").merge(task)
+    if cb then
       cb(task)
     end
   end)
+end
+
+--- Run a workflow (errand.toml or the user config) by name. cb(task).
+---@param name string
+---@param cb fun(task: errand.Task)?
+function M.run_workflow(name, cb)
+  ask("task/run", { workflow = name, clientCwd = vim.fn.getcwd() }, cb)
 end
 
 --- Open the tasks window.
 function M.list()
-  mod("ui").open_list()
+  require("errand.ui.window").open()
 end
 
+---@param id string
 function M.cancel(id)
-  mod("rpc").request("task/cancel", { id = id }, function(err)
-    report(err)
-  end)
+  ask("task/cancel", { id = id })
 end
 
+---@param id string
+---@param cb fun(task: errand.Task)?
 function M.restart(id, cb)
-  mod("rpc").request("task/restart", { id = id }, function(err, task)
-    if not report(err) and cb then
-      cb(task)
-    end
-  end)
+  ask("task/restart", { id = id }, cb)
 end
 
 --- Open a task's output in a split (following it while it runs).
+---@param id string
 function M.output(id)
-  return mod("ui").open_output(id)
+  return require("errand.ui.output").open(id)
 end
 
 --- Mark finished tasks read: failures leave the statusline.
 function M.clear()
-  mod("rpc").request("task/markRead", { all = true }, function(err)
-    report(err)
-  end)
+  ask("task/markRead", { all = true })
 end
 
 --- Known tasks by id (kept current by notifications).
+---@return table<string, errand.Task>
 function M.tasks()
-  return mod("tasks").by_id
+  return require("errand.state").by_id
 end
 
 return M

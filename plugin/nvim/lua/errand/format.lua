@@ -1,0 +1,60 @@
+--- How times, durations, commands and output tails are written, the same
+--- in popups, the tasks window and the details view.
+local M = {}
+
+--- "3s ago", "4m ago", "2h ago", "5d ago".
+---@param ms integer? milliseconds since the epoch
+function M.relative(ms)
+  if not ms then
+    return ""
+  end
+  local s = math.max(0, math.floor((os.time() * 1000 - ms) / 1000))
+  if s < 60 then
+    return s .. "s ago"
+  elseif s < 3600 then
+    return math.floor(s / 60) .. "m ago"
+  elseif s < 86400 then
+    return math.floor(s / 3600) .. "h ago"
+  end
+  return math.floor(s / 86400) .. "d ago"
+end
+
+--- "0.4s", "12.3s", "3m04s", "1h02m".
+---@param ms integer?
+function M.duration(ms)
+  if not ms then
+    return ""
+  end
+  if ms < 60000 then
+    return ("%.1fs"):format(ms / 1000)
+  elseif ms < 3600000 then
+    return ("%dm%02ds"):format(math.floor(ms / 60000), math.floor(ms / 1000) % 60)
+  end
+  return ("%dh%02dm"):format(math.floor(ms / 3600000), math.floor(ms / 60000) % 60)
+end
+
+--- A command as a person would type it.
+---@param command errand.CommandSpec
+function M.command(command)
+  return command.shell or table.concat(command.argv or {}, " ")
+end
+
+--- The last `n` lines of `text`.
+function M.last_lines(text, n)
+  local lines = vim.split(vim.trim(text or ""), "\n", { plain = true })
+  local from = math.max(1, #lines - n + 1)
+  return table.concat(vim.list_slice(lines, from), "\n")
+end
+
+--- Why a task did not succeed: its exit code, its signal, or its status.
+---@param task errand.Task
+function M.why(task)
+  if task.exitCode then
+    return "exit " .. task.exitCode
+  elseif task.signal then
+    return "signal " .. task.signal
+  end
+  return task.status
+end
+
+return M

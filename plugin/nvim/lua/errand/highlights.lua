@@ -1,0 +1,33 @@
+--- errand's highlight groups, linked to the colorscheme's diagnostics so
+--- they fit any theme (define them yourself to override).
+local M = {}
+
+local links = {
+  ErrandRunning = "DiagnosticInfo",
+  ErrandQueued = "Comment",
+  ErrandCompleted = "DiagnosticOk",
+  ErrandFailed = "DiagnosticError",
+  ErrandCancelled = "DiagnosticWarn",
+  ErrandLost = "DiagnosticError",
+  ErrandSection = "Title",
+  ErrandDim = "Comment",
+  ErrandLabel = "Label",
+}
+
+--- The group of each status.
+M.status = {
+  running = "ErrandRunning",
+  queued = "ErrandQueued",
+  completed = "ErrandCompleted",
+  failed = "ErrandFailed",
+  cancelled = "ErrandCancelled",
+  lost = "ErrandLost",
+}
+
+function M.define()
+  for group, link in pairs(links) do
+    vim.api.nvim_set_hl(0, group, { link = link, default = true })
+  end
+end
+
+return M

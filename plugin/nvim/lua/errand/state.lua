@@ -1,0 +1,111 @@
+--- What the plugin knows: tasks by id and the counts, kept current by the
+--- server's notifications, and the statusline string made from them.
+--- Views subscribe to changes; nothing here talks to the server.
+local M = {}
+
+---@type table<string, errand.Task>
+M.by_id = {}
+---@type errand.Counts
+M.counts = { running = 0, queued = 0, failed = 0 }
+--- Facts from `initialize`: pid, version, protocol, data_dir.
+M.server = nil
+--- Listeners of any task change (the tasks window), by name.
+---@type table<string, fun(task: errand.Task?)>
+M.listeners = {}
+--- Output listeners by task id (output buffers).
+---@type table<string, fun(ev: errand.OutputEvent)>
+M.output_listeners = {}
+
+local status_text = ""
+
+local function emit_status()
+  local c = M.counts
+  local parts = {}
+  for _, what in ipairs({ "running", "queued", "failed" }) do
+    if c[what] > 0 then
+      table.insert(parts, c[what] .. " " .. what)
+    end
+  end
+  status_text = table.concat(parts, " · ")
+  vim.api.nvim_exec_autocmds("User", { pattern = "ErrandStatus", modeline = false })
+  vim.cmd("redrawstatus")
+end
+
+--- For statuslines: "2 running · 1 failed", "" when idle.
+function M.status()
+  return status_text
+end
+
+---@param c errand.Counts?
+function M.set_counts(c)
+  if c then
+    M.counts = { running = c.running or 0, queued = c.queued or 0, failed = c.failed or 0 }
+    emit_status()
+  end
+end
+
+local function changed(task)
+  for _, fn in pairs(M.listeners) do
+    fn(task)
+  end
+end
+
+--- A task as a notification says it is now.
+---@param task errand.Task
+function M.update(task)
+  M.by_id[task.id] = task
+  changed(task)
+end
+
+local rank = { queued = 1, running = 2 }
+
+--- A task from a response (task/run, task/list). Notifications may have
+--- overtaken the response: never step a task back (running -> queued).
+---@param task errand.Task
+---@return errand.Task
+function M.merge(task)
+  local known = M.by_id[task.id]
+  if not known or (rank[task.status] or 3) >= (rank[known.status] or 3) then
+    M.by_id[task.id] = task
+  end
+  return M.by_id[task.id]
+end
+
+---@param p errand.ProgressEvent
+function M.progress(p)
+  local t = M.by_id[p.id]
+  if t then
+    t.progress, t.progressMessage, t.etaAt = p.progress, p.progressMessage, p.etaAt
+    changed(t)
+  end
+end
+
+---@param ev errand.OutputEvent
+function M.output(ev)
+  local fn = M.output_listeners[ev.id]
+  if fn then
+    fn(ev)
+  end
+end
+
+--- Known tasks that are not deleted, newest first (optionally filtered).
+---@param filter (fun(t: errand.Task): boolean)?
+---@return errand.Task[]
+function M.list(filter)
+  local list = {}
+  for _, t in pairs(M.by_id) do
+    if t.deletedAt == nil and (not filter or filter(t)) then
+      table.insert(list, t)
+    end
+  end
+  table.sort(list, function(a, b)
+    return a.createdAt > b.createdAt
+  end)
+  return list
+end
+
+function M.is_active(t)
+  return t.status == "running" or t.status == "queued"
+end
+
+return M
