@@ -57,7 +57,7 @@ fn every_method(framing: Framing) {
 
     // task/get and task/output.
     let d = c.call("task/get", json!({ "id": &id[..3] }));
-    assert_eq!(d["id"], id.as_str());
+    assert_eq!(d["task"]["id"], id.as_str());
     assert_eq!(d["outputTail"], "out\nerr\n");
     let o = c.call("task/output", json!({ "id": id, "stream": "stdout" }));
     assert_eq!((o["data"].as_str(), o["offset"].as_u64(), o["next"].as_u64()), (Some("out\n"), Some(0), Some(4)));

@@ -162,10 +162,9 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::task::{CommandSpec, End, State};
+    use crate::task::testing::task;
+    use crate::task::{End, State};
 
     #[test]
     fn times_read_as_people_say_them() {
@@ -177,23 +176,6 @@ mod tests {
         assert_eq!(duration(400), "0.4s");
         assert_eq!(duration(184_000), "3m04s");
         assert_eq!(duration(3_720_000), "1h02m");
-    }
-
-    fn task(id: &str, name: &str, state: State) -> Task {
-        Task {
-            id: id.into(),
-            name: name.into(),
-            command: CommandSpec::Shell(name.into()),
-            cwd: "/".into(),
-            env: BTreeMap::new(),
-            group: None,
-            workflow: None,
-            created_at: 0,
-            read_at: None,
-            deleted_at: None,
-            restarted_from: None,
-            state,
-        }
     }
 
     #[test]

@@ -253,8 +253,7 @@ pub struct GetParams {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskDetail {
-    /// The task.
-    #[serde(flatten)]
+    /// The task as it is now.
     pub task: Task,
     /// The last lines of stdout and stderr, merged in order.
     pub output_tail: String,

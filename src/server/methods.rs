@@ -10,7 +10,7 @@ use crate::output::Reader;
 use crate::protocol::{self as p, Handler};
 use crate::server::state::{Follow, Server};
 use crate::server::transport::MAX_FRAME;
-use crate::store::{CancelAction, ListFilter};
+use crate::store::{CancelAction, ListFilter, Store};
 use crate::task::{CommandSpec, Counts};
 use crate::workflow;
 
@@ -32,6 +32,18 @@ fn tail_of(server: &Server, id: &str, lines: usize) -> String {
         .and_then(|r| r.tail(crate::output::Which::Both, lines).ok())
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default()
+}
+
+impl Server {
+    /// Change the task `typed` names with `f`, tell the watchers, and return it.
+    fn change(&self, typed: &str, f: impl FnOnce(&Store, &str) -> Result<()>) -> Result<p::Task> {
+        self.with_store(|store| {
+            let id = store.resolve(typed)?;
+            f(store, &id)?;
+            crate::wakeup::signal(&self.paths);
+            store.get(&id).map(|t| p::Task::now(&t))
+        })
+    }
 }
 
 impl Handler for Server {
@@ -124,21 +136,11 @@ impl Handler for Server {
     }
 
     fn delete(&self, params: p::IdParams) -> Result<p::Task> {
-        self.with_store(|store| {
-            let id = store.resolve(&params.id)?;
-            store.delete(&id)?;
-            crate::wakeup::signal(&self.paths);
-            store.get(&id).map(|t| p::Task::now(&t))
-        })
+        self.change(&params.id, Store::delete)
     }
 
     fn restore(&self, params: p::IdParams) -> Result<p::Task> {
-        self.with_store(|store| {
-            let id = store.resolve(&params.id)?;
-            store.restore(&id)?;
-            crate::wakeup::signal(&self.paths);
-            store.get(&id).map(|t| p::Task::now(&t))
-        })
+        self.change(&params.id, Store::restore)
     }
 
     fn mark_read(&self, params: p::MarkReadParams) -> Result<p::MarkReadResult> {

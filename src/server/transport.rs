@@ -80,138 +80,182 @@ impl Decoder {
     /// until more bytes are needed.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Option<Incoming> {
         loop {
-            match &mut self.state {
-                State::Detect => {
-                    let start = buf.iter().position(|b| !b.is_ascii_whitespace());
-                    let Some(start) = start else {
-                        buf.clear();
-                        return None;
-                    };
-                    buf.advance(start);
-                    let lines = matches!(buf[0], b'{' | b'[');
-                    self.framing = Some(if lines { Framing::Lines } else { Framing::ContentLength });
-                    self.state = if lines { State::Lines } else { State::Headers { length: None, lines: 0 } };
-                }
-                State::Lines => {
-                    let Some(end) = buf.iter().position(|&b| b == b'\n') else {
-                        if buf.len() as u64 > MAX_FRAME {
-                            let head = buf[..SNIFF_BYTES].to_vec();
-                            let len = buf.len() as u64;
-                            buf.clear();
-                            self.state = State::Skip { remaining: None, head, len };
-                        }
-                        return None;
-                    };
-                    let line = buf.split_to(end + 1);
-                    if line.iter().all(u8::is_ascii_whitespace) {
-                        continue;
-                    }
-                    if line.len() as u64 > MAX_FRAME {
-                        return Some(Incoming::TooLarge { id: sniff_id(&line[..SNIFF_BYTES]), len: line.len() as u64 });
-                    }
-                    return Some(Incoming::Message(line.to_vec()));
-                }
-                State::Headers { length, lines } => {
-                    let Some(end) = buf.iter().position(|&b| b == b'\n') else {
-                        if buf.len() > MAX_HEADER_LINE {
-                            buf.clear();
-                            self.state = State::SkipHeaderLine;
-                            return Some(Incoming::Malformed("malformed header: too long".into()));
-                        }
-                        return None;
-                    };
-                    let line = buf.split_to(end + 1);
-                    let text = String::from_utf8_lossy(&line);
-                    let text = text.trim();
-                    if text.is_empty() {
-                        if *lines == 0 {
-                            continue; // a stray blank line between frames
-                        }
-                        let length = *length;
-                        self.state = State::Headers { length: None, lines: 0 };
-                        match length {
-                            None => return Some(Incoming::Malformed("missing Content-Length header".into())),
-                            Some(len) if len > MAX_FRAME => {
-                                self.state = State::Skip { remaining: Some(len), head: Vec::new(), len }
-                            }
-                            Some(len) => self.state = State::Body { length: len as usize },
-                        }
-                        continue;
-                    }
-                    *lines += 1;
-                    if *lines > MAX_HEADER_LINES {
-                        self.state = State::Headers { length: None, lines: 0 };
-                        return Some(Incoming::Malformed("malformed header: too many lines".into()));
-                    }
-                    match text.split_once(':') {
-                        Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
-                            match value.trim().parse::<u64>() {
-                                Ok(v) => *length = Some(v),
-                                Err(_) => {
-                                    let message = format!("malformed Content-Length: {}", truncate(value.trim(), 80));
-                                    self.state = State::Headers { length: None, lines: 0 };
-                                    return Some(Incoming::Malformed(message));
-                                }
-                            }
-                        }
-                        Some(_) => {} // Content-Type and friends
-                        None => {
-                            let message = format!("malformed header line: {}", truncate(text, 80));
-                            self.state = State::Headers { length: None, lines: 0 };
-                            return Some(Incoming::Malformed(message));
-                        }
-                    }
-                }
-                State::Body { length } => {
-                    if buf.len() < *length {
-                        buf.reserve(*length - buf.len());
-                        return None;
-                    }
-                    let body = buf.split_to(*length).to_vec();
-                    self.state = State::Headers { length: None, lines: 0 };
-                    return Some(Incoming::Message(body));
-                }
-                State::Skip { remaining, head, len } => {
-                    let available = match *remaining {
-                        Some(r) => buf.len().min(r as usize),
-                        None => buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |i| i + 1),
-                    };
-                    let keep = SNIFF_BYTES.saturating_sub(head.len()).min(available);
-                    head.extend_from_slice(&buf[..keep]);
-                    let ended = match remaining {
-                        Some(r) => {
-                            *r -= available as u64;
-                            *r == 0
-                        }
-                        None => {
-                            *len += available as u64;
-                            buf[..available].ends_with(b"\n")
-                        }
-                    };
-                    buf.advance(available);
-                    if !ended {
-                        return None;
-                    }
-                    let refused = Incoming::TooLarge { id: sniff_id(head), len: *len };
-                    self.state = match self.framing {
-                        Some(Framing::Lines) => State::Lines,
-                        _ => State::Headers { length: None, lines: 0 },
-                    };
-                    return Some(refused);
-                }
-                State::SkipHeaderLine => {
-                    match buf.iter().position(|&b| b == b'\n') {
-                        Some(end) => buf.advance(end + 1),
-                        None => {
-                            buf.clear();
-                            return None;
-                        }
-                    }
-                    self.state = State::Headers { length: None, lines: 0 };
-                }
+            let step = match self.state {
+                State::Detect => self.detect(buf),
+                State::Lines => self.line(buf),
+                State::Headers { .. } => self.header_line(buf),
+                State::Body { length } => self.body(buf, length),
+                State::Skip { .. } => self.skip(buf),
+                State::SkipHeaderLine => self.skip_header_line(buf),
+            };
+            match step {
+                Step::Again => {}
+                Step::NeedMore => return None,
+                Step::Emit(incoming) => return Some(incoming),
             }
         }
     }
+
+    fn next_headers(&mut self) {
+        self.state = State::Headers { length: None, lines: 0 };
+    }
+
+    /// The first non-blank byte: `{` or `[` starts a line of JSON.
+    fn detect(&mut self, buf: &mut BytesMut) -> Step {
+        let Some(start) = buf.iter().position(|b| !b.is_ascii_whitespace()) else {
+            buf.clear();
+            return Step::NeedMore;
+        };
+        buf.advance(start);
+        if matches!(buf[0], b'{' | b'[') {
+            self.framing = Some(Framing::Lines);
+            self.state = State::Lines;
+        } else {
+            self.framing = Some(Framing::ContentLength);
+            self.next_headers();
+        }
+        Step::Again
+    }
+
+    fn line(&mut self, buf: &mut BytesMut) -> Step {
+        let Some(end) = buf.iter().position(|&b| b == b'\n') else {
+            if buf.len() as u64 > MAX_FRAME {
+                // No end in sight: skip the rest of this line as it comes.
+                let head = buf[..SNIFF_BYTES].to_vec();
+                self.state = State::Skip { remaining: None, head, len: buf.len() as u64 };
+                buf.clear();
+            }
+            return Step::NeedMore;
+        };
+        let line = buf.split_to(end + 1);
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Step::Again;
+        }
+        if line.len() as u64 > MAX_FRAME {
+            return Step::Emit(Incoming::TooLarge { id: sniff_id(&line[..SNIFF_BYTES]), len: line.len() as u64 });
+        }
+        Step::Emit(Incoming::Message(line.to_vec()))
+    }
+
+    /// One header line, or the blank line that ends the headers.
+    fn header_line(&mut self, buf: &mut BytesMut) -> Step {
+        let State::Headers { length, lines } = self.state else { return Step::Again };
+        let Some(end) = buf.iter().position(|&b| b == b'\n') else {
+            if buf.len() > MAX_HEADER_LINE {
+                buf.clear();
+                self.state = State::SkipHeaderLine;
+                return Step::Emit(Incoming::Malformed("malformed header: too long".into()));
+            }
+            return Step::NeedMore;
+        };
+        let line = buf.split_to(end + 1);
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim();
+        if text.is_empty() {
+            return match (lines, length) {
+                (0, _) => Step::Again, // a stray blank line between frames
+                (_, None) => {
+                    self.next_headers();
+                    Step::Emit(Incoming::Malformed("missing Content-Length header".into()))
+                }
+                (_, Some(len)) if len > MAX_FRAME => {
+                    self.state = State::Skip { remaining: Some(len), head: Vec::new(), len };
+                    Step::Again
+                }
+                (_, Some(len)) => {
+                    self.state = State::Body { length: len as usize };
+                    Step::Again
+                }
+            };
+        }
+        if lines + 1 > MAX_HEADER_LINES {
+            self.next_headers();
+            return Step::Emit(Incoming::Malformed("malformed header: too many lines".into()));
+        }
+        let length = match text.split_once(':') {
+            Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
+                match value.trim().parse::<u64>() {
+                    Ok(v) => Some(v),
+                    Err(_) => {
+                        self.next_headers();
+                        let message = format!("malformed Content-Length: {}", truncate(value.trim(), 80));
+                        return Step::Emit(Incoming::Malformed(message));
+                    }
+                }
+            }
+            Some(_) => length, // Content-Type and friends
+            None => {
+                self.next_headers();
+                return Step::Emit(Incoming::Malformed(format!("malformed header line: {}", truncate(text, 80))));
+            }
+        };
+        self.state = State::Headers { length, lines: lines + 1 };
+        Step::Again
+    }
+
+    fn body(&mut self, buf: &mut BytesMut, length: usize) -> Step {
+        if buf.len() < length {
+            buf.reserve(length - buf.len());
+            return Step::NeedMore;
+        }
+        let body = buf.split_to(length).to_vec();
+        self.next_headers();
+        Step::Emit(Incoming::Message(body))
+    }
+
+    /// Discard an oversized frame as it arrives, keeping its start.
+    fn skip(&mut self, buf: &mut BytesMut) -> Step {
+        let State::Skip { remaining, head, len } = &mut self.state else { return Step::Again };
+        let available = match *remaining {
+            Some(r) => buf.len().min(r as usize),
+            None => buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |i| i + 1),
+        };
+        let keep = SNIFF_BYTES.saturating_sub(head.len()).min(available);
+        head.extend_from_slice(&buf[..keep]);
+        let ended = match remaining {
+            Some(r) => {
+                *r -= available as u64;
+                *r == 0
+            }
+            None => {
+                *len += available as u64;
+                buf[..available].ends_with(b"\n")
+            }
+        };
+        buf.advance(available);
+        if !ended {
+            return Step::NeedMore;
+        }
+        let refused = Incoming::TooLarge { id: sniff_id(head), len: *len };
+        match self.framing {
+            Some(Framing::Lines) => self.state = State::Lines,
+            _ => self.next_headers(),
+        }
+        Step::Emit(refused)
+    }
+
+    fn skip_header_line(&mut self, buf: &mut BytesMut) -> Step {
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(end) => {
+                buf.advance(end + 1);
+                self.next_headers();
+                Step::Again
+            }
+            None => {
+                buf.clear();
+                Step::NeedMore
+            }
+        }
+    }
+}
+
+/// What one decoding step came to.
+enum Step {
+    /// The state moved on: decode again.
+    Again,
+    /// Nothing more until more bytes arrive.
+    NeedMore,
+    Emit(Incoming),
 }
 
 fn truncate(s: &str, n: usize) -> String {

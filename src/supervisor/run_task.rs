@@ -13,7 +13,7 @@ use super::process::{Spec, Stop, TaskProcesses};
 use crate::output::{Capture, Stream};
 use crate::paths::Paths;
 use crate::store::{Outcome, Store};
-use crate::task::{now_ms, Task};
+use crate::task::{now_ms, Exit, Task};
 
 /// What a supervisor hands to the task it runs.
 pub struct Supervision<'a> {
@@ -36,7 +36,7 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
         return Outcome { cancelled: true, ended_at: now_ms(), ..Outcome::default() };
     }
     let spec = Spec { task_id: &task.id, command: &task.command, cwd: &task.cwd, base_env: &base_env, env: &task.env };
-    let (mut processes, pipes) = match P::start(&spec) {
+    let (processes, pipes) = match P::start(&spec) {
         Ok(started) => started,
         Err(message) => {
             capture.write(Stream::Stderr, format!("errand: {message}\n").as_bytes());
@@ -47,83 +47,129 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
         tracing::warn!("cannot record pid: {e}");
     }
     crate::wakeup::signal(s.paths);
-
-    let (mut stdout, mut stderr) = (pipes.stdout, pipes.stderr);
     // Input is queued for the task without bound: a task that does not read
     // its stdin must not stall the capture of its output.
     let (stdin_tx, stdin_rx) = mpsc::unbounded_channel();
     let feeder = tokio::spawn(feed_stdin(pipes.stdin, stdin_rx));
-
-    let mut out_buf = vec![0u8; 64 << 10];
-    let mut err_buf = vec![0u8; 64 << 10];
-    let (mut out_open, mut err_open) = (true, true);
-    // Set once a cancel started: when SIGKILL follows.
-    let mut kill_at: Option<Instant> = None;
-    let start_cancel = |processes: &P, kill_at: &mut Option<Instant>| {
-        if kill_at.is_none() {
-            processes.stop(Stop::Term);
-            *kill_at = Some(Instant::now() + s.grace);
-        }
+    let mut running = Running {
+        processes,
+        stdout: Some(pipes.stdout),
+        stderr: Some(pipes.stderr),
+        capture,
+        out_buf: vec![0u8; 64 << 10],
+        err_buf: vec![0u8; 64 << 10],
+        stdin: stdin_tx,
+        kill_at: None,
+        grace: s.grace,
     };
-    let exit = loop {
-        tokio::select! {
-            r = stdout.read(&mut out_buf), if out_open => match r {
-                Ok(n) if n > 0 => capture.write(Stream::Stdout, &out_buf[..n]),
-                _ => out_open = false,
-            },
-            r = stderr.read(&mut err_buf), if err_open => match r {
-                Ok(n) if n > 0 => capture.write(Stream::Stderr, &err_buf[..n]),
-                _ => err_open = false,
-            },
-            exit = processes.wait() => break exit,
-            Some((id, message)) = s.control.recv() => match message {
-                // Frames for a task this supervisor ran before: stale, dropped.
-                _ if id != task.id => {}
-                Message::Input(data) => drop(stdin_tx.send(Some(data))),
-                Message::Eof => drop(stdin_tx.send(None)),
-                Message::Cancel => start_cancel(&processes, &mut kill_at),
-            },
-            _ = s.sigterm.recv(), if kill_at.is_none() => {
-                *s.stopping = true;
-                start_cancel(&processes, &mut kill_at);
-            }
-            () = sleep_until(kill_at) => {
-                processes.stop(Stop::Kill);
-                kill_at = Some(Instant::now() + Duration::from_secs(3600));
-            }
-        }
-    };
+    let exit = running.until_exit(&task.id, s.control, s.sigterm, s.stopping).await;
     let ended_at = now_ms();
-
-    // What the task wrote before it exited is still in the pipes. Read it
-    // all; stop early only if a background child keeps a pipe open.
-    if out_open {
-        drain(&mut stdout, &mut out_buf, &mut capture, Stream::Stdout).await;
-    }
-    if err_open {
-        drain(&mut stderr, &mut err_buf, &mut capture, Stream::Stderr).await;
-    }
-
-    let cancelled = kill_at.is_some();
-    if let Some(deadline) = kill_at {
-        // A cancelled task leaves nothing behind: children that outlived the
-        // leader get the rest of the grace period, then SIGKILL.
-        while processes.any_left() && Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        processes.stop(Stop::Kill);
-    }
+    running.finish().await;
     feeder.abort();
+    let mut error = running.capture.error().map(str::to_owned);
+    let exit = exit.map_err(|e| error.get_or_insert(format!("cannot wait for the task: {e}"))).ok();
+    Outcome { exit, error, ended_at, cancelled: running.kill_at.is_some() }
+}
 
-    let mut error = capture.error().map(str::to_owned);
-    let exit = match exit {
-        Ok(exit) => Some(exit),
-        Err(e) => {
-            error.get_or_insert(format!("cannot wait for the task: {e}"));
-            None
+/// A task whose processes run.
+struct Running<P> {
+    processes: P,
+    /// The output pipes while they are open.
+    stdout: Option<Box<dyn AsyncRead + Unpin + Send>>,
+    stderr: Option<Box<dyn AsyncRead + Unpin + Send>>,
+    capture: Capture,
+    out_buf: Vec<u8>,
+    err_buf: Vec<u8>,
+    /// To the stdin feeder: data, or None to close it.
+    stdin: mpsc::UnboundedSender<Option<Vec<u8>>>,
+    /// Set once a cancel started: when SIGKILL follows.
+    kill_at: Option<Instant>,
+    grace: Duration,
+}
+
+impl<P: TaskProcesses> Running<P> {
+    /// Capture output and obey control frames until the main process exits.
+    async fn until_exit(
+        &mut self,
+        id: &str,
+        control: &mut mpsc::Receiver<(String, Message)>,
+        sigterm: &mut Signal,
+        stopping: &mut bool,
+    ) -> std::io::Result<Exit> {
+        loop {
+            tokio::select! {
+                r = read_some(&mut self.stdout, &mut self.out_buf) => self.captured(Stream::Stdout, r),
+                r = read_some(&mut self.stderr, &mut self.err_buf) => self.captured(Stream::Stderr, r),
+                exit = self.processes.wait() => return exit,
+                Some((frame_id, message)) = control.recv() => match message {
+                    // Frames for a task this supervisor ran before: stale, dropped.
+                    _ if frame_id != id => {}
+                    Message::Input(data) => drop(self.stdin.send(Some(data))),
+                    Message::Eof => drop(self.stdin.send(None)),
+                    Message::Cancel => self.cancel(),
+                },
+                _ = sigterm.recv(), if self.kill_at.is_none() => {
+                    *stopping = true;
+                    self.cancel();
+                }
+                () = sleep_until(self.kill_at) => {
+                    self.processes.stop(Stop::Kill);
+                    self.kill_at = Some(Instant::now() + Duration::from_secs(3600));
+                }
+            }
         }
-    };
-    Outcome { exit, error, ended_at, cancelled }
+    }
+
+    /// What a read from `stream`'s pipe brought: bytes, or its end.
+    fn captured(&mut self, stream: Stream, read: Option<usize>) {
+        let (pipe, buf) = match stream {
+            Stream::Stdout => (&mut self.stdout, &self.out_buf),
+            Stream::Stderr => (&mut self.stderr, &self.err_buf),
+        };
+        match read {
+            Some(n) => self.capture.write(stream, &buf[..n]),
+            None => *pipe = None,
+        }
+    }
+
+    /// SIGTERM now, SIGKILL after the grace period.
+    fn cancel(&mut self) {
+        if self.kill_at.is_none() {
+            self.processes.stop(Stop::Term);
+            self.kill_at = Some(Instant::now() + self.grace);
+        }
+    }
+
+    /// After the exit: what the task wrote is still in the pipes (read it
+    /// all, unless a background child keeps a pipe open), and a cancelled
+    /// task leaves nothing behind (children that outlived the leader get
+    /// the rest of the grace period, then SIGKILL).
+    async fn finish(&mut self) {
+        if let Some(mut pipe) = self.stdout.take() {
+            drain(&mut pipe, &mut self.out_buf, &mut self.capture, Stream::Stdout).await;
+        }
+        if let Some(mut pipe) = self.stderr.take() {
+            drain(&mut pipe, &mut self.err_buf, &mut self.capture, Stream::Stderr).await;
+        }
+        if let Some(deadline) = self.kill_at {
+            while self.processes.any_left() && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            self.processes.stop(Stop::Kill);
+        }
+    }
+}
+
+/// Read from a pipe while it is open: Some(bytes read), None at its end (or
+/// on an error); never ready once closed.
+async fn read_some(pipe: &mut Option<Box<dyn AsyncRead + Unpin + Send>>, buf: &mut [u8]) -> Option<usize> {
+    match pipe {
+        Some(p) => match p.read(buf).await {
+            Ok(n) if n > 0 => Some(n),
+            _ => None,
+        },
+        None => std::future::pending().await,
+    }
 }
 
 /// Read a pipe to its end; give up after a short silence (a background

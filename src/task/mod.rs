@@ -280,6 +280,29 @@ pub fn now_ms() -> i64 {
 }
 
 #[cfg(test)]
+pub(crate) mod testing {
+    //! A task for unit tests: only its id, name (its shell command too) and state matter.
+    use super::*;
+
+    pub fn task(id: &str, name: &str, state: State) -> Task {
+        Task {
+            id: id.into(),
+            name: name.into(),
+            command: CommandSpec::Shell(name.into()),
+            cwd: "/".into(),
+            env: BTreeMap::new(),
+            group: None,
+            workflow: None,
+            created_at: 0,
+            read_at: None,
+            deleted_at: None,
+            restarted_from: None,
+            state,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -295,20 +318,7 @@ mod tests {
     }
 
     fn task(state: State) -> Task {
-        Task {
-            id: "k3vq".into(),
-            name: "build".into(),
-            command: CommandSpec::Shell("make".into()),
-            cwd: "/".into(),
-            env: BTreeMap::new(),
-            group: None,
-            workflow: None,
-            created_at: 0,
-            read_at: None,
-            deleted_at: None,
-            restarted_from: None,
-            state,
-        }
+        testing::task("k3vq", "make", state)
     }
 
     fn ended(end: End) -> State {

@@ -156,28 +156,7 @@
 ---@field pid integer? Its process (and process group) id, once it started.
 
 ---@class errand.TaskDetail One task with the end of its output.
----@field id string Short and typeable (4 characters, more when those run out); any unique prefix names it.
----@field name string The name given, the workflow's name, or the command shortened.
----@field command errand.CommandSpec What it runs.
----@field cwd string Where it runs.
----@field env table<string, string> Environment overrides on top of the submitter's environment.
----@field group string? Its project (the folder of the nearest errand.toml) or the group given.
----@field workflow string? The workflow it runs, if it runs one.
----@field status errand.Status Where it is in its life.
----@field createdAt integer When it was queued.
----@field startedAt integer? When a supervisor started it; null while queued and for a task cancelled before it started.
----@field endedAt integer? When it reached its final status; null while queued or running.
----@field durationMs integer? Run time so far (running) or in all (finished); null if it never started.
----@field exitCode integer? Its exit code, when it exited (0 for every completed task).
----@field signal integer? The signal that killed it, when one did.
----@field error string? Why it failed to start, why it was lost or cancelled, or a capture error (full disk).
----@field progress number? The last progress it reported, 0 to 100 (`errand progress`).
----@field progressMessage string? The message that came with that progress.
----@field etaAt integer? When it should end at the pace of its progress so far; only while running.
----@field readAt integer? When a client marked it read (finished tasks only); unread failures count in `Counts.failed`.
----@field deletedAt integer? When it was deleted (restorable); deleted tasks are left out of lists unless asked for.
----@field restartedFrom string? The task it is a restart of.
----@field pid integer? Its process (and process group) id, once it started.
+---@field task errand.Task The task as it is now.
 ---@field outputTail string The last lines of stdout and stderr, merged in order.
 
 ---@class errand.TaskEvent A task changed: `task/queued`, `task/started`, `task/updated`.

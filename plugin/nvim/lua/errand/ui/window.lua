@@ -54,7 +54,7 @@ local function refresh_tail()
   client.request("task/get", { id = id, tailLines = 30 }, function(err, res)
     if not err and res and valid() and view.detail == id then
       view.tail = res.outputTail
-      state.merge(res)
+      state.merge(res.task)
       render()
     end
   end)
