@@ -1,8 +1,9 @@
-// The connection to `errand serve`: spawned over stdio, spoken to through
+// The process `errand serve`: spawned over stdio, spoken to through
 // vscode-jsonrpc, restarted with backoff when it dies (pending requests are
 // then rejected, never left hanging).
 import * as cp from "child_process";
 import * as rpc from "vscode-jsonrpc/node";
+import type { Method, Methods } from "./protocol";
 
 export type NotificationHandler = (method: string, params: unknown) => void;
 
@@ -31,13 +32,10 @@ export class ErrandConnection {
     return this.child?.pid;
   }
 
-  isRunning(): boolean {
-    return this.conn !== undefined;
-  }
-
   /** Start the server unless it runs. Throws with a reason if it cannot. */
   ensure(): rpc.MessageConnection {
     if (this.conn) return this.conn;
+    if (this.disposed) throw new Error("errand: the connection is closed");
     const bin = this.binary();
     if (!bin) {
       throw new Error("errand binary not found: set errand.path, or put errand on PATH");
@@ -45,7 +43,7 @@ export class ErrandConnection {
     const child = cp.spawn(bin, ["serve"], { stdio: ["pipe", "pipe", "pipe"], env: this.env() });
     const conn = rpc.createMessageConnection(
       new rpc.StreamMessageReader(child.stdout!),
-      new rpc.StreamMessageWriter(child.stdin!),
+      new PipeWriter(child.stdin!, (e) => died(`write failed: ${String(e)}`)),
     );
     conn.onNotification((method: string, params: unknown) => this.onNotification(method, params));
     child.stderr?.on("data", (d: Buffer) => this.log(`errand serve stderr: ${d.toString()}`));
@@ -67,9 +65,8 @@ export class ErrandConnection {
     return conn;
   }
 
-  async request<T>(method: string, params: object = {}): Promise<T> {
-    const conn = this.ensure();
-    return conn.sendRequest<T>(method, params);
+  request<M extends Method>(method: M, params: Methods[M]["params"]): Promise<Methods[M]["result"]> {
+    return this.ensure().sendRequest<Methods[M]["result"]>(method, params);
   }
 
   private scheduleRestart(): void {
@@ -93,5 +90,28 @@ export class ErrandConnection {
     this.child?.stdin?.end(); // errand serve exits on stdin EOF; tasks keep running
     this.conn = undefined;
     this.child = undefined;
+  }
+}
+
+/**
+ * vscode-jsonrpc 8.2.1 rejects a request whose write fails and then rethrows
+ * the error where nobody can catch it (an unhandled rejection). A failed
+ * write means the pipe broke: report it instead, and the connection's
+ * disposal rejects the request.
+ */
+class PipeWriter extends rpc.StreamMessageWriter {
+  constructor(
+    stream: NodeJS.WritableStream,
+    private readonly broken: (e: unknown) => void,
+  ) {
+    super(stream);
+  }
+
+  override async write(msg: rpc.Message): Promise<void> {
+    try {
+      await super.write(msg);
+    } catch (e) {
+      this.broken(e);
+    }
   }
 }

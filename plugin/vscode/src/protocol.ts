@@ -298,50 +298,8 @@ export interface Task {
 
 /** One task with the end of its output. */
 export interface TaskDetail {
-  /** Short and typeable (4 characters, more when those run out); any unique prefix names it. */
-  id: string;
-  /** The name given, the workflow's name, or the command shortened. */
-  name: string;
-  /** What it runs. */
-  command: CommandSpec;
-  /** Where it runs. */
-  cwd: string;
-  /** Environment overrides on top of the submitter's environment. */
-  env: Record<string, string>;
-  /** Its project (the folder of the nearest errand.toml) or the group given. */
-  group: string | null;
-  /** The workflow it runs, if it runs one. */
-  workflow: string | null;
-  /** Where it is in its life. */
-  status: Status;
-  /** When it was queued. */
-  createdAt: number;
-  /** When a supervisor started it; null while queued and for a task cancelled before it started. */
-  startedAt: number | null;
-  /** When it reached its final status; null while queued or running. */
-  endedAt: number | null;
-  /** Run time so far (running) or in all (finished); null if it never started. */
-  durationMs: number | null;
-  /** Its exit code, when it exited (0 for every completed task). */
-  exitCode: number | null;
-  /** The signal that killed it, when one did. */
-  signal: number | null;
-  /** Why it failed to start, why it was lost or cancelled, or a capture error (full disk). */
-  error: string | null;
-  /** The last progress it reported, 0 to 100 (`errand progress`). */
-  progress: number | null;
-  /** The message that came with that progress. */
-  progressMessage: string | null;
-  /** When it should end at the pace of its progress so far; only while running. */
-  etaAt: number | null;
-  /** When a client marked it read (finished tasks only); unread failures count in `Counts.failed`. */
-  readAt: number | null;
-  /** When it was deleted (restorable); deleted tasks are left out of lists unless asked for. */
-  deletedAt: number | null;
-  /** The task it is a restart of. */
-  restartedFrom: string | null;
-  /** Its process (and process group) id, once it started. */
-  pid: number | null;
+  /** The task as it is now. */
+  task: Task;
   /** The last lines of stdout and stderr, merged in order. */
   outputTail: string;
 }

@@ -1,8 +1,11 @@
 // (b) The extension's logic under node --test, with a STUB `vscode` module
 // (test/unit/vscode-stub.js says what it fakes) and the REAL errand binary
 // behind it: commands, status bar, messages, tree, output documents.
-const { test, before, after } = require("node:test");
+// Every test activates the extension afresh, with its own ERRAND_HOME, and
+// disposes it at the end: each passes alone and in any order.
+const { test } = require("node:test");
 const assert = require("node:assert");
+const cp = require("node:child_process");
 const Module = require("node:module");
 const fs = require("node:fs");
 const os = require("node:os");
@@ -15,10 +18,9 @@ Module._resolveFilename = function (request, ...rest) {
   return request === "vscode" ? require.resolve("./vscode-stub") : resolve.call(this, request, ...rest);
 };
 
-const model = require("../../out/model");
-let ext;
-let api;
-const context = { subscriptions: [] };
+const ext = require("../../out/extension");
+const format = require("../../out/format");
+const { TaskStore, isActive } = require("../../out/tasks");
 
 async function until(what, cond, ms = 15000) {
   const deadline = Date.now() + ms;
@@ -30,25 +32,82 @@ async function until(what, cond, ms = 15000) {
   }
 }
 
-before(() => {
-  process.env.ERRAND_HOME = fs.mkdtempSync(path.join(os.tmpdir(), "errand-ext-"));
-  stub.config.path = errandBin();
-  ext = require("../../out/extension");
-  api = ext.activate(context);
-});
+const tempDir = (prefix) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
-after(() => {
-  for (const d of context.subscriptions) d.dispose();
-});
+/** Shell for a task: wait until its own `stream` ("out" or "err") was captured with `text` in it. */
+const untilCaptured = (stream, text) =>
+  `until grep -qF '${text}' "$ERRAND_HOME/logs/$ERRAND_TASK_ID.${stream}" 2>/dev/null; do sleep 0.01; done`;
 
-test("activation registers every command the manifest declares", () => {
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A fresh activation: the stub reset, a new context, its own ERRAND_HOME
+ * (or `home`), `folder` as the workspace folder, settings from `config`.
+ * Resolves once the server answered initialize; undone when the test ends.
+ */
+async function activate(t, { home = tempDir("errand-ext-"), folder, config = {} } = {}) {
+  stub.reset();
+  Object.assign(stub.config, { path: errandBin() }, config);
+  if (folder) stub.workspace.workspaceFolders = [{ uri: { fsPath: folder } }];
+  process.env.ERRAND_HOME = home;
+  const context = { subscriptions: [] };
+  const api = ext.activate(context);
+  const initialized = new Promise((r) => api.client.onInitialized(r));
+  let disposed;
+  const dispose = () =>
+    (disposed ??= (async () => {
+      // No task outlives its test.
+      for (const task of api.store.list().filter(isActive)) await api.client.request("task/cancel", { id: task.id }).catch(() => {});
+      await until("no task active", () => !api.store.list().some(isActive)).catch(() => {});
+      const pid = api.client.pid;
+      for (const d of context.subscriptions) d.dispose();
+      if (pid) await until("errand serve exits", () => !alive(pid));
+    })());
+  t.after(async () => {
+    await dispose();
+    delete process.env.ERRAND_HOME;
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+  const init = await initialized;
+  return { api, init, dispose, home };
+}
+
+/** The errand CLI on a test's own store. */
+const cli = (home, ...args) => cp.spawnSync(errandBin(), args, { env: { ...process.env, ERRAND_HOME: home }, encoding: "utf8" });
+
+/** Runs `command` through the palette and returns its task once it reached `status`. */
+async function runCommand(api, command, status = "completed") {
+  stub.script.inputBox.push(command);
+  await stub.commands.executeCommand("errand.runCommand");
+  // A task's name is its command, shortened to 60 characters.
+  const name = command.length > 60 ? `${command.slice(0, 60)}…` : command;
+  return until(`${command} ${status}`, () => api.store.list().find((t) => t.name === name && t.status === status));
+}
+
+test("activation registers every command the manifest declares; disposing undoes it and ends errand serve", async (t) => {
+  const { api, dispose } = await activate(t);
   const manifest = require("../../package.json");
   const declared = manifest.contributes.commands.map((c) => c.command).sort();
   assert.deepStrictEqual([...stub.calls.commands.keys()].sort(), declared);
   for (const c of manifest.contributes.commands) assert.strictEqual(c.category, "Errand");
+  const pid = api.client.pid;
+  assert.ok(pid && alive(pid), "errand serve runs");
+  await dispose();
+  assert.deepStrictEqual([...stub.calls.commands.keys()], []);
+  assert.deepStrictEqual([...stub.calls.providers.keys()], []);
+  assert.ok(stub.calls.statusBar.disposed);
+  assert.ok(!alive(pid));
 });
 
-test("Run Command…: status bar counts, then an information message with actions", async () => {
+test("Run Command…: status bar counts, then an information message with actions", async (t) => {
+  await activate(t);
   stub.script.inputBox.push("sleep 0.4; echo done");
   await stub.commands.executeCommand("errand.runCommand");
   await until("1 running in the status bar", () => stub.calls.statusBar.visible && stub.calls.statusBar.text === "$(sync~spin) 1 running");
@@ -58,8 +117,10 @@ test("Run Command…: status bar counts, then an information message with action
   await until("the status bar hides when idle", () => !stub.calls.statusBar.visible && stub.calls.statusBar.text === "");
 });
 
-test("a failure: an error message with the exit code and last line; the count shows", async () => {
-  stub.script.inputBox.push("echo first; echo boom >&2; exit 3");
+test("a failure: an error message with the exit code and last line; the count shows", async (t) => {
+  await activate(t);
+  // stdout and stderr are two pipes: the task waits until its first line was captured, so the order is sure.
+  stub.script.inputBox.push(`echo first; ${untilCaptured("out", "first")}; echo boom >&2; exit 3`);
   await stub.commands.executeCommand("errand.runCommand");
   const msg = await until("an error message", () => stub.calls.messages.find((m) => m.kind === "error"));
   assert.match(msg.text, /^✗ .* failed \(exit 3\): boom$/);
@@ -68,53 +129,136 @@ test("a failure: an error message with the exit code and last line; the count sh
   await until("cleared", () => !stub.calls.statusBar.visible);
 });
 
-test("the tree groups tasks; Cancel Task… picks a running one and cancels it", async () => {
-  stub.script.inputBox.push("sleep 100");
-  await stub.commands.executeCommand("errand.runCommand");
-  await until("running", () => api.store.list().some((t) => t.status === "running"));
+test("the tree groups tasks; Cancel Task… picks a running one and cancels it", async (t) => {
+  const { api } = await activate(t);
+  await runCommand(api, "sleep 100", "running");
   const groups = stub.calls.tree.getChildren();
-  assert.deepStrictEqual(groups.map((g) => stub.calls.tree.getTreeItem(g).label.replace(/ \(\d+\)/, "")), ["Running", "Queued", "Completed", "Failed"]);
+  assert.deepStrictEqual(groups.map((g) => stub.calls.tree.getTreeItem(g).label), ["Running (1)", "Queued (0)", "Completed (0)", "Failed (0)"]);
   const running = stub.calls.tree.getChildren(groups[0]);
   assert.strictEqual(running.length, 1);
   const item = stub.calls.tree.getTreeItem(running[0]);
   assert.strictEqual(item.contextValue, "task-running");
   assert.strictEqual(item.iconPath.id, "sync~spin");
+  assert.match(item.tooltip, /\nsleep 100\n/);
   stub.script.quickPick.push((items) => items.find((i) => i.task.name === "sleep 100"));
   await stub.commands.executeCommand("errand.cancelTask");
-  await until("cancelled", () => api.store.list().find((t) => t.name === "sleep 100").status === "cancelled");
+  await until("cancelled", () => api.store.list().find((x) => x.name === "sleep 100").status === "cancelled");
   const failed = stub.calls.tree.getChildren(stub.calls.tree.getChildren()[3]);
-  assert.ok(failed.some((t) => t.name === "sleep 100"), "cancelled tasks sit under Failed");
+  assert.ok(failed.some((x) => x.name === "sleep 100"), "cancelled tasks sit under Failed");
 });
 
-test("Show Output… opens a document that grows while the task runs", async () => {
-  stub.script.inputBox.push("echo one; sleep 0.5; echo two");
-  await stub.commands.executeCommand("errand.runCommand");
-  const t = await until("running", () => api.store.list().find((x) => x.name.startsWith("echo one") && x.status === "running"));
-  await new Promise((r) => setTimeout(r, 200));
-  await stub.commands.executeCommand("errand.showOutput", t);
+test("Show Output… opens a document that grows while the task runs", async (t) => {
+  const { api } = await activate(t);
+  const release = path.join(tempDir("errand-release-"), "go");
+  const task = await runCommand(api, `echo one; until [ -e '${release}' ]; do sleep 0.01; done; echo two`, "running");
+  await stub.commands.executeCommand("errand.showOutput", task);
   const doc = stub.calls.documents.at(-1);
-  assert.strictEqual(doc.uri.toString(), `errand-output:/${t.id}.log`);
-  await until("both lines", () => doc.getText() === "one\ntwo\n");
+  assert.strictEqual(doc.uri.toString(), `errand-output:/${task.id}.log`);
+  await until("the first line, while the task waits", () => doc.getText() === "one\n");
+  fs.writeFileSync(release, "");
+  await until("the document grew", () => doc.getText() === "one\ntwo\n");
 });
 
-test("Restart Task… from a tree item makes a new task", async () => {
-  const done = api.store.list().find((t) => t.status === "completed");
+test("Restart Task… from a tree item makes a new task", async (t) => {
+  const { api } = await activate(t);
+  const done = await runCommand(api, "echo again");
   await stub.commands.executeCommand("errand.restartTask", done);
-  await until("restarted", () => api.store.list().some((t) => t.restarted_from === done.id));
+  const again = await until("restarted", () => api.store.list().find((x) => x.restartedFrom === done.id));
+  assert.strictEqual(again.name, "echo again");
 });
 
-test("model: status text, messages, summary, and merge order", () => {
-  assert.strictEqual(model.statusText({ running: 2, queued: 0, failed: 1 }), "$(sync~spin) 2 running · $(error) 1 failed");
-  assert.strictEqual(model.statusText({ running: 0, queued: 0, failed: 0 }), "");
-  const base = { id: "a", name: "build", command: { shell: "make" }, cwd: "/", created_at: 1, started_at: 1, ended_at: 2, duration_ms: 1500, exit_code: 0, signal: null, error: null, progress: null, read_at: null, deleted_at: null, restarted_from: null };
+test("Run Command… and Run Workflow… run from the workspace folder (clientCwd)", async (t) => {
+  const folder = fs.realpathSync(tempDir("errand-ws-"));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(folder, "errand.toml"), 'hello = { command = "echo wf-hello", description = "Say hello" }\n');
+  const { api } = await activate(t, { folder });
+  const cmd = await runCommand(api, "pwd");
+  assert.strictEqual(cmd.cwd, folder);
+  stub.script.quickPick.push((items) => items.find((i) => i.label === "#hello"));
+  await stub.commands.executeCommand("errand.runWorkflow");
+  const offered = stub.calls.quickPicks.at(-1).items;
+  assert.deepStrictEqual(offered.map((i) => [i.label, i.description]), [["#hello", "Say hello"]]);
+  const wf = await until("the workflow completed", () => api.store.list().find((x) => x.workflow === "hello" && x.status === "completed"));
+  assert.strictEqual(wf.cwd, folder);
+});
+
+test("start-up: one summary of what finished while VS Code was closed; failures stay unread", async (t) => {
+  const home = tempDir("errand-ext-");
+  assert.strictEqual(cli(home, "run", "-w", "--name", "ok-task", "--", "true").status, 0);
+  assert.strictEqual(cli(home, "run", "-w", "--name", "bad-task", "--", "sh", "-c", "exit 4").status, 4);
+  const { init } = await activate(t, { home });
+  assert.strictEqual(init.unread.length, 2);
+  const msg = await until("a summary", () => stub.calls.messages.find((m) => /while VS Code was closed/.test(m.text)));
+  assert.strictEqual(msg.kind, "warning");
+  assert.match(msg.text, /^2 tasks finished while VS Code was closed \(1 failed\): (bad-task, ok-task|ok-task, bad-task)$/);
+  await until("1 failed in the status bar", () => stub.calls.statusBar.text === "$(error) 1 failed");
+  const readAt = () => Object.fromEntries(JSON.parse(cli(home, "ls", "--json").stdout).map((x) => [x.name, x.readAt]));
+  await until("the completed task marked read", () => readAt()["ok-task"] !== null);
+  assert.strictEqual(readAt()["bad-task"], null);
+});
+
+test("a server speaking another protocol version: one clear warning, even after it restarts", async (t) => {
+  const dir = tempDir("errand-fake-");
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const log = path.join(dir, "initialize.log");
+  const fake = path.join(dir, "errand");
+  fs.writeFileSync(
+    fake,
+    `#!${process.execPath}
+// A fake errand serve that answers initialize with protocol version 1.
+const fs = require("fs");
+const rpc = require(${JSON.stringify(require.resolve("vscode-jsonrpc/node"))});
+const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(process.stdin), new rpc.StreamMessageWriter(process.stdout));
+conn.onRequest("initialize", (params) => {
+  fs.appendFileSync(${JSON.stringify(log)}, JSON.stringify(params) + "\\n");
+  return { server: "errand", version: "0.0.1-fake", protocolVersion: 1, pid: process.pid, dataDir: "/nowhere",
+    limits: { parallel: 1, cancelGraceSecs: 5, maxFrameBytes: 1 << 20 }, counts: { running: 0, queued: 0, failed: 0 }, unread: [] };
+});
+conn.onRequest("task/list", () => ({ tasks: [], nextCursor: null }));
+conn.listen();
+process.stdin.on("end", () => process.exit(0));
+`,
+    { mode: 0o755 },
+  );
+  const { api } = await activate(t, { config: { path: fake } });
+  const lines = () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n").map((l) => JSON.parse(l)) : []);
+  assert.deepStrictEqual(lines(), [{ clientName: "vscode", clientVersion: "1.100.0-stub", protocolVersion: 2 }]);
+  const warnings = () => stub.calls.messages.filter((m) => m.kind === "warning");
+  await until("a warning", () => warnings().length === 1);
+  assert.match(warnings()[0].text, /errand 0\.0\.1-fake speaks protocol version 1, this extension version 2/);
+
+  let initialized = 0;
+  api.client.onInitialized(() => initialized++);
+  const first = api.client.pid;
+  process.kill(first, "SIGKILL");
+  // The warning comes before the initialized listeners run: once they ran, a second warning would be there.
+  await until("restarted and initialized again", () => initialized === 1 && api.client.pid !== first);
+  assert.strictEqual(lines().length, 2);
+  assert.strictEqual(warnings().length, 1, "warned once only");
+});
+
+test("formatting and the store: status text, messages, summary, merge order", () => {
+  assert.strictEqual(format.statusText({ running: 2, queued: 0, failed: 1 }), "$(sync~spin) 2 running · $(error) 1 failed");
+  assert.strictEqual(format.statusText({ running: 0, queued: 0, failed: 0 }), "");
+  const base = {
+    id: "a", name: "build", command: { shell: "make" }, cwd: "/", env: {}, group: null, workflow: null,
+    createdAt: 1, startedAt: 1, endedAt: 2, durationMs: 1500, exitCode: 0, signal: null, error: null,
+    progress: null, progressMessage: null, etaAt: null, readAt: null, deletedAt: null, restartedFrom: null, pid: null,
+  };
   const on = { onComplete: true, onFailure: true, onCancel: true };
-  assert.deepStrictEqual(model.finishedMessage({ ...base, status: "completed" }, "", on), { kind: "info", text: "✓ build completed in 1.5s" });
-  assert.strictEqual(model.finishedMessage({ ...base, status: "completed" }, "", { ...on, onComplete: false }), null);
-  assert.deepStrictEqual(model.finishedMessage({ ...base, status: "failed", exit_code: 2 }, "a\nlast\n", on), { kind: "error", text: "✗ build failed (exit 2): last" });
-  assert.strictEqual(model.startupSummary([]), null);
-  assert.strictEqual(model.startupSummary([{ ...base, status: "failed" }]).kind, "warning");
-  const store = new model.TaskStore();
+  assert.deepStrictEqual(format.finishedMessage({ ...base, status: "completed" }, "", on), { kind: "info", text: "✓ build completed in 1.5s" });
+  assert.strictEqual(format.finishedMessage({ ...base, status: "completed" }, "", { ...on, onComplete: false }), null);
+  assert.deepStrictEqual(format.finishedMessage({ ...base, status: "failed", exitCode: 2 }, "a\nlast\n", on), { kind: "error", text: "✗ build failed (exit 2): last" });
+  assert.strictEqual(format.startupSummary([]), null);
+  assert.strictEqual(format.startupSummary([{ ...base, status: "failed" }]).kind, "warning");
+  assert.strictEqual(format.commandText({ argv: ["ls", "-l"] }), "ls -l");
+  assert.strictEqual(format.describe({ ...base, status: "failed", exitCode: 2, progress: 40 }, 1002), "1s ago · 1.5s · exit 2 · 40%");
+
+  const noServer = { on() {}, onInitialized() {}, request: async () => ({ tasks: [], nextCursor: null }) };
+  const store = new TaskStore(noServer);
   store.update({ ...base, status: "running" });
   store.merge({ ...base, status: "queued" });
   assert.strictEqual(store.byId.get("a").status, "running", "a stale response never steps a task back");
+  store.update({ ...base, id: "b", createdAt: 5, status: "completed", deletedAt: 6 });
+  assert.deepStrictEqual(store.list().map((x) => x.id), ["a"], "deleted tasks are hidden");
 });

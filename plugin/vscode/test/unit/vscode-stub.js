@@ -1,22 +1,47 @@
 // A STUB of the `vscode` module (VS Code itself cannot run under node
 // --test): just enough API for the extension to activate, with every UI call
-// recorded so tests can assert on what a user would have seen. The
-// end-to-end test (test/e2e) runs the same extension in a real VS Code.
-const calls = { messages: [], commands: new Map(), statusBar: null, quickPicks: [], inputBoxes: [], documents: [], providers: new Map() };
-const script = { inputBox: [], quickPick: [], messageChoice: [] };
+// recorded so tests can assert on what a user would have seen. reset() puts
+// it back to nothing between tests. The end-to-end test (test/e2e) runs the
+// same extension in a real VS Code.
+const calls = {};
+const script = {};
+const config = {};
+
+function reset() {
+  Object.assign(calls, {
+    messages: [],
+    commands: new Map(),
+    statusBar: null,
+    tree: null,
+    quickPicks: [],
+    inputBoxes: [],
+    documents: [],
+    providers: new Map(),
+  });
+  Object.assign(script, { inputBox: [], quickPick: [], messageChoice: [] });
+  for (const k of Object.keys(config)) delete config[k];
+  module.exports.workspace.workspaceFolders = undefined;
+}
 
 class EventEmitter {
   constructor() {
     this.listeners = [];
     this.event = (fn) => {
       this.listeners.push(fn);
-      return { dispose() {} };
+      return {
+        dispose: () => {
+          const i = this.listeners.indexOf(fn);
+          if (i >= 0) this.listeners.splice(i, 1);
+        },
+      };
     };
   }
   fire(v) {
-    for (const l of this.listeners) l(v);
+    for (const l of [...this.listeners]) l(v);
   }
-  dispose() {}
+  dispose() {
+    this.listeners = [];
+  }
 }
 
 class TreeItem {
@@ -37,12 +62,17 @@ const message = (kind) => async (text, ...actions) => {
   return script.messageChoice.shift();
 };
 
-const config = {};
+/** Removes `value` from a registry when disposed, if it is still the one registered. */
+const registered = (map, key, value) => {
+  map.set(key, value);
+  return { dispose: () => map.get(key) === value && map.delete(key) };
+};
 
 module.exports = {
   calls,
   script,
   config,
+  reset,
   version: "1.100.0-stub",
   EventEmitter,
   TreeItem,
@@ -59,7 +89,14 @@ module.exports = {
   window: {
     createOutputChannel: () => ({ appendLine() {}, dispose() {} }),
     createStatusBarItem: () => {
-      calls.statusBar = { text: "", visible: false, show() { this.visible = true; }, hide() { this.visible = false; }, dispose() {} };
+      calls.statusBar = {
+        text: "",
+        visible: false,
+        disposed: false,
+        show() { this.visible = true; },
+        hide() { this.visible = false; },
+        dispose() { this.visible = false; this.disposed = true; },
+      };
       return calls.statusBar;
     },
     createTreeView: (id, opts) => {
@@ -86,17 +123,12 @@ module.exports = {
   workspace: {
     workspaceFolders: undefined,
     getConfiguration: () => ({ get: (key, dflt) => (key in config ? config[key] : dflt) }),
-    registerTextDocumentContentProvider: (scheme, provider) => {
-      calls.providers.set(scheme, provider);
-      return { dispose() {} };
-    },
+    registerTextDocumentContentProvider: (scheme, provider) => registered(calls.providers, scheme, provider),
     openTextDocument: async (uri) => ({ uri, getText: () => calls.providers.get(uri.scheme).provideTextDocumentContent(uri) }),
   },
   commands: {
-    registerCommand: (name, fn) => {
-      calls.commands.set(name, fn);
-      return { dispose() {} };
-    },
+    registerCommand: (name, fn) => registered(calls.commands, name, fn),
     executeCommand: (name, ...args) => calls.commands.get(name)(...args),
   },
 };
+reset();

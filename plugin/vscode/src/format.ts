@@ -1,75 +1,15 @@
-// What the extension knows of tasks, and how it shows them: plain logic,
-// no `vscode` import, so it is tested directly.
+// How tasks read: status bar text, list descriptions, finish messages. Plain
+// functions, no `vscode` import.
+import type { CommandSpec, Counts, Status, Task } from "./protocol";
 
-export type Status = "queued" | "running" | "completed" | "failed" | "cancelled" | "lost";
-
-export interface Task {
-  id: string;
-  name: string;
-  command: { shell?: string; argv?: string[] };
-  cwd: string;
-  status: Status;
-  created_at: number;
-  started_at: number | null;
-  ended_at: number | null;
-  duration_ms: number | null;
-  exit_code: number | null;
-  signal: number | null;
-  error: string | null;
-  progress: number | null;
-  read_at: number | null;
-  deleted_at: number | null;
-  restarted_from: string | null;
-}
-
-export interface Counts {
-  running: number;
-  queued: number;
-  failed: number;
-}
-
-export const GROUPS: { label: string; statuses: Status[] }[] = [
-  { label: "Running", statuses: ["running"] },
-  { label: "Queued", statuses: ["queued"] },
-  { label: "Completed", statuses: ["completed"] },
-  { label: "Failed", statuses: ["failed", "lost", "cancelled"] },
-];
-
-const RANK: Record<Status, number> = { queued: 1, running: 2, completed: 3, failed: 3, cancelled: 3, lost: 3 };
-
-export function isActive(t: Task): boolean {
-  return t.status === "running" || t.status === "queued";
-}
-
-/** Tasks by id, fed by responses and notifications. */
-export class TaskStore {
-  readonly byId = new Map<string, Task>();
-  counts: Counts = { running: 0, queued: 0, failed: 0 };
-
-  /** From a notification: always the newest word. */
-  update(t: Task): void {
-    this.byId.set(t.id, t);
-  }
-
-  /** From a response, which a notification may have overtaken: never step back. */
-  merge(t: Task): Task {
-    const known = this.byId.get(t.id);
-    if (!known || RANK[t.status] >= RANK[known.status]) {
-      this.byId.set(t.id, t);
-    }
-    return this.byId.get(t.id) ?? t;
-  }
-
-  /** Visible tasks, newest first. */
-  list(): Task[] {
-    return [...this.byId.values()].filter((t) => t.deleted_at === null).sort((a, b) => b.created_at - a.created_at);
-  }
-
-  grouped(): { label: string; tasks: Task[] }[] {
-    const all = this.list();
-    return GROUPS.map((g) => ({ label: g.label, tasks: all.filter((t) => g.statuses.includes(t.status)) }));
-  }
-}
+export const ICONS: Record<Status, string> = {
+  running: "sync~spin",
+  queued: "clock",
+  completed: "pass",
+  failed: "error",
+  cancelled: "circle-slash",
+  lost: "question",
+};
 
 /** The status bar text ("" when idle: the item hides). */
 export function statusText(c: Counts): string {
@@ -78,6 +18,10 @@ export function statusText(c: Counts): string {
   if (c.queued > 0) parts.push(`$(clock) ${c.queued} queued`);
   if (c.failed > 0) parts.push(`$(error) ${c.failed} failed`);
   return parts.join(" · ");
+}
+
+export function commandText(c: CommandSpec): string {
+  return "shell" in c ? c.shell : c.argv.join(" ");
 }
 
 export function duration(ms: number | null): string {
@@ -96,20 +40,11 @@ export function relative(ms: number | null, now = Date.now()): string {
   return `${Math.floor(s / 86400)}d ago`;
 }
 
-export const ICONS: Record<Status, string> = {
-  running: "sync~spin",
-  queued: "clock",
-  completed: "pass",
-  failed: "error",
-  cancelled: "circle-slash",
-  lost: "question",
-};
-
 /** A one-line description of a task for lists. */
 export function describe(t: Task, now = Date.now()): string {
-  const bits = [relative(t.ended_at ?? t.started_at ?? t.created_at, now)];
-  if (t.duration_ms !== null) bits.push(duration(t.duration_ms));
-  if (t.exit_code !== null && t.exit_code !== 0) bits.push(`exit ${t.exit_code}`);
+  const bits = [relative(t.endedAt ?? t.startedAt ?? t.createdAt, now)];
+  if (t.durationMs !== null) bits.push(duration(t.durationMs));
+  if (t.exitCode !== null && t.exitCode !== 0) bits.push(`exit ${t.exitCode}`);
   if (t.signal !== null) bits.push(`signal ${t.signal}`);
   if (t.progress !== null) bits.push(`${Math.round(t.progress)}%`);
   return bits.filter((b) => b !== "").join(" · ");
@@ -127,11 +62,11 @@ export function finishedMessage(
   enabled: { onComplete: boolean; onFailure: boolean; onCancel: boolean },
 ): Popup | null {
   if (t.status === "completed") {
-    return enabled.onComplete ? { kind: "info", text: `✓ ${t.name} completed in ${duration(t.duration_ms)}` } : null;
+    return enabled.onComplete ? { kind: "info", text: `✓ ${t.name} completed in ${duration(t.durationMs)}` } : null;
   }
   if (t.status === "failed" || t.status === "lost") {
     if (!enabled.onFailure) return null;
-    const why = t.exit_code !== null ? `exit ${t.exit_code}` : t.signal !== null ? `signal ${t.signal}` : t.status;
+    const why = t.exitCode !== null ? `exit ${t.exitCode}` : t.signal !== null ? `signal ${t.signal}` : t.status;
     const last = lastLine(tail) || t.error || "";
     return { kind: "error", text: `✗ ${t.name} failed (${why})${last ? `: ${last}` : ""}` };
   }

@@ -1,0 +1,54 @@
+// Pop-ups: a task finished (as the settings allow), and once per window the
+// tasks that finished while VS Code was closed.
+import * as vscode from "vscode";
+import type { ErrandClient } from "./client";
+import { finishedMessage, Popup, startupSummary } from "./format";
+import type { OutputDocuments } from "./outputDocuments";
+import type { Task } from "./protocol";
+
+export class Messages {
+  private summarised = false;
+
+  constructor(
+    private readonly client: ErrandClient,
+    private readonly outputs: OutputDocuments,
+  ) {
+    client.on("task/finished", (e) => this.finished(e.task, e.outputTail));
+    client.onInitialized((init) => this.startup(init.unread));
+  }
+
+  private finished(t: Task, tail: string): void {
+    const s = vscode.workspace.getConfiguration("errand");
+    const msg = finishedMessage(t, tail, {
+      onComplete: s.get("notifications.onComplete", true),
+      onFailure: s.get("notifications.onFailure", true),
+      onCancel: s.get("notifications.onCancel", false),
+    });
+    if (msg) void this.show(msg, ["Show Output", "Restart"], t);
+  }
+
+  /** Once per window: after a server restart the user has seen these already. */
+  private async startup(unread: Task[]): Promise<void> {
+    if (this.summarised || !vscode.workspace.getConfiguration("errand").get<boolean>("notifications.onStartup", true)) return;
+    this.summarised = true;
+    const summary = startupSummary(unread);
+    if (!summary) return;
+    void this.show(summary, []);
+    // Failures stay unread: they count in the status bar until cleared.
+    const seen = unread.filter((t) => t.status !== "failed" && t.status !== "lost").map((t) => t.id);
+    if (seen.length > 0) await this.client.request("task/markRead", { ids: seen });
+  }
+
+  private async show(msg: Popup, actions: string[], t?: Task): Promise<void> {
+    const fn =
+      msg.kind === "error"
+        ? vscode.window.showErrorMessage
+        : msg.kind === "warning"
+          ? vscode.window.showWarningMessage
+          : vscode.window.showInformationMessage;
+    const choice = await fn(msg.text, ...actions);
+    if (!t || !choice) return;
+    if (choice === "Show Output") await this.outputs.open(t.id);
+    if (choice === "Restart") await this.client.request("task/restart", { id: t.id });
+  }
+}

@@ -1,0 +1,59 @@
+// The "Tasks" view: one section per status group, a row per task.
+import * as vscode from "vscode";
+import { commandText, describe, ICONS } from "./format";
+import type { Task } from "./protocol";
+import type { TaskStore } from "./tasks";
+
+/** A section of the tree (tasks carry a `group` field of their own). */
+class Section {
+  constructor(
+    readonly label: string,
+    readonly tasks: Task[],
+  ) {}
+}
+
+type Node = Section | Task;
+
+export class TaskTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  // Relative times ("2m ago") stay roughly current.
+  private readonly tick = setInterval(() => this.refresh(), 30_000);
+
+  constructor(private readonly store: TaskStore) {
+    store.onDidChange(() => this.refresh());
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (!node) return this.store.grouped().map((g) => new Section(g.label, g.tasks));
+    return node instanceof Section ? node.tasks : [];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    if (node instanceof Section) {
+      const item = new vscode.TreeItem(
+        `${node.label} (${node.tasks.length})`,
+        node.tasks.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+      );
+      item.contextValue = "group";
+      return item;
+    }
+    const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+    item.id = node.id;
+    item.description = describe(node);
+    item.tooltip = `${node.id} · ${node.status}\n${commandText(node.command)}\n${node.cwd}`;
+    item.iconPath = new vscode.ThemeIcon(ICONS[node.status]);
+    item.contextValue = `task-${node.status}`;
+    item.command = { command: "errand.showOutput", title: "Show Output", arguments: [node] };
+    return item;
+  }
+
+  dispose(): void {
+    clearInterval(this.tick);
+    this.changed.dispose();
+  }
+}
