@@ -85,7 +85,7 @@ for _ in range(1000):
         m = s.read()
         if m.get("method") == "task/finished":
             got = time.time_ns()
-            printed = int(m["params"]["output_tail"].strip())
+            printed = int(m["params"].get("outputTail", m["params"].get("output_tail")).strip())
             lat.append((got - printed) / 1e9)
             break
 s.close()

