@@ -13,7 +13,7 @@ pub fn cancel(store: &Store, paths: &Paths, id: &str) -> Result<CancelAction> {
     let action = store.request_cancel(id)?;
     match action {
         CancelAction::Dequeued => crate::wakeup::signal(paths),
-        CancelAction::Signal => match fifo::send(paths, store, id, &Message::Cancel) {
+        CancelAction::Signalled => match fifo::send(paths, store, id, &Message::Cancel) {
             Ok(()) => {}
             // No FIFO: either the supervisor is between claiming and starting
             // the task (it will see the request in the store), or it died.

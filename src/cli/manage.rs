@@ -13,7 +13,7 @@ pub fn cancel(cx: &Context, ids: &[String], out: &mut impl Write) -> Result<i32>
     for id in cx.resolve_all(ids)? {
         match control::cancel(cx.store, cx.paths, &id)? {
             CancelAction::Dequeued => writeln!(out, "{id}: cancelled (it had not started)"),
-            CancelAction::Signal => writeln!(out, "{id}: cancelling"),
+            CancelAction::Signalled => writeln!(out, "{id}: cancelling"),
         }
         .map_err(stdout_error)?;
     }

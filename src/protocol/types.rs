@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::output::Which;
+pub use crate::store::CancelAction;
 use crate::task::{self, CommandSpec, Counts, Status};
 use crate::workflow::Workflow;
 
@@ -257,17 +258,6 @@ pub struct TaskDetail {
     pub task: Task,
     /// The last lines of stdout and stderr, merged in order.
     pub output_tail: String,
-}
-
-/// What a cancel did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum CancelAction {
-    /// It was queued and will never run.
-    Dequeued,
-    /// It was running: SIGTERM went to its process group (SIGKILL follows
-    /// after the grace period); task/finished reports the end.
-    Signalled,
 }
 
 /// The answer to `task/cancel`.

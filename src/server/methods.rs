@@ -10,7 +10,7 @@ use crate::output::Reader;
 use crate::protocol::{self as p, Handler};
 use crate::server::state::{Follow, Server};
 use crate::server::transport::MAX_FRAME;
-use crate::store::{CancelAction, ListFilter, Store};
+use crate::store::{ListFilter, Store};
 use crate::task::{CommandSpec, Counts};
 use crate::workflow;
 
@@ -123,10 +123,7 @@ impl Handler for Server {
     fn cancel(&self, params: p::IdParams) -> Result<p::CancelResult> {
         self.with_store(|store| {
             let id = store.resolve(&params.id)?;
-            let action = match control::cancel(store, &self.paths, &id)? {
-                CancelAction::Dequeued => p::CancelAction::Dequeued,
-                CancelAction::Signal => p::CancelAction::Signalled,
-            };
+            let action = control::cancel(store, &self.paths, &id)?;
             Ok(p::CancelResult { id, action })
         })
     }

@@ -46,12 +46,14 @@ impl Outcome {
 }
 
 /// What a cancel did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum CancelAction {
-    /// It was queued: now cancelled, it never ran.
+    /// It was queued and will never run.
     Dequeued,
-    /// It is running: its supervisor must be told (control FIFO).
-    Signal,
+    /// It was running: SIGTERM went to its process group (SIGKILL follows
+    /// after the grace period); task/finished reports the end.
+    Signalled,
 }
 
 impl Store {
@@ -132,7 +134,7 @@ impl Store {
                         "UPDATE tasks SET cancel_requested = ?2 WHERE id = ?1 AND cancel_requested IS NULL",
                         params![id, now],
                     )?;
-                    Ok(CancelAction::Signal)
+                    Ok(CancelAction::Signalled)
                 }
                 _ => Err(Error::AlreadyFinished { id: id.to_owned(), status }),
             }
@@ -251,7 +253,7 @@ mod tests {
         let t = temp_store();
         let running = t.store.insert(&new_task("true")).unwrap().id;
         t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
-        assert_eq!(t.store.request_cancel(&running).unwrap(), CancelAction::Signal);
+        assert_eq!(t.store.request_cancel(&running).unwrap(), CancelAction::Signalled);
         let outcome = Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), ..Outcome::default() };
         t.store.finish_and_claim(Some((&running, &outcome)), &me(), 10, WhenIdle::Exit).unwrap();
         assert_eq!(t.store.get(&running).unwrap().status(), Status::Cancelled);

@@ -102,12 +102,20 @@ def test_tasks_window_and_statusline_on_screen(env):
 
 def test_a_task_outlives_neovim_and_the_next_one_reports_it(env):
     first = start_nvim()
-    first.exec_lua("require('errand').run('sleep 1; echo it ended; exit 2', { name = 'left behind' })")
+    # The task waits until Neovim is gone.
+    first.exec_lua(
+        "require('errand').run('until [ -e gone ]; do sleep 0.01; done; echo it ended; exit 2', { name = 'left behind' })"
+    )
     wait_for("running", lambda: first.exec_lua("return require('errand').status()") == "1 running")
     try:
         first.command("qa!")  # Neovim exits before it can answer
     except EOFError:
         pass
+    try:
+        first.close()
+    except Exception:
+        pass  # already gone
+    (env / "gone").touch()
     out = subprocess.run([ERRAND, "wait", "--all"], capture_output=True, text=True, timeout=30)
     assert out.returncode == 0
     listed = subprocess.run([ERRAND, "ls", "--json"], capture_output=True, text=True).stdout
