@@ -33,7 +33,7 @@ fn every_method(framing: Framing) {
     assert_eq!(fin["task"]["status"], "failed");
     assert_eq!(fin["task"]["exitCode"], 3);
     assert_eq!(fin["outputTail"], "out\nerr\n");
-    c.notification("task/started", |p| p["task"]["id"] == id.as_str());
+    // (task/started may not come for a task this short: see "What a client sees".)
     let counts = c.notification("counts/changed", |p| p["failed"] == 1);
     assert_eq!(counts["running"], 0);
 
