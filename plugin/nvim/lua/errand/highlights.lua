@@ -14,15 +14,11 @@ local links = {
   ErrandLabel = "Label",
 }
 
---- The group of each status.
-M.status = {
-  running = "ErrandRunning",
-  queued = "ErrandQueued",
-  completed = "ErrandCompleted",
-  failed = "ErrandFailed",
-  cancelled = "ErrandCancelled",
-  lost = "ErrandLost",
-}
+--- The group of each status: ErrandRunning for "running", and so on.
+M.status = {}
+for _, status in ipairs({ "running", "queued", "completed", "failed", "cancelled", "lost" }) do
+  M.status[status] = "Errand" .. status:sub(1, 1):upper() .. status:sub(2)
+end
 
 function M.define()
   for group, link in pairs(links) do
