@@ -13,7 +13,7 @@ use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
 use crate::paths::Paths;
 use crate::store::{NewTask, Store};
-use crate::task::{validate_env, CommandSpec, Task};
+use crate::task::{validate_env, CommandSpec, Status, Task};
 use crate::workflow;
 
 /// What to run: a command, or a workflow by name.
@@ -50,6 +50,22 @@ pub struct RunRequest {
     pub group: Option<String>,
     /// The environment the task starts from: the client's.
     pub base_env: BTreeMap<String, String>,
+    /// It may leave processes behind when it ends (also a workflow's `keep_children`).
+    pub keep_children: bool,
+}
+
+/// The file mode mask errand's processes started with (main records it
+/// before making errand's own files private): the one tasks get.
+static CLIENT_UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// Remember the mask this process started with. Called once, first thing.
+pub fn record_client_umask() {
+    let _ = CLIENT_UMASK.set(crate::sys::current_umask());
+}
+
+/// The mask a task submitted from here runs with.
+pub fn client_umask() -> Option<u32> {
+    CLIENT_UMASK.get().copied()
 }
 
 /// The environment of this process, for a task it submits: its PATH,
@@ -79,10 +95,12 @@ pub fn resolve_dir(base: &Path, dir: &Path) -> Result<PathBuf> {
 /// environment resolved, its command and environment checked.
 pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTask> {
     let cwd = req.cwd.as_deref().map(|d| resolve_dir(&req.client_dir, d)).transpose()?;
+    let mut keep_children = req.keep_children;
     let (command, workflow, cwd, env, name) = match req.what {
         What::Command(command) => (command, None, cwd.unwrap_or(req.client_dir), req.env, req.name),
         What::Workflow(name) => {
             let wf = workflow::find(config, paths, &req.client_dir, &name)?;
+            keep_children |= wf.keep_children;
             let mut env = wf.env;
             env.extend(req.env);
             (wf.command, Some(wf.name.clone()), cwd.unwrap_or(wf.cwd), env, req.name.or(Some(wf.name)))
@@ -99,6 +117,9 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
         base_env: req.base_env,
         workflow,
         restarted_from: None,
+        keep_children,
+        umask: client_umask(),
+        after: None,
     })
 }
 
@@ -132,9 +153,23 @@ impl Queue<'_> {
     }
 
     /// Run a task again as a new task: the same command, cwd, environment
-    /// and name, pointing back at the old one.
+    /// and name, pointing back at the old one. A task still running is
+    /// cancelled first, and the new one starts once it has ended (as VS
+    /// Code's "Restart Running Task" does); a queued one never runs.
     pub fn restart(&self, id: &str) -> Result<Task> {
         let old = self.store.get(id)?;
+        let after = match old.status() {
+            Status::Running => match crate::control::cancel(self.store, self.paths, id) {
+                // It ended meanwhile: nothing to wait for.
+                Err(Error::AlreadyFinished { .. }) => None,
+                other => other.map(|_| Some(old.id.clone()))?,
+            },
+            Status::Queued => {
+                let _ = crate::control::cancel(self.store, self.paths, id);
+                None
+            }
+            _ => None,
+        };
         let new = NewTask {
             base_env: self.store.base_env(id)?,
             name: Some(old.name),
@@ -144,6 +179,9 @@ impl Queue<'_> {
             group: old.group,
             workflow: old.workflow,
             restarted_from: Some(old.id),
+            keep_children: old.keep_children,
+            umask: old.umask,
+            after,
         };
         self.submit(&new)
     }
@@ -189,6 +227,7 @@ mod tests {
             env: BTreeMap::new(),
             group: None,
             base_env: BTreeMap::new(),
+            keep_children: false,
         }
     }
 

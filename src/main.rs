@@ -7,6 +7,9 @@ use errand::error::Error;
 use errand::paths::Paths;
 
 fn main() {
+    // Tasks get the mask the user gave errand; errand's own files are private.
+    errand::launch::record_client_umask();
+    errand::sys::set_umask(0o077);
     let cli = Cli::parse();
     let code = match Paths::discover() {
         Err(e) => report(&e),

@@ -8,8 +8,12 @@ use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
 use crate::error::{IoContext, Result};
 use crate::paths::Paths;
+use crate::process::Identity;
+use crate::store::Store;
 use crate::sys::Inotify;
 
 /// Tell every waiter to look at the store again. Best effort: the store
@@ -31,9 +35,15 @@ pub fn changed_file(paths: &Paths) -> PathBuf {
     file
 }
 
-/// Sleeps until the store changes (or a watched file grows).
+/// Sleeps until the store changes, a watched file grows, or a watched
+/// supervisor dies (its death is a change nobody writes: whoever wakes
+/// marks its task lost).
 pub struct Waiter {
     inotify: Inotify,
+    /// pidfds of supervisors of running tasks.
+    supervisors: Vec<(Identity, OwnedFd)>,
+    /// A supervisor was found dead while watching: the next wait returns at once.
+    found_dead: bool,
 }
 
 impl Waiter {
@@ -41,7 +51,23 @@ impl Waiter {
         let file = changed_file(paths);
         let inotify = Inotify::new().context(|| "inotify".to_owned())?;
         inotify.watch(&file, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", file.display()))?;
-        Ok(Waiter { inotify })
+        Ok(Waiter { inotify, supervisors: Vec::new(), found_dead: false })
+    }
+
+    /// Also wake when a supervisor of a running task dies.
+    pub fn watch_supervisors(&mut self, store: &Store) -> Result<()> {
+        for (_, worker) in store.running_workers()? {
+            if self.supervisors.iter().any(|(w, _)| *w == worker) {
+                continue;
+            }
+            match crate::sys::pidfd_open(worker.pid) {
+                // Checked after opening: the pid may have been reused before.
+                Ok(fd) if worker.is_alive() => self.supervisors.push((worker, fd)),
+                // Already gone: the next look at the store marks its task lost.
+                _ => self.found_dead = true,
+            }
+        }
+        Ok(())
     }
 
     /// Also wake when this file is written (a task's output, for `logs -f`).
@@ -56,8 +82,18 @@ impl Waiter {
     }
 
     /// Block until something changed; false if `timeout` passed first.
-    pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
-        self.inotify.wait(timeout).context(|| "waiting for a change".to_owned())
+    pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool> {
+        if std::mem::take(&mut self.found_dead) {
+            return Ok(true);
+        }
+        let fds: Vec<BorrowedFd<'_>> = self.supervisors.iter().map(|(_, fd)| fd.as_fd()).collect();
+        let woke = self.inotify.wait_with(&fds, timeout).context(|| "waiting for a change".to_owned())?;
+        if let Some(dead) = &woke {
+            // A pidfd stays readable: forget the dead.
+            let dead: Vec<Identity> = dead.iter().map(|&i| self.supervisors[i].0.clone()).collect();
+            self.supervisors.retain(|(w, _)| !dead.contains(w));
+        }
+        Ok(woke.is_some())
     }
 }
 
@@ -70,7 +106,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths::in_home(dir.path());
         paths.create_dirs().unwrap();
-        let waiter = Waiter::new(&paths).unwrap();
+        let mut waiter = Waiter::new(&paths).unwrap();
         assert!(!waiter.wait(Some(Duration::from_millis(1))).unwrap(), "nothing happened");
         signal(&paths);
         assert!(waiter.wait(Some(Duration::from_secs(10))).unwrap());

@@ -14,7 +14,7 @@ use crate::toml_file;
 pub const PROJECT_FILE: &str = "errand.toml";
 
 /// The keys a workflow table may hold.
-const KEYS: [&str; 5] = ["command", "argv", "cwd", "env", "description"];
+const KEYS: [&str; 6] = ["command", "argv", "cwd", "env", "description", "keep_children"];
 
 /// A named command, as the user wrote it, resolved against its file.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +25,8 @@ pub struct Workflow {
     pub cwd: PathBuf,
     pub env: BTreeMap<String, String>,
     pub description: Option<String>,
+    /// Its processes may outlive it (a command meant to leave a daemon behind).
+    pub keep_children: bool,
     /// The file it came from.
     pub source: PathBuf,
 }
@@ -92,6 +94,7 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         cwd: base.to_path_buf(),
         env: BTreeMap::new(),
         description: None,
+        keep_children: false,
         source: file.to_path_buf(),
     };
     let table = match value.get_ref() {
@@ -128,6 +131,11 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
             wf.cwd = base.join(dir);
         }
         wf.description = string("description")?;
+        wf.keep_children = match t.get("keep_children") {
+            None => false,
+            Some(toml::Value::Boolean(b)) => *b,
+            Some(_) => return Err(fail(format!("workflow '{name}': keep_children must be true or false"))),
+        };
         match t.get("env") {
             None => {}
             Some(toml::Value::Table(env)) => {

@@ -151,6 +151,10 @@ pub struct RunArgs {
     /// Wait for the task and exit with its status.
     #[arg(long, short = 'w')]
     pub wait: bool,
+    /// Let processes the task starts outlive it (a command meant to leave a
+    /// daemon behind); otherwise whatever is left when it ends is stopped.
+    #[arg(long)]
+    pub keep_children: bool,
     /// The new task as JSON.
     #[arg(long)]
     pub json: bool,

@@ -36,7 +36,7 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
         }
         None => 0,
     };
-    let Some(waiter) = waiter else {
+    let Some(mut waiter) = waiter else {
         reader.copy(which, pos, u64::MAX, out).map_err(read_err)?;
         cx.store.mark_read(Some(std::slice::from_ref(&id)))?;
         return Ok(0);
@@ -56,6 +56,7 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
         if finished {
             return Ok(0);
         }
+        waiter.watch_supervisors(cx.store)?;
         waiter.wait(None)?;
     }
 }

@@ -23,6 +23,7 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
         env: parse_env(&args.env)?,
         group: args.group,
         base_env: launch::client_env(),
+        keep_children: args.keep_children,
     };
     let new = launch::new_task(cx.config, cx.paths, request)?;
     let task = cx.queue().submit(&new)?;

@@ -22,7 +22,7 @@ pub fn wait_command(cx: &Context, ids: &[String], all: bool) -> Result<i32> {
 /// when all completed, else the first failure's (exit code, 128+signal, or
 /// 125 for a cancelled or lost task with no status of its own).
 pub fn wait(cx: &Context, ids: Option<&[String]>) -> Result<i32> {
-    let waiter = Waiter::new(cx.paths)?;
+    let mut waiter = Waiter::new(cx.paths)?;
     let mut kicked = false;
     loop {
         cx.store.reap_lost()?;
@@ -42,6 +42,7 @@ pub fn wait(cx: &Context, ids: Option<&[String]>) -> Result<i32> {
         if !pending {
             break;
         }
+        waiter.watch_supervisors(cx.store)?;
         // A queue left without supervisors (they were killed) would wait forever.
         if !kicked {
             cx.queue().kick()?;

@@ -62,6 +62,10 @@ pub struct Task {
     pub restarted_from: Option<String>,
     /// Its process (and process group) id, once it started.
     pub pid: Option<u32>,
+    /// Processes it started may outlive it.
+    pub keep_children: bool,
+    /// A task it waits for: it starts once that one has ended (a restart of a running task).
+    pub after: Option<String>,
 }
 
 impl Task {
@@ -92,6 +96,8 @@ impl Task {
             deleted_at: t.deleted_at,
             restarted_from: t.restarted_from.clone(),
             pid: t.pid(),
+            keep_children: t.keep_children,
+            after: t.after.clone(),
         }
     }
 
@@ -182,6 +188,10 @@ pub struct RunParams {
     /// A group (default: the project of the folder it runs in).
     #[serde(default)]
     pub group: Option<String>,
+    /// Let processes the task starts outlive it (a command meant to leave a
+    /// daemon behind); by default whatever is left when it ends is stopped.
+    #[serde(default)]
+    pub keep_children: bool,
 }
 
 /// Which deleted tasks a list shows.
@@ -400,6 +410,8 @@ pub struct WorkflowInfo {
     pub env: BTreeMap<String, String>,
     /// What it is for, if its file says.
     pub description: Option<String>,
+    /// Its processes may outlive it.
+    pub keep_children: bool,
     /// The file it is defined in.
     pub source: String,
 }
@@ -412,6 +424,7 @@ impl From<Workflow> for WorkflowInfo {
             cwd: w.cwd.display().to_string(),
             env: w.env,
             description: w.description,
+            keep_children: w.keep_children,
             source: w.source.display().to_string(),
         }
     }

@@ -86,6 +86,7 @@ impl Handler for Server {
             env: params.env,
             group: params.group,
             base_env: launch::client_env(),
+            keep_children: params.keep_children,
         };
         let new = launch::new_task(&self.config, &self.paths, request)?;
         self.with_store(|store| self.queue(store).submit(&new)).map(|t| p::Task::now(&t))

@@ -7,6 +7,7 @@ use rusqlite::{params, Connection};
 use super::Store;
 use crate::error::Result;
 use crate::process::Identity;
+use crate::supervisor::process::MARKER;
 use crate::task::now_ms;
 
 impl Store {
@@ -59,6 +60,27 @@ pub(super) fn reap_lost(tx: &Connection) -> Result<usize> {
             "UPDATE tasks SET status = 'lost', ended_at = ?2, error = ?3 WHERE id = ?1 AND status = 'running'",
             params![id, now_ms(), why],
         )?;
+        // Its leader died with the supervisor; the rest is found by marker.
+        // Killing is harmless to repeat: whoever sees the task lost does it.
+        if worker.same_boot() {
+            stop_remains(tx, &id)?;
+        }
     }
     Ok(lost)
+}
+
+/// Stop every process that still carries a lost task's marker; for a task
+/// that may keep its children, only those of its own process group.
+fn stop_remains(tx: &Connection, id: &str) -> Result<()> {
+    let (pid, keep_children): (Option<u32>, bool) =
+        tx.query_row("SELECT pid, keep_children FROM tasks WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    for remain in crate::sys::processes_with_env(MARKER, id) {
+        if keep_children && crate::sys::process_group_of(remain) != pid {
+            continue;
+        }
+        if let Err(e) = crate::sys::kill_process(remain, libc::SIGKILL) {
+            tracing::warn!(task = id, pid = remain, "cannot stop what is left of a lost task: {e}");
+        }
+    }
+    Ok(())
 }

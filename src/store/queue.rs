@@ -56,17 +56,25 @@ pub enum CancelAction {
     Signalled,
 }
 
+/// A queued task that may start: it waits for no task, or that task has
+/// ended (or is gone from history).
+const READY: &str = "status = 'queued' AND (after_task IS NULL OR NOT EXISTS
+    (SELECT 1 FROM tasks AS a WHERE a.id = tasks.after_task AND a.status IN ('queued', 'running')))";
+
 impl Store {
-    pub fn has_queued(&self) -> Result<bool> {
-        Ok(self.conn.query_row("SELECT EXISTS (SELECT 1 FROM tasks WHERE status = 'queued')", [], |r| r.get(0))?)
+    /// Is a queued task ready to start?
+    pub fn has_ready(&self) -> Result<bool> {
+        Ok(self.conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM tasks WHERE {READY})"), [], |r| r.get(0))?)
     }
 
     /// How many supervisors a client should start now: queued tasks that no
     /// idle supervisor will take, within the free slots.
     pub fn workers_wanted(&self, limit: u32) -> Result<u32> {
         let (running, queued): (u32, u32) = self.conn.query_row(
-            "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
-                    (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE status = 'queued' LIMIT 1000))",
+            &format!(
+                "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
+                        (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE {READY} LIMIT 1000))"
+            ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
@@ -163,7 +171,7 @@ fn claim(tx: &Connection, worker: &Identity, limit: u32) -> Result<Option<String
         return Ok(None);
     }
     let next: Option<String> = tx
-        .query_row("SELECT id FROM tasks WHERE status = 'queued' ORDER BY seq LIMIT 1", [], |r| r.get(0))
+        .query_row(&format!("SELECT id FROM tasks WHERE {READY} ORDER BY seq LIMIT 1"), [], |r| r.get(0))
         .optional()?;
     let Some(id) = next else { return Ok(None) };
     tx.execute(
@@ -210,6 +218,7 @@ mod tests {
     use super::*;
     use crate::store::tasks::tests::new_task;
     use crate::store::testing::temp_store;
+    use crate::store::NewTask;
     use crate::task::{now_ms, End, State};
 
     fn me() -> Identity {
@@ -263,7 +272,24 @@ mod tests {
         assert_eq!(t.store.request_cancel(&fresh).unwrap(), CancelAction::Dequeued);
         let task = t.store.get(&fresh).unwrap();
         assert!(matches!(task.state, State::Ended { started_at: None, end: End::Cancelled(None), .. }));
-        assert!(!t.store.has_queued().unwrap());
+        assert!(!t.store.has_ready().unwrap());
+    }
+
+    #[test]
+    fn a_task_waiting_for_another_starts_only_once_that_one_ended() {
+        let t = temp_store();
+        let old = t.store.insert(&new_task("old")).unwrap().id;
+        t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
+        let new = t.store.insert(&NewTask { after: Some(old.clone()), ..new_task("new") }).unwrap().id;
+        let later = t.store.insert(&new_task("later")).unwrap().id;
+        let claimed = t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
+        assert_eq!(claimed.map(|t| t.id), Some(later), "the waiting one is passed over, not the queue blocked");
+        assert!(!t.store.has_ready().unwrap());
+        assert_eq!(t.store.workers_wanted(10).unwrap(), 0);
+        let outcome =
+            Outcome { exit: Some(Exit::Signal(15)), ended_at: now_ms(), cancelled: true, ..Outcome::default() };
+        let next = t.store.finish_and_claim(Some((&old, &outcome)), &me(), 10, WhenIdle::Linger).unwrap();
+        assert_eq!(next.map(|t| t.id), Some(new), "claimed in the same transaction that ended the old one");
     }
 
     #[test]

@@ -8,9 +8,10 @@ use crate::task::{End, Exit, Progress, State, Status, Task};
 
 /// The columns `task_from_row` reads, in its order.
 pub const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
-     ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid";
+     ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid, \
+     keep_children, umask, after_task";
 /// How many: a query may select more after them (the change number).
-pub const TASK_COLUMN_COUNT: usize = 20;
+pub const TASK_COLUMN_COUNT: usize = 23;
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
@@ -64,6 +65,9 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         read_at: r.get(16)?,
         deleted_at: r.get(17)?,
         restarted_from: r.get(18)?,
+        keep_children: r.get(20)?,
+        umask: r.get(21)?,
+        after: r.get(22)?,
         state,
     })
 }

@@ -2,7 +2,7 @@
 //! user_version` records how many ran. Append, never edit: a store written
 //! by any earlier errand opens in this one.
 
-pub const MIGRATIONS: &[&str] = &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS];
+pub const MIGRATIONS: &[&str] = &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS, V4_CONTAINMENT];
 
 const V1_TABLES: &str = r#"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -141,6 +141,15 @@ CREATE TRIGGER tasks_updated AFTER UPDATE OF
             THEN (SELECT value FROM counters WHERE name = 'change') ELSE final_change END
     WHERE seq = NEW.seq;
 END;
+"#;
+
+/// What a task needs to be contained and ordered: whether it may leave
+/// processes behind, the file mode mask its submitter had, and the task it
+/// waits for (a restart of a running task waits for the old one to end).
+const V4_CONTAINMENT: &str = r#"
+ALTER TABLE tasks ADD COLUMN keep_children INTEGER NOT NULL DEFAULT 0 CHECK (keep_children IN (0, 1));
+ALTER TABLE tasks ADD COLUMN umask INTEGER CHECK (umask IS NULL OR (umask >= 0 AND umask <= 511));
+ALTER TABLE tasks ADD COLUMN after_task TEXT;
 "#;
 
 #[cfg(test)]

@@ -25,6 +25,12 @@ pub struct NewTask {
     pub group: Option<String>,
     pub workflow: Option<String>,
     pub restarted_from: Option<String>,
+    /// It may leave processes behind when it ends.
+    pub keep_children: bool,
+    /// The submitter's file mode mask.
+    pub umask: Option<u32>,
+    /// It starts only once this task has ended.
+    pub after: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -58,9 +64,24 @@ impl Store {
                 attempt += 1;
                 let id = id::random(len);
                 let inserted = tx.execute(
-                    "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at, restarted_from)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10)",
-                    params![id, name, command, new.cwd, env, env_hash, new.group, new.workflow, now_ms(), new.restarted_from],
+                    "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
+                        restarted_from, keep_children, umask, after_task)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13)",
+                    params![
+                        id,
+                        name,
+                        command,
+                        new.cwd,
+                        env,
+                        env_hash,
+                        new.group,
+                        new.workflow,
+                        now_ms(),
+                        new.restarted_from,
+                        new.keep_children,
+                        new.umask,
+                        new.after
+                    ],
                 )?;
                 if inserted == 1 {
                     return Ok(id);
@@ -281,6 +302,9 @@ pub(crate) mod tests {
             group: None,
             workflow: None,
             restarted_from: None,
+            keep_children: false,
+            umask: None,
+            after: None,
         }
     }
 

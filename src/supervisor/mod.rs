@@ -51,6 +51,10 @@ pub fn run(paths: &Paths) -> Result<()> {
     let config = Config::load(paths)?;
     let store = Store::open(paths)?;
     let me = Identity::current();
+    // Orphans of a task come back here, not to init: nothing of a task escapes.
+    if let Err(e) = crate::sys::set_child_subreaper() {
+        tracing::warn!("cannot become a child subreaper: {e}");
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -74,7 +78,7 @@ pub fn run(paths: &Paths) -> Result<()> {
         })
         .context(|| format!("cannot open {}", ctl.display()))?;
     // Watch before claiming, so a task queued right after an empty claim wakes us.
-    let waiter = Waiter::new(paths)?;
+    let mut waiter = Waiter::new(paths)?;
     let mut stopping = false;
     let mut finished: Option<(String, Outcome)> = None;
     let mut idle_since: Option<Instant> = None;
@@ -98,6 +102,9 @@ pub fn run(paths: &Paths) -> Result<()> {
                 };
                 let outcome = runtime.block_on(run_task::run::<process::ProcessGroup>(&task, supervision));
                 tracing::info!(task = %task.id, exit = ?outcome.exit, "ended");
+                // Children a task kept are this subreaper's until it exits:
+                // it runs nothing else, so they are never taken for another task's.
+                stopping |= task.keep_children;
                 finished = Some((task.id, outcome));
             }
             None if when_idle == WhenIdle::Exit => break,
@@ -106,7 +113,7 @@ pub fn run(paths: &Paths) -> Result<()> {
                 // Sleep until a task is queued or the linger time is up.
                 // Most changes are not new tasks: check with a read before
                 // trying a claim (a write).
-                while since.elapsed() < LINGER && !store.has_queued().unwrap_or(true) {
+                while since.elapsed() < LINGER && !store.has_ready().unwrap_or(true) {
                     let _ = waiter.wait(Some(LINGER.saturating_sub(since.elapsed())));
                 }
             }

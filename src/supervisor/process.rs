@@ -7,10 +7,13 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::io;
-use std::os::unix::process::ExitStatusExt;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::CommandExt;
 use std::process::Stdio;
 
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::unix::pipe;
+use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::task::{CommandSpec, Exit};
 
@@ -23,7 +26,13 @@ pub struct Spec<'a> {
     pub base_env: &'a BTreeMap<String, String>,
     /// The task's overrides on top of it.
     pub env: &'a BTreeMap<String, String>,
+    /// The file mode mask (the submitter's; default 022).
+    pub umask: Option<u32>,
 }
+
+/// The variable every process of a task carries: how the task's processes
+/// are found when its supervisor is gone.
+pub const MARKER: &str = "ERRAND_TASK_ID";
 
 /// The task's standard streams, seen from the supervisor.
 pub struct Pipes {
@@ -49,17 +58,23 @@ pub trait TaskProcesses: Sized {
     fn pid(&self) -> u32;
     /// Signal every process of the task.
     fn stop(&self, how: Stop);
-    /// Does any process of the task remain?
-    fn any_left(&self) -> bool;
+    /// Does any process of the task remain (zombies aside)?
+    fn any_left(&mut self) -> bool;
     /// How the task's main process ended.
     fn wait(&mut self) -> impl Future<Output = io::Result<Exit>> + Send;
 }
 
-/// The task's command in a process group of its own (pgid = its pid), so
-/// that one signal reaches it and every child that stayed in the group.
+/// The task's command in a process group of its own (pgid = its pid),
+/// under a supervisor that is a child subreaper: every process the task
+/// starts, `setsid` and double-forked ones included, stays a descendant of
+/// the supervisor, so all of them can be found, stopped and reaped. The
+/// leader dies with its supervisor (PR_SET_PDEATHSIG); whoever declares the
+/// task lost stops the rest by its marker (see `store::liveness`).
 pub struct ProcessGroup {
-    child: tokio::process::Child,
-    pgid: u32,
+    leader: u32,
+    supervisor: u32,
+    exit: Option<Exit>,
+    sigchld: Signal,
 }
 
 impl TaskProcesses for ProcessGroup {
@@ -68,7 +83,7 @@ impl TaskProcesses for ProcessGroup {
             CommandSpec::Shell(s) => ("/bin/sh", std::slice::from_ref(s)),
             CommandSpec::Argv(argv) => (&argv[0], &argv[1..]),
         };
-        let mut cmd = tokio::process::Command::new(program);
+        let mut cmd = std::process::Command::new(program);
         if matches!(spec.command, CommandSpec::Shell(_)) {
             cmd.arg("-c");
         }
@@ -77,14 +92,27 @@ impl TaskProcesses for ProcessGroup {
             cmd.env_clear().envs(spec.base_env);
         }
         cmd.envs(spec.env)
-            .env("ERRAND_TASK_ID", spec.task_id)
+            .env(MARKER, spec.task_id)
             .current_dir(spec.cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        let supervisor = std::process::id();
+        let umask = spec.umask.unwrap_or(0o022);
+        // SAFETY: the closure only makes async-signal-safe calls (prctl,
+        // getppid, umask) and touches no memory of the parent.
+        unsafe {
+            cmd.pre_exec(move || {
+                crate::sys::die_with_parent(supervisor)?;
+                crate::sys::set_umask(umask);
+                Ok(())
+            });
+        }
+        // SIGCHLD is watched before the task can end, so no end is missed.
+        let sigchld = signal(SignalKind::child()).map_err(|e| format!("cannot watch for the task's end: {e}"))?;
         let mut child = cmd.spawn().map_err(|e| format!("cannot start {program} in {}: {e}", spec.cwd))?;
-        let pgid = child.id().ok_or("the task exited before it could be supervised")?;
+        let leader = child.id();
         let (Some(stdin), Some(stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             return Err("the task's pipes are missing".into());
@@ -92,12 +120,19 @@ impl TaskProcesses for ProcessGroup {
         // Big pipes mean fewer wake-ups for chatty tasks.
         crate::sys::grow_pipe(&stdout, 1 << 20);
         crate::sys::grow_pipe(&stderr, 1 << 20);
-        let pipes = Pipes { stdin: Box::new(stdin), stdout: Box::new(stdout), stderr: Box::new(stderr) };
-        Ok((ProcessGroup { child, pgid }, pipes))
+        let pipe_err = |e: io::Error| format!("cannot watch the task's pipes: {e}");
+        let pipes = Pipes {
+            stdin: Box::new(pipe::Sender::from_owned_fd(OwnedFd::from(stdin)).map_err(pipe_err)?),
+            stdout: Box::new(pipe::Receiver::from_owned_fd(OwnedFd::from(stdout)).map_err(pipe_err)?),
+            stderr: Box::new(pipe::Receiver::from_owned_fd(OwnedFd::from(stderr)).map_err(pipe_err)?),
+        };
+        // The std Child is only a pid from here: this supervisor reaps it (and
+        // every orphan it adopts) itself, on SIGCHLD.
+        Ok((ProcessGroup { leader, supervisor, exit: None, sigchld }, pipes))
     }
 
     fn pid(&self) -> u32 {
-        self.pgid
+        self.leader
     }
 
     fn stop(&self, how: Stop) {
@@ -105,21 +140,43 @@ impl TaskProcesses for ProcessGroup {
             Stop::Term => libc::SIGTERM,
             Stop::Kill => libc::SIGKILL,
         };
-        if let Err(e) = crate::sys::kill_group(self.pgid, signal) {
-            tracing::warn!(pgid = self.pgid, "cannot signal the task: {e}");
+        if self.exit.is_none() {
+            let _ = crate::sys::kill_group(self.leader, signal);
+        }
+        for pid in crate::sys::descendants(self.supervisor) {
+            let _ = crate::sys::kill_process(pid, signal);
         }
     }
 
-    fn any_left(&self) -> bool {
-        crate::sys::group_alive(self.pgid)
+    fn any_left(&mut self) -> bool {
+        self.reap();
+        // Without children there are no descendants: every orphan comes back here.
+        crate::sys::has_children() && !crate::sys::descendants(self.supervisor).is_empty()
     }
 
     async fn wait(&mut self) -> io::Result<Exit> {
-        let status = self.child.wait().await?;
-        match (status.code(), status.signal()) {
-            (Some(code), _) => Ok(Exit::Code(code)),
-            (None, Some(signal)) => Ok(Exit::Signal(signal)),
-            (None, None) => Err(io::Error::other(format!("unknown exit status {status}"))),
+        loop {
+            self.reap();
+            if let Some(exit) = self.exit {
+                return Ok(exit);
+            }
+            if self.sigchld.recv().await.is_none() {
+                return Err(io::Error::other("SIGCHLD is no longer delivered"));
+            }
+        }
+    }
+}
+
+impl ProcessGroup {
+    /// Reap whatever ended: the leader (its exit is kept) and adopted orphans.
+    fn reap(&mut self) {
+        for (pid, status) in crate::sys::reap_children() {
+            if pid == self.leader {
+                self.exit = Some(match status {
+                    crate::sys::WaitStatus::Exited(code) => Exit::Code(code),
+                    crate::sys::WaitStatus::Signalled(signal) => Exit::Signal(signal),
+                });
+            }
         }
     }
 }

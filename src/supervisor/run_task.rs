@@ -35,7 +35,14 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
     if s.store.cancel_requested(&task.id).unwrap_or(false) {
         return Outcome { cancelled: true, ended_at: now_ms(), ..Outcome::default() };
     }
-    let spec = Spec { task_id: &task.id, command: &task.command, cwd: &task.cwd, base_env: &base_env, env: &task.env };
+    let spec = Spec {
+        task_id: &task.id,
+        command: &task.command,
+        cwd: &task.cwd,
+        base_env: &base_env,
+        env: &task.env,
+        umask: task.umask,
+    };
     let (processes, pipes) = match P::start(&spec) {
         Ok(started) => started,
         Err(message) => {
@@ -60,15 +67,16 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
         err_buf: vec![0u8; 64 << 10],
         stdin: stdin_tx,
         kill_at: None,
+        cancelled: false,
         grace: s.grace,
     };
     let exit = running.until_exit(&task.id, s.control, s.sigterm, s.stopping).await;
     let ended_at = now_ms();
-    running.finish().await;
+    running.finish(task.keep_children).await;
     feeder.abort();
     let mut error = running.capture.error().map(str::to_owned);
     let exit = exit.map_err(|e| error.get_or_insert(format!("cannot wait for the task: {e}"))).ok();
-    Outcome { exit, error, ended_at, cancelled: running.kill_at.is_some() }
+    Outcome { exit, error, ended_at, cancelled: running.cancelled }
 }
 
 /// A task whose processes run.
@@ -82,8 +90,10 @@ struct Running<P> {
     err_buf: Vec<u8>,
     /// To the stdin feeder: data, or None to close it.
     stdin: mpsc::UnboundedSender<Option<Vec<u8>>>,
-    /// Set once a cancel started: when SIGKILL follows.
+    /// Set once stopping started: when SIGKILL follows.
     kill_at: Option<Instant>,
+    /// Stopped by a cancel (or the supervisor's own SIGTERM).
+    cancelled: bool,
     grace: Duration,
 }
 
@@ -134,28 +144,50 @@ impl<P: TaskProcesses> Running<P> {
 
     /// SIGTERM now, SIGKILL after the grace period.
     fn cancel(&mut self) {
-        if self.kill_at.is_none() {
-            self.processes.stop(Stop::Term);
-            self.kill_at = Some(Instant::now() + self.grace);
-        }
+        self.cancelled = true;
+        self.stop();
     }
 
-    /// After the exit: what the task wrote is still in the pipes (read it
-    /// all, unless a background child keeps a pipe open), and a cancelled
-    /// task leaves nothing behind (children that outlived the leader get
-    /// the rest of the grace period, then SIGKILL).
-    async fn finish(&mut self) {
+    /// SIGTERM to every process of the task, once; SIGKILL is due at the
+    /// end of the grace period.
+    fn stop(&mut self) -> Instant {
+        *self.kill_at.get_or_insert_with(|| {
+            self.processes.stop(Stop::Term);
+            Instant::now() + self.grace
+        })
+    }
+
+    /// After the leader's exit nothing of the task may run on (unless it
+    /// asked to keep its children): what is left gets SIGTERM (if a cancel
+    /// did not send it already) and SIGKILL at the end of the grace period,
+    /// while its output is still captured. Then the pipes are read to their
+    /// end; a silence ends that early only when something may legitimately
+    /// hold them open (kept children).
+    async fn finish(&mut self, keep_children: bool) {
+        if !keep_children && self.processes.any_left() {
+            let deadline = self.stop();
+            while self.processes.any_left() && Instant::now() < deadline {
+                tokio::select! {
+                    r = read_some(&mut self.stdout, &mut self.out_buf) => self.captured(Stream::Stdout, r),
+                    r = read_some(&mut self.stderr, &mut self.err_buf) => self.captured(Stream::Stderr, r),
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
+                }
+            }
+            // A process that forks while dying is caught on the next round.
+            for _ in 0..100 {
+                self.processes.stop(Stop::Kill);
+                if !self.processes.any_left() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        let silence = if keep_children { Duration::from_millis(20) } else { Duration::from_secs(2) };
         if let Some(mut pipe) = self.stdout.take() {
-            drain(&mut pipe, &mut self.out_buf, &mut self.capture, Stream::Stdout).await;
+            drain(&mut pipe, &mut self.out_buf, &mut self.capture, Stream::Stdout, silence).await;
         }
         if let Some(mut pipe) = self.stderr.take() {
-            drain(&mut pipe, &mut self.err_buf, &mut self.capture, Stream::Stderr).await;
-        }
-        if let Some(deadline) = self.kill_at {
-            while self.processes.any_left() && Instant::now() < deadline {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            self.processes.stop(Stop::Kill);
+            drain(&mut pipe, &mut self.err_buf, &mut self.capture, Stream::Stderr, silence).await;
         }
     }
 }
@@ -172,10 +204,16 @@ async fn read_some(pipe: &mut Option<Box<dyn AsyncRead + Unpin + Send>>, buf: &m
     }
 }
 
-/// Read a pipe to its end; give up after a short silence (a background
-/// child may hold it open forever).
-async fn drain(pipe: &mut (impl AsyncRead + Unpin), buf: &mut [u8], capture: &mut Capture, stream: Stream) {
-    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(20), pipe.read(buf)).await {
+/// Read a pipe to its end; give up after `silence` (a process outside the
+/// task's tree may hold it open forever).
+async fn drain(
+    pipe: &mut (impl AsyncRead + Unpin),
+    buf: &mut [u8],
+    capture: &mut Capture,
+    stream: Stream,
+    silence: Duration,
+) {
+    while let Ok(Ok(n)) = tokio::time::timeout(silence, pipe.read(buf)).await {
         if n == 0 {
             break;
         }

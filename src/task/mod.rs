@@ -172,6 +172,12 @@ pub struct Task {
     pub read_at: Option<i64>,
     pub deleted_at: Option<i64>,
     pub restarted_from: Option<String>,
+    /// It may leave processes behind when it ends (a daemon it started).
+    pub keep_children: bool,
+    /// The file mode mask of the client that submitted it.
+    pub umask: Option<u32>,
+    /// A task it waits for: it starts once that one has ended.
+    pub after: Option<String>,
     pub state: State,
 }
 
@@ -297,6 +303,9 @@ pub(crate) mod testing {
             read_at: None,
             deleted_at: None,
             restarted_from: None,
+            keep_children: false,
+            umask: None,
+            after: None,
             state,
         }
     }

@@ -144,6 +144,30 @@ impl Drop for Home {
     }
 }
 
+/// Processes (not zombies) that carry a task's marker, ERRAND_TASK_ID=id,
+/// wherever they are in the process tree.
+pub fn processes_of(id: &str) -> Vec<i64> {
+    let marker = format!("ERRAND_TASK_ID={id}");
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i64>().ok())
+        .filter(|pid| {
+            let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.rfind(')').is_some_and(|i| s[i + 2..].starts_with('Z')));
+            !zombie
+                && std::fs::read(format!("/proc/{pid}/environ"))
+                    .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == marker.as_bytes()))
+        })
+        .collect()
+}
+
+/// Kill whatever carries a task's marker (a test's own clean-up).
+pub fn kill_processes_of(id: &str) {
+    for pid in processes_of(id) {
+        unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+    }
+}
+
 /// Does any process of this group still exist?
 pub fn group_alive(pgid: i64) -> bool {
     unsafe { libc::kill(-(pgid as i32), 0) == 0 }

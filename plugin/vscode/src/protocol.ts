@@ -233,6 +233,8 @@ export interface RunParams {
   env?: Record<string, string>;
   /** A group (default: the project of the folder it runs in). */
   group?: string | null;
+  /** Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped. */
+  keepChildren?: boolean;
 }
 
 /** `task/sendInput` params: text, and/or close the input. */
@@ -294,6 +296,10 @@ export interface Task {
   restartedFrom: string | null;
   /** Its process (and process group) id, once it started. */
   pid: number | null;
+  /** Processes it started may outlive it. */
+  keepChildren: boolean;
+  /** A task it waits for: it starts once that one has ended (a restart of a running task). */
+  after: string | null;
 }
 
 /** One task with the end of its output. */
@@ -331,6 +337,8 @@ export interface WorkflowInfo {
   env: Record<string, string>;
   /** What it is for, if its file says. */
   description: string | null;
+  /** Its processes may outlive it. */
+  keepChildren: boolean;
   /** The file it is defined in. */
   source: string;
 }

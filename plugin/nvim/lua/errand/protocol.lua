@@ -122,6 +122,7 @@
 ---@field cwd string? Where to run, instead of `clientCwd` for a command, or instead of the workflow's own folder for a workflow.
 ---@field env table<string, string>? Environment overrides, on top of the workflow's and the server's environment.
 ---@field group string? A group (default: the project of the folder it runs in).
+---@field keepChildren boolean? Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped.
 
 ---@class errand.SendInputParams `task/sendInput` params: text, and/or close the input.
 ---@field id string A task id, or a unique prefix of one.
@@ -154,6 +155,8 @@
 ---@field deletedAt integer? When it was deleted (restorable); deleted tasks are left out of lists unless asked for.
 ---@field restartedFrom string? The task it is a restart of.
 ---@field pid integer? Its process (and process group) id, once it started.
+---@field keepChildren boolean Processes it started may outlive it.
+---@field after string? A task it waits for: it starts once that one has ended (a restart of a running task).
 
 ---@class errand.TaskDetail One task with the end of its output.
 ---@field task errand.Task The task as it is now.
@@ -174,6 +177,7 @@
 ---@field cwd string Where it runs.
 ---@field env table<string, string> Its environment overrides.
 ---@field description string? What it is for, if its file says.
+---@field keepChildren boolean Its processes may outlive it.
 ---@field source string The file it is defined in.
 
 ---@class errand.WorkflowListParams `workflow/list` params.

@@ -1,0 +1,49 @@
+//! Thin, safe wrappers over the few Linux calls errand needs that std does
+//! not offer. The only `unsafe` code of errand is here, each block with the
+//! reason it is sound.
+//!
+//! - `process`: process identity, signals, reaping, the process tree.
+//! - `pipes`: FIFOs, pipe sizes, errand serve's stdio.
+//! - `inotify`: waiting for files to change; fds for tokio's reactor.
+
+mod inotify;
+mod pipes;
+mod process;
+
+use std::ffi::CString;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+pub use inotify::{async_fd, Inotify, OwnsFd};
+pub use pipes::*;
+pub use process::*;
+
+fn cvt(ret: libc::c_int) -> io::Result<libc::c_int> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+fn cstr(path: &Path) -> io::Result<CString> {
+    CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
+}
+
+pub fn random_u64() -> u64 {
+    let mut buf = [0u8; 8];
+    // SAFETY: buf is valid for 8 bytes.
+    let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    if n != 8 {
+        // No entropy syscall: time and pid still make collisions unlikely,
+        // and the caller retries on a duplicate id anyway.
+        let t = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+        return t ^ (u64::from(std::process::id()) << 32);
+    }
+    u64::from_ne_bytes(buf)
+}
