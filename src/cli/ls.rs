@@ -10,7 +10,6 @@ use crate::store::ListFilter;
 use crate::task::{now_ms, Status};
 
 pub fn ls(cx: &Context, args: LsArgs, out: &mut impl Write) -> Result<i32> {
-    cx.store.reap_lost()?;
     let statuses = args
         .status
         .iter()

@@ -50,6 +50,11 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
     let config = Config::load(paths)?;
     let store = Store::open(paths)?;
     let cx = Context { paths, config: &config, store: &store, style: Style::detect() };
+    // Whoever looks notices: lost tasks are marked, and a queued task whose
+    // client died before starting a supervisor gets one now.
+    if let Err(e) = cx.queue().kick() {
+        tracing::warn!("cannot check the queue: {e}");
+    }
     let out = &mut io::stdout().lock();
     match command {
         Command::Run(args) => run::run(&cx, args, out),

@@ -12,7 +12,6 @@ use crate::task::now_ms;
 const TAIL_LINES: usize = 10;
 
 pub fn show(cx: &Context, id: &str, json: bool, out: &mut impl Write) -> Result<i32> {
-    cx.store.reap_lost()?;
     let task = cx.store.get(&cx.store.resolve(id)?)?;
     if json {
         print_json(out, &protocol::Task::now(&task))?;

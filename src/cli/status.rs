@@ -7,7 +7,6 @@ use crate::error::Result;
 use crate::task::Counts;
 
 pub fn status(cx: &Context, json: bool, out: &mut impl Write) -> Result<i32> {
-    cx.store.reap_lost()?;
     let counts = cx.store.counts()?;
     if json {
         print_json(out, &counts)?;

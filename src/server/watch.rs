@@ -80,6 +80,14 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>) -> Result<()> {
         if !follow::push(server, &inotify, out).await {
             return Ok(());
         }
+        // A queued task with a free slot and no supervisor (its client died
+        // before starting one): start one.
+        if polled.counts.queued > 0 && polled.counts.running < server.config.parallel {
+            let kicked = server.blocking(|s| s.with_store(|store| s.queue(store).kick())).await;
+            if let Err(e) = kicked.and_then(|r| r) {
+                tracing::warn!("cannot start a supervisor: {e}");
+            }
+        }
         // A supervisor's death is a change nobody writes: watch each one.
         for worker in polled.workers {
             if watched_workers.insert(worker.clone()) {
@@ -139,6 +147,8 @@ struct Polled {
     workers: Vec<Identity>,
     /// When the failure count next drops by itself.
     next_failure_expiry: Option<i64>,
+    /// The counts at this look.
+    counts: Counts,
 }
 
 impl Feed {
@@ -173,6 +183,7 @@ impl Feed {
             }
         }
         let counts = store.counts()?;
+        polled.counts = counts;
         if counts != self.counts {
             self.counts = counts;
             polled.notifications.push(Notification::CountsChanged(counts));
