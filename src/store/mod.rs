@@ -22,7 +22,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::paths::Paths;
 
 pub use changes::{Change, Snapshot};
@@ -39,13 +39,15 @@ impl Store {
     pub fn open(paths: &Paths) -> Result<Store> {
         paths.create_dirs()?;
         // Create the file ourselves so it is private (SQLite would use 0644);
-        // the WAL and shm files copy its mode.
-        OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(&paths.db)
-            .context(|| format!("cannot open {}", paths.db.display()))?;
+        // the WAL and shm files copy its mode. Only a new file: closing any fd
+        // of the database drops every POSIX lock this process holds on it,
+        // its other connections' included, and a connection elsewhere that
+        // then closes takes itself for the last one and deletes the WAL.
+        match OpenOptions::new().write(true).create_new(true).mode(0o600).open(&paths.db) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io(format!("cannot open {}", paths.db.display()), e)),
+        }
         let conn = Connection::open(&paths.db)?;
         conn.busy_handler(Some(busy_wait))?;
         // Short-lived CLI processes come and go all the time: the last one
@@ -151,6 +153,32 @@ fn busy_wait(attempt: i32) -> bool {
     let micros = (50 * (i64::from(attempt) + 1)).min(2_000) as u64;
     std::thread::sleep(Duration::from_micros(micros));
     attempt < 15_000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Another program's connection (sqlite3, a test) that closes must not
+    /// take itself for the last one while errand's connections are open:
+    /// it would delete the WAL under them.
+    #[test]
+    fn opening_more_connections_keeps_the_locks_of_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(dir.path());
+        let first = Store::open(&paths).unwrap();
+        first.counts().unwrap();
+        let _second = Store::open(&paths).unwrap();
+        // Another process (locks are per process): python's sqlite3.
+        let script = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); \
+            c.execute(\"INSERT INTO counters VALUES ('probe', 1)\"); c.commit(); c.close()";
+        let status = std::process::Command::new("python3").args(["-c", script]).arg(&paths.db).status().unwrap();
+        assert!(status.success());
+        assert!(paths.db.with_extension("db-wal").exists(), "the WAL is still there");
+        let probe: i64 =
+            first.conn.query_row("SELECT value FROM counters WHERE name = 'probe'", [], |r| r.get(0)).unwrap();
+        assert_eq!(probe, 1, "and the first connection sees what was written");
+    }
 }
 
 #[cfg(test)]
