@@ -18,6 +18,9 @@ pub enum Error {
     #[error("task {id} has already finished ({status})")]
     AlreadyFinished { id: String, status: String },
 
+    #[error("task {id} is {status}: cancel it first")]
+    Active { id: String, status: String },
+
     #[error("no workflow named '{name}'{}", suggestion(.suggestions))]
     WorkflowNotFound { name: String, suggestions: Vec<String> },
 
@@ -55,7 +58,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::NoSuchTask(_) | Error::AmbiguousId { .. } | Error::WorkflowNotFound { .. } => 3,
-            Error::NotRunning { .. } | Error::AlreadyFinished { .. } => 4,
+            Error::NotRunning { .. } | Error::AlreadyFinished { .. } | Error::Active { .. } => 4,
             Error::InvalidInput(_) | Error::Config { .. } => 2,
             Error::Io { .. } | Error::Store(_) => 1,
         }

@@ -15,6 +15,9 @@ pub struct Paths {
     pub data: PathBuf,
     /// The task store (SQLite).
     pub db: PathBuf,
+    /// Space set aside beside the store, freed when the disk is full so an
+    /// outcome can still be recorded.
+    pub reserve: PathBuf,
     /// Task output: `ID.out`, `ID.err`, `ID.idx`.
     pub logs: PathBuf,
     /// Runtime files: the change file, supervisors' control FIFOs.
@@ -46,6 +49,7 @@ impl Paths {
         Paths {
             data: data.to_path_buf(),
             db: data.join("errand.db"),
+            reserve: data.join("errand.reserve"),
             logs: data.join("logs"),
             run: data.join("run"),
             own_logs: own_logs.to_path_buf(),

@@ -41,3 +41,19 @@ fn restart_delete_restore_and_prune() {
     assert_eq!(ids(), vec![third.clone()]);
     assert_eq!(home.run(&["show", &first]).code, 3);
 }
+
+/// A queued or running task is cancelled first, not deleted from under its
+/// supervisor: exit 4, like other "not in that state" refusals.
+#[test]
+fn an_active_task_is_not_deleted() {
+    let home = Home::new();
+    let long = home.submit("sleep 300");
+    let refused = home.run(&["rm", &long]);
+    assert_eq!(refused.code, 4, "{}", refused.stderr);
+    assert!(refused.stderr.contains("cancel it first"), "{}", refused.stderr);
+    assert_eq!(home.tasks(&[]).len(), 1);
+    home.ok(&["cancel", &long]);
+    home.wait(&[&long]);
+    home.ok(&["rm", &long]);
+    assert_eq!(home.tasks(&["--deleted"]).len(), 1);
+}

@@ -62,6 +62,8 @@ error_codes! {
     StoreError = -32007,
     /// The frame exceeds the size limit (16 MiB); it was skipped and the connection stays up.
     RequestTooLarge = -32008,
+    /// The task is still queued or running (delete). data: {id, status}.
+    TaskActive = -32009,
 }
 
 impl ErrorCode {
@@ -83,6 +85,7 @@ impl From<Error> for ErrorObjectOwned {
             Error::AlreadyFinished { id, status } => {
                 (ErrorCode::AlreadyFinished, Some(json!({ "id": id, "status": status })))
             }
+            Error::Active { id, status } => (ErrorCode::TaskActive, Some(json!({ "id": id, "status": status }))),
             Error::WorkflowNotFound { name, suggestions } => {
                 (ErrorCode::WorkflowNotFound, Some(json!({ "name": name, "suggestions": suggestions })))
             }

@@ -46,7 +46,7 @@ protocol! {
         /// Run a task again as a new task (same command, cwd, environment, name).
         "task/restart" => fn restart(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, StoreError];
         /// Soft-delete a finished task (restorable).
-        "task/delete" => fn delete(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, StoreError];
+        "task/delete" => fn delete(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, TaskActive, StoreError];
         /// Undo a delete.
         "task/restore" => fn restore(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, StoreError];
         /// Mark finished tasks read: they leave `unread` and the failure count.

@@ -33,7 +33,11 @@ pub use tasks::{ListFilter, NewTask, FAILURE_VISIBLE_MS};
 /// (or pooled job) opens or borrows its own.
 pub struct Store {
     conn: Connection,
+    reserve: std::path::PathBuf,
 }
+
+/// How much space the reserve holds: room for many outcomes in the WAL.
+const RESERVE_BYTES: u64 = 1 << 20;
 
 impl Store {
     pub fn open(paths: &Paths) -> Result<Store> {
@@ -72,8 +76,9 @@ impl Store {
                 other => break other?,
             }
         }
-        let store = Store { conn };
+        let store = Store { conn, reserve: paths.reserve.clone() };
         store.migrate()?;
+        store.keep_reserve();
         Ok(store)
     }
 
@@ -99,9 +104,39 @@ impl Store {
         })
     }
 
+    /// Set space aside for a full disk, if it is not (or no longer) there.
+    fn keep_reserve(&self) {
+        if self.reserve.exists() {
+            return;
+        }
+        let made = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&self.reserve)
+            .and_then(|f| crate::sys::preallocate(&f, RESERVE_BYTES));
+        if let Err(e) = made {
+            // The disk is full now: there is nothing to set aside.
+            let _ = std::fs::remove_file(&self.reserve);
+            tracing::debug!("no reserve beside the store: {e}");
+        }
+    }
+
     /// Run `f` in a write transaction taken up front (BEGIN IMMEDIATE), so
-    /// that read-then-write sequences (claim a slot, cancel) are atomic.
-    fn write<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    /// that read-then-write sequences (claim a slot, cancel) are atomic. On
+    /// a full disk the reserve is freed and `f` runs again: an outcome, a
+    /// cancel, a mark read still get recorded.
+    fn write<T>(&self, f: impl Fn(&Connection) -> Result<T>) -> Result<T> {
+        match self.write_once(&f) {
+            Err(Error::Store(e)) if is_full(&e) && std::fs::remove_file(&self.reserve).is_ok() => {
+                tracing::warn!("the disk is full: freed the reserve beside the store");
+                self.write_once(&f)
+            }
+            other => other,
+        }
+    }
+
+    fn write_once<T>(&self, f: &impl Fn(&Connection) -> Result<T>) -> Result<T> {
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
         match f(&self.conn) {
             Ok(v) => {
@@ -139,6 +174,10 @@ impl Store {
             _ => Ok(()),
         }
     }
+}
+
+fn is_full(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
 }
 
 fn is_busy(e: &rusqlite::Error) -> bool {

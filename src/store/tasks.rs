@@ -198,10 +198,12 @@ impl Store {
     }
 
     pub fn set_progress(&self, id: &str, percent: f64, message: Option<&str>) -> Result<()> {
-        let changed = self.conn.execute(
-            "UPDATE tasks SET progress = ?2, progress_message = ?3 WHERE id = ?1 AND status = 'running'",
-            params![id, percent, message],
-        )?;
+        let changed = self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE tasks SET progress = ?2, progress_message = ?3 WHERE id = ?1 AND status = 'running'",
+                params![id, percent, message],
+            )?)
+        })?;
         if changed == 0 {
             let task = self.get(id)?;
             return Err(Error::NotRunning { status: task.status().to_string(), id: task.id });
@@ -211,17 +213,17 @@ impl Store {
 
     /// Record the process a running task runs as.
     pub fn set_pid(&self, id: &str, pid: u32) -> Result<()> {
-        self.conn.execute("UPDATE tasks SET pid = ?2 WHERE id = ?1 AND status = 'running'", params![id, pid])?;
-        Ok(())
+        let sql = "UPDATE tasks SET pid = ?2 WHERE id = ?1 AND status = 'running'";
+        self.write(|tx| Ok(tx.execute(sql, params![id, pid])?)).map(drop)
     }
 
     /// Mark finished tasks read: the given ids, or every finished task.
     pub fn mark_read(&self, ids: Option<&[String]>) -> Result<usize> {
         let now = now_ms();
         Ok(match ids {
-            None => {
-                self.conn.execute(&format!("UPDATE tasks SET read_at = ?1 WHERE read_at IS NULL AND {FINAL}"), [now])?
-            }
+            None => self.write(|tx| {
+                Ok(tx.execute(&format!("UPDATE tasks SET read_at = ?1 WHERE read_at IS NULL AND {FINAL}"), [now])?)
+            })?,
             Some(ids) => self.write(|tx| {
                 let mut stmt = tx
                     .prepare(&format!("UPDATE tasks SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL AND {FINAL}"))?;
@@ -238,17 +240,15 @@ impl Store {
     pub fn delete(&self, id: &str) -> Result<()> {
         let task = self.get(id)?;
         if !task.is_final() {
-            return Err(Error::InvalidInput(format!("task {id} is {}: cancel it first", task.status())));
+            return Err(Error::Active { status: task.status().to_string(), id: task.id });
         }
-        self.conn
-            .execute("UPDATE tasks SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL", params![id, now_ms()])?;
-        Ok(())
+        let sql = "UPDATE tasks SET deleted_at = ?2 WHERE id = ?1 AND deleted_at IS NULL";
+        self.write(|tx| Ok(tx.execute(sql, params![id, now_ms()])?)).map(drop)
     }
 
     pub fn restore(&self, id: &str) -> Result<()> {
         self.get(id)?;
-        self.conn.execute("UPDATE tasks SET deleted_at = NULL WHERE id = ?1", [id])?;
-        Ok(())
+        self.write(|tx| Ok(tx.execute("UPDATE tasks SET deleted_at = NULL WHERE id = ?1", [id])?)).map(drop)
     }
 
     /// Drop finished tasks beyond the history limits. Returns the ids removed,
@@ -344,7 +344,7 @@ pub(crate) mod tests {
     fn an_active_task_cannot_be_deleted_and_progress_needs_a_running_one() {
         let t = temp_store();
         let task = t.store.insert(&new_task("true")).unwrap();
-        assert!(t.store.delete(&task.id).unwrap_err().to_string().contains("cancel it first"));
+        assert!(matches!(t.store.delete(&task.id), Err(Error::Active { .. })));
         assert!(matches!(t.store.set_progress(&task.id, 10.0, None), Err(Error::NotRunning { .. })));
     }
 }
