@@ -36,6 +36,6 @@ mod tests {
     #[test]
     fn idle_is_empty_and_zero_counts_are_left_out() {
         assert_eq!(short(&Counts::default()), "");
-        assert_eq!(short(&Counts { running: 2, queued: 0, failed: 1 }), "2 running · 1 failed");
+        assert_eq!(short(&Counts { running: 2, queued: 0, failed: 1, seq: 0 }), "2 running · 1 failed");
     }
 }

@@ -8,10 +8,12 @@
 //! - `index`: the index records.
 //! - `capture`: the writing side, in the supervisor.
 //! - `reader`: the reading side (logs, tails, follows).
+//! - `text`: output as text without splitting a character (the protocol).
 
 mod capture;
 mod index;
 mod reader;
+mod text;
 
 use std::path::PathBuf;
 
@@ -22,6 +24,7 @@ use crate::paths::Paths;
 
 pub use capture::Capture;
 pub use reader::{last_lines, Position, Reader};
+pub use text::Carry;
 
 /// One of a task's two output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

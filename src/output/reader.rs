@@ -7,6 +7,7 @@ use std::os::unix::fs::FileExt;
 use std::path::Path;
 
 use super::index::{Record, RECORD};
+use super::text::{whole_chars, Carry};
 use super::{LogFiles, Stream, Which};
 use crate::error::{IoContext, Result};
 use crate::paths::Paths;
@@ -95,6 +96,17 @@ impl Reader {
     }
 
     fn copy_merged(&self, from: Position, max: u64, out: &mut impl Write) -> io::Result<Position> {
+        self.merged_chunks(from, max, |_, chunk| out.write_all(chunk))
+    }
+
+    /// Hand chunks of the merged view from `from` to `f`, whole, with their
+    /// stream: at most `max` bytes, but at least one chunk.
+    fn merged_chunks(
+        &self,
+        from: Position,
+        max: u64,
+        mut f: impl FnMut(Stream, &[u8]) -> io::Result<()>,
+    ) -> io::Result<Position> {
         let mut pos = from;
         let mut copied = 0u64;
         loop {
@@ -106,11 +118,49 @@ impl Reader {
                 if copied > 0 && copied + u64::from(r.len) > max {
                     return Ok(pos);
                 }
-                out.write_all(&self.chunk(r)?)?;
+                f(r.stream, &self.chunk(r)?)?;
                 copied += u64::from(r.len);
                 pos += 1;
             }
         }
+    }
+
+    /// Output from `from` as text, at most about `max` bytes, never ending
+    /// in the middle of a character (see `text`). From one stream the
+    /// position returned stops before an incomplete character, so it is
+    /// read again next time; the merged view counts whole chunks, so there
+    /// the bytes wait in `carry`. `ended`: the task has ended, and an
+    /// incomplete character at the very end is final (decoded as U+FFFD).
+    pub fn read_text(
+        &self,
+        which: Which,
+        from: Position,
+        max: u64,
+        carry: &mut Carry,
+        ended: bool,
+    ) -> io::Result<(String, Position)> {
+        let mut text = String::new();
+        let at_end = |next| ended && next == self.end(which);
+        let next = match which.stream() {
+            Some(_) => {
+                let mut bytes = Vec::new();
+                let next = self.copy(which, from, max, &mut bytes)?;
+                let whole = if at_end(next) { bytes.len() } else { whole_chars(&bytes) };
+                text.push_str(&String::from_utf8_lossy(&bytes[..whole]));
+                next - (bytes.len() - whole) as u64
+            }
+            None => {
+                let next = self.merged_chunks(from, max, |stream, chunk| {
+                    carry.push(stream, chunk, &mut text);
+                    Ok(())
+                })?;
+                if at_end(next) {
+                    carry.flush(&mut text);
+                }
+                next
+            }
+        };
+        Ok((text, next))
     }
 
     /// The last `lines` lines (at most 4 MiB).

@@ -199,11 +199,11 @@ mod tests {
 
     #[test]
     fn a_notification_is_a_whole_json_rpc_message() {
-        let n = Notification::CountsChanged(Counts { running: 1, queued: 0, failed: 2 });
+        let n = Notification::CountsChanged(Counts { running: 1, queued: 0, failed: 2, seq: 9 });
         let v: serde_json::Value = serde_json::from_slice(&n.to_json().unwrap()).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"jsonrpc": "2.0", "method": "counts/changed", "params": {"running": 1, "queued": 0, "failed": 2}})
+            serde_json::json!({"jsonrpc": "2.0", "method": "counts/changed", "params": {"running": 1, "queued": 0, "failed": 2, "seq": 9}})
         );
         assert_eq!(n.method(), "counts/changed");
     }

@@ -10,10 +10,7 @@ use serde::de::DeserializeOwned;
 use super::ErrorCode;
 
 pub fn parse<T: DeserializeOwned>(params: &Params<'_>) -> Result<T, ErrorObjectOwned> {
-    let raw = match params.as_str() {
-        None | Some("null") => "{}",
-        Some(raw) => raw,
-    };
+    let raw = by_name(params.as_str().unwrap_or("null"));
     if !raw.starts_with('{') {
         return Err(invalid("params must be an object (by name)".into()));
     }
@@ -30,6 +27,24 @@ pub fn parse<T: DeserializeOwned>(params: &Params<'_>) -> Result<T, ErrorObjectO
         tracing::debug!(?ignored, "unknown params ignored");
     }
     Ok(parsed)
+}
+
+/// The params object. No params are `{}` however a client spells them:
+/// missing, `null`, `[]` (Neovim encodes an empty table so) or `[null]`
+/// (vscode-jsonrpc's `sendRequest(method, undefined)`); one object in an
+/// array is that object.
+fn by_name(raw: &str) -> &str {
+    let raw = raw.trim();
+    let Some(inner) = raw.strip_prefix('[').and_then(|r| r.strip_suffix(']')).map(str::trim) else {
+        return if raw == "null" { "{}" } else { raw };
+    };
+    if inner.is_empty() || inner == "null" {
+        "{}"
+    } else if inner.starts_with('{') && serde_json::from_str::<&serde_json::value::RawValue>(inner).is_ok() {
+        inner
+    } else {
+        raw
+    }
 }
 
 fn invalid(detail: String) -> ErrorObjectOwned {
@@ -63,6 +78,18 @@ mod tests {
         assert!(p.status.is_empty());
         let p: ListParams = parse_str(Some("null")).unwrap();
         assert_eq!(p.limit, None);
+    }
+
+    #[test]
+    fn every_spelling_of_no_params_is_no_params() {
+        for raw in ["[]", "[null]", " [ null ] ", "{}", "null"] {
+            let p: ListParams = parse_str(Some(raw)).unwrap();
+            assert!(p.status.is_empty(), "{raw}");
+        }
+        let p: ListParams = parse_str(Some(r#"[{"limit":3}]"#)).unwrap();
+        assert_eq!(p.limit, Some(3));
+        assert!(parse_str::<ListParams>(Some("[1]")).is_err());
+        assert!(parse_str::<ListParams>(Some(r#"[{"limit":3},{}]"#)).is_err());
     }
 
     #[test]

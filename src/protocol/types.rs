@@ -239,6 +239,9 @@ pub struct ListResult {
     pub tasks: Vec<Task>,
     /// Pass as `cursor` for the next page; null on the last one.
     pub next_cursor: Option<String>,
+    /// The store's change number the page was read at (as `Counts.seq`):
+    /// notifications about changes after it may already have arrived.
+    pub seq: i64,
 }
 
 /// Params that name one task.
@@ -316,7 +319,7 @@ pub struct OutputParams {
     /// Instead of an offset: the last N lines.
     #[serde(default)]
     pub lines: Option<u32>,
-    /// At most this many bytes (default 1 MiB, at most 16 MiB).
+    /// At most this many bytes (default 1 MiB, at most 4 MiB: read on from `next`).
     #[serde(default)]
     pub max_bytes: Option<u32>,
 }

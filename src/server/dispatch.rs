@@ -4,8 +4,8 @@
 //! is not a request gets -32700 or -32600. Requests are parsed into
 //! jsonrpsee's own types and run through its `Methods`.
 
-use jsonrpsee::core::server::{BatchResponseBuilder, MethodResponse};
-use jsonrpsee::types::{ErrorObjectOwned, Id, InvalidRequest, Notification, Params, Request};
+use jsonrpsee::core::server::MethodResponse;
+use jsonrpsee::types::{ErrorObjectOwned, Id, Params};
 use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -16,22 +16,42 @@ use crate::protocol::ErrorCode;
 
 /// Responses can be larger than requests (a big output read).
 const MAX_RESPONSE: usize = 256 << 20;
+/// The answers to one batch together: a batch of big reads is refused
+/// rather than held in memory at once.
+const MAX_BATCH_RESPONSE: usize = 8 << 20;
 
 /// The answer to send, if any.
 pub async fn handle(methods: &Methods, incoming: Incoming) -> Option<Box<RawValue>> {
     match incoming {
         Incoming::Malformed(message) => Some(refuse(Id::Null, ErrorCode::ParseError.with(message, None))),
         Incoming::TooLarge { id, len } => {
-            let id = match id {
-                Value::Number(n) => n.as_u64().map_or(Id::Null, Id::Number),
-                Value::String(s) => Id::Str(s.into()),
-                _ => Id::Null,
-            };
             let message = format!("request of {len} bytes is over the limit of {MAX_FRAME} bytes; it was skipped");
-            Some(refuse(id, ErrorCode::RequestTooLarge.with(message, None)))
+            let error = ErrorCode::RequestTooLarge.with(message, None);
+            match id.as_deref().and_then(id_of) {
+                Some((id, raw)) => Some(restore_id(refuse(id, error), raw)),
+                None => Some(refuse(Id::Null, error)),
+            }
         }
         Incoming::Message(bytes) if is_batch(&bytes) => batch(methods, &bytes).await,
-        Incoming::Message(bytes) => one(methods, &bytes).await.map(MethodResponse::into_json),
+        Incoming::Message(bytes) => one(methods, &bytes).await,
+    }
+}
+
+/// Is this message a request to `initialize`?
+pub fn is_initialize(incoming: &Incoming) -> bool {
+    matches!(incoming, Incoming::Message(bytes)
+        if serde_json::from_slice::<Envelope>(bytes).is_ok_and(|e| e.method.is_some_and(|m| m.get() == "\"initialize\"")))
+}
+
+/// Can the answer be large (output, tails, pages of tasks, a batch)? Such
+/// requests take a large-answer slot of the budget.
+pub fn may_answer_large(incoming: &Incoming) -> bool {
+    match incoming {
+        Incoming::Message(bytes) if is_batch(bytes) => true,
+        Incoming::Message(bytes) => serde_json::from_slice::<Envelope>(bytes).is_ok_and(|e| {
+            e.method.is_some_and(|m| matches!(m.get(), r#""task/output""# | r#""task/get""# | r#""task/list""#))
+        }),
+        _ => false,
     }
 }
 
@@ -51,55 +71,117 @@ async fn batch(methods: &Methods, bytes: &[u8]) -> Option<Box<RawValue>> {
     if items.is_empty() {
         return Some(refuse(Id::Null, ErrorCode::InvalidRequest.with("empty batch", None)));
     }
-    let mut answers = BatchResponseBuilder::new_with_limit(MAX_RESPONSE);
-    let mut any = false;
+    let mut answers = String::from("[");
     for item in items {
         if let Some(answer) = one(methods, item.get().as_bytes()).await {
-            any = true;
-            if let Err(too_big) = answers.append(answer) {
-                return Some(too_big.into_json());
+            if answers.len() + answer.get().len() > MAX_BATCH_RESPONSE {
+                let message = format!(
+                    "the answers to this batch are over {MAX_BATCH_RESPONSE} bytes: send fewer requests at once"
+                );
+                return Some(refuse(Id::Null, ErrorCode::InvalidRequest.with(message, None)));
             }
+            if answers.len() > 1 {
+                answers.push(',');
+            }
+            answers.push_str(answer.get());
         }
     }
-    any.then(|| MethodResponse::from_batch(answers.finish()).into_json())
+    answers.push(']');
+    // Only notifications: no answer at all.
+    (answers.len() > 2).then(|| RawValue::from_string(answers).ok()).flatten()
 }
 
-/// Does the object have an `id` member at all (even an invalid one)?
+/// A message's members as written. Parsed here rather than by jsonrpsee's
+/// `Request`, whose ids are only u64 and strings: JSON-RPC 2.0 allows any
+/// number, and the answer must carry the id exactly as sent.
 #[derive(Deserialize)]
-struct IdMember<'a> {
+struct Envelope<'a> {
+    #[serde(borrow, default)]
+    jsonrpc: Option<&'a RawValue>,
     #[serde(borrow, default, deserialize_with = "present")]
     id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    method: Option<&'a RawValue>,
+    #[serde(borrow, default, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
 }
 
+/// A member that is there, even as `null`, is `Some`.
 fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(d).map(Some)
 }
 
+/// A request's id for jsonrpsee, and the text to put back in the answer
+/// when jsonrpsee cannot hold it (a negative, fractional or huge number).
+/// None: not a valid id (an object, an array, a boolean).
+fn id_of(raw: &str) -> Option<(Id<'static>, Option<String>)> {
+    match serde_json::from_str::<Value>(raw).ok()? {
+        Value::Null => Some((Id::Null, None)),
+        Value::String(s) => Some((Id::Str(s.into()), None)),
+        Value::Number(n) => match n.as_u64() {
+            Some(n) if n.to_string() == raw.trim() => Some((Id::Number(n), None)),
+            _ => Some((Id::Str(stand_in().into()), Some(raw.trim().to_owned()))),
+        },
+        _ => None,
+    }
+}
+
+/// A string no client sends as an id, standing in for one jsonrpsee cannot hold.
+fn stand_in() -> &'static str {
+    static STAND_IN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    STAND_IN.get_or_init(|| format!("errand-id-{:016x}", crate::sys::random_u64()))
+}
+
+/// Put the id back into an answer as the client wrote it.
+fn restore_id(answer: Box<RawValue>, raw: Option<String>) -> Box<RawValue> {
+    let Some(raw) = raw else { return answer };
+    let text = answer.get().replacen(&format!("\"{}\"", stand_in()), &raw, 1);
+    RawValue::from_string(text).unwrap_or(answer)
+}
+
 /// One request or notification.
-async fn one(methods: &Methods, bytes: &[u8]) -> Option<MethodResponse> {
-    let request = match serde_json::from_slice::<Request>(bytes) {
-        Ok(request) => request,
-        Err(not_a_request) => {
-            let has_id = serde_json::from_slice::<IdMember>(bytes).is_ok_and(|m| m.id.is_some());
-            if !has_id {
-                if let Ok(n) = serde_json::from_slice::<Notification<Option<&RawValue>>>(bytes) {
-                    // A valid notification gets no answer, not even an error.
-                    call(methods, &n.method, Id::Null, params_of(n.params)).await;
-                    return None;
-                }
-            }
-            let id = serde_json::from_slice::<InvalidRequest>(bytes).map(|r| r.id).unwrap_or(Id::Null);
-            let code = if serde_json::from_slice::<Value>(bytes).is_ok() {
-                ErrorCode::InvalidRequest
-            } else {
-                ErrorCode::ParseError
-            };
-            let what = if code == ErrorCode::ParseError { "parse error" } else { "invalid request" };
-            return Some(MethodResponse::error(id.into_owned(), code.with(format!("{what}: {not_a_request}"), None)));
+async fn one(methods: &Methods, bytes: &[u8]) -> Option<Box<RawValue>> {
+    let invalid =
+        |id: Id<'_>, what: &str| refuse(id, ErrorCode::InvalidRequest.with(format!("invalid request: {what}"), None));
+    let envelope = match serde_json::from_slice::<Envelope>(bytes) {
+        Ok(envelope) => envelope,
+        Err(_) if serde_json::from_slice::<Value>(bytes).is_ok() => return Some(invalid(Id::Null, "not an object")),
+        Err(e) => return Some(refuse(Id::Null, ErrorCode::ParseError.with(format!("parse error: {e}"), None))),
+    };
+    let (id, raw_id) = match envelope.id.map(|raw| id_of(raw.get())) {
+        None => (None, None),
+        Some(Some((id, raw))) => (Some(id), raw),
+        Some(None) => return Some(invalid(Id::Null, "an id is a string, a number or null")),
+    };
+    let answer =
+        |id: Option<Id<'static>>, error: ErrorObjectOwned| id.map(|id| restore_id(refuse(id, error), raw_id.clone()));
+    if envelope.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
+        return answer(
+            id.or(Some(Id::Null)),
+            ErrorCode::InvalidRequest.with("invalid request: jsonrpc must be \"2.0\"", None),
+        );
+    }
+    let Some(method) = envelope.method.and_then(|m| serde_json::from_str::<String>(m.get()).ok()) else {
+        return answer(
+            id.or(Some(Id::Null)),
+            ErrorCode::InvalidRequest.with("invalid request: method must be a string", None),
+        );
+    };
+    let params = match envelope.params.map(|p| p.get().trim_start().as_bytes().first().copied()) {
+        None | Some(Some(b'{' | b'[' | b'n')) => params_of(envelope.params),
+        Some(_) => {
+            let error = ErrorCode::InvalidRequest.with("invalid request: params must be an object or an array", None);
+            return answer(id.or(Some(Id::Null)), error);
         }
     };
-    let params = params_of(request.params.as_deref());
-    Some(call(methods, &request.method, request.id.into_owned(), params).await)
+    match id {
+        Some(id) => Some(restore_id(call(methods, &method, id, params).await.into_json(), raw_id)),
+        None => {
+            // A notification gets no answer, not even an error.
+            call(methods, &method, Id::Null, params).await;
+            None
+        }
+    }
 }
 
 /// Params as jsonrpsee's methods take them (owned: a method may outlive the frame).

@@ -9,7 +9,7 @@ use tokio::sync::mpsc;
 use super::state::Server;
 use super::transport::Out;
 use super::watch::send;
-use crate::output::{LogFiles, Reader, Which};
+use crate::output::{Carry, LogFiles, Reader, Which};
 use crate::protocol::{Notification, OutputEvent};
 use crate::sys::Inotify;
 
@@ -31,17 +31,22 @@ pub async fn push(server: &Arc<Server>, inotify: &Arc<AsyncFd<Inotify>>, out: &m
             let id = id.clone();
             server.store(move |store| Ok(store.get(&id)?.is_final())).await.unwrap_or(true)
         };
-        let Some((which, mut pos, watch)) = server.follow_of(&id) else { continue };
+        let Some((which, mut pos, watch, mut carry)) = server.follow_of(&id) else { continue };
         let file = LogFiles::of(&server.paths, &id).growing(which).clone();
         let watch = watch.or_else(|| inotify.get_ref().watch(&file, libc::IN_MODIFY).ok());
         loop {
-            let batch = {
+            let (batch, returned) = {
                 let id = id.clone();
-                server.blocking(move |s| read_batch(s, &id, which, pos)).await.ok().flatten()
+                let read = server.blocking(move |s| {
+                    let event = read_batch(s, &id, which, pos, &mut carry, finished);
+                    (event, carry)
+                });
+                read.await.unwrap_or_default()
             };
+            carry = returned;
             let Some(event) = batch else { break };
             pos = event.next;
-            if !send(out, &Notification::OutputAppended(event)).await {
+            if !send(server, out, &Notification::OutputAppended(event)).await {
                 return false;
             }
         }
@@ -54,22 +59,24 @@ pub async fn push(server: &Arc<Server>, inotify: &Arc<AsyncFd<Inotify>>, out: &m
             } else if let Some(follow) = follows.get_mut(&id) {
                 follow.pos = pos;
                 follow.watch = watch;
+                follow.carry = carry;
             }
         }
     }
     true
 }
 
-/// The output after `pos`, at most one batch; None when there is none yet.
-fn read_batch(server: &Server, id: &str, which: Which, pos: u64) -> Option<OutputEvent> {
+/// The output after `pos`, at most one batch, in whole characters; None
+/// when there is none yet.
+fn read_batch(
+    server: &Server,
+    id: &str,
+    which: Which,
+    pos: u64,
+    carry: &mut Carry,
+    ended: bool,
+) -> Option<OutputEvent> {
     let reader = Reader::open(&server.paths, id).ok()?;
-    let mut data = Vec::new();
-    let next = reader.copy(which, pos, BATCH, &mut data).ok()?;
-    (next != pos).then(|| OutputEvent {
-        id: id.to_owned(),
-        stream: which,
-        from: pos,
-        next,
-        data: String::from_utf8_lossy(&data).into_owned(),
-    })
+    let (data, next) = reader.read_text(which, pos, BATCH, carry, ended).ok()?;
+    (next != pos || !data.is_empty()).then(|| OutputEvent { id: id.to_owned(), stream: which, from: pos, next, data })
 }

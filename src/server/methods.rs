@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use crate::control;
 use crate::error::{Error, Result};
 use crate::launch::{self, RunRequest, What};
-use crate::output::Reader;
+use crate::output::{Carry, Reader};
 use crate::protocol::{self as p, Handler};
 use crate::server::state::{Follow, Server};
 use crate::server::transport::MAX_FRAME;
@@ -14,6 +14,8 @@ use crate::store::{ListFilter, Store};
 use crate::task::{CommandSpec, Counts};
 use crate::workflow;
 
+/// One `task/output` reads at most this much (the memory budget counts on it).
+const MAX_READ: u32 = 4 << 20;
 /// At most this many unread tasks come with `initialize`.
 const UNREAD_LIMIT: u32 = 50;
 
@@ -65,7 +67,7 @@ impl Handler for Server {
                     cancel_grace_secs: self.config.cancel_grace_secs,
                     max_frame_bytes: MAX_FRAME,
                 },
-                counts: store.counts()?,
+                counts: self.give_counts(store.counts()?),
                 unread: store.unread(UNREAD_LIMIT)?.iter().map(p::Task::now).collect(),
             })
         })
@@ -106,9 +108,9 @@ impl Handler for Server {
                 before,
                 limit: Some(limit),
             };
-            let (tasks, more) = store.list(&filter)?;
+            let ((tasks, more), seq) = store.at_one_change(|store| store.list(&filter))?;
             let next_cursor = if more { tasks.last().map(|t| t.id.clone()) } else { None };
-            Ok(p::ListResult { tasks: tasks.iter().map(p::Task::now).collect(), next_cursor })
+            Ok(p::ListResult { tasks: tasks.iter().map(p::Task::now).collect(), next_cursor, seq })
         })
     }
 
@@ -164,33 +166,40 @@ impl Handler for Server {
         })?;
         let reader = Reader::open(&self.paths, &id)?;
         let read_err = |e: std::io::Error| Error::io(format!("cannot read the output of {id}"), e);
-        let max = u64::from(params.max_bytes.unwrap_or(1 << 20).clamp(1, 16 << 20));
+        let max = u64::from(params.max_bytes.unwrap_or(1 << 20).clamp(1, MAX_READ));
         let end = reader.end(params.stream);
-        let (data, offset, next) = match params.lines {
+        let (data, offset, next, more) = match params.lines {
             // A tail ends where the output ends now.
-            Some(n) => (reader.tail(params.stream, n as usize).map_err(read_err)?, end, end),
+            Some(n) => {
+                let tail = reader.tail(params.stream, n as usize).map_err(read_err)?;
+                (String::from_utf8_lossy(&tail).into_owned(), end, end, false)
+            }
             None => {
                 let from = params.offset.unwrap_or(0).min(end);
-                let mut data = Vec::new();
-                let next = reader.copy(params.stream, from, max, &mut data).map_err(read_err)?;
-                (data, from, next)
+                // An incomplete character at the end of the merged view is
+                // decoded as it is: this read has no next one to carry it to.
+                let mut carry = Carry::default();
+                let (mut text, next) =
+                    reader.read_text(params.stream, from, max, &mut carry, finished).map_err(read_err)?;
+                carry.flush(&mut text);
+                // One stream: bytes held back at the end are an incomplete
+                // character, not more to read now.
+                let more = match params.stream.stream() {
+                    Some(_) => from.saturating_add(max) < end,
+                    None => next < end,
+                };
+                (text, from, next, more)
             }
         };
-        Ok(p::OutputResult {
-            data: String::from_utf8_lossy(&data).into_owned(),
-            stream: params.stream,
-            offset,
-            next,
-            more: next < end,
-            finished,
-        })
+        Ok(p::OutputResult { data, stream: params.stream, offset, next, more, finished })
     }
 
     fn follow(&self, params: p::FollowParams) -> Result<p::FollowResult> {
         let id = self.with_store(|store| store.resolve(&params.id))?;
         let from = params.from.unwrap_or(0);
         if let Ok(mut follows) = self.follows.lock() {
-            follows.insert(id.clone(), Follow { which: params.stream, pos: from, watch: None });
+            follows
+                .insert(id.clone(), Follow { which: params.stream, pos: from, watch: None, carry: Carry::default() });
         }
         self.wake.notify_one();
         Ok(p::FollowResult { id, stream: params.stream, from })
@@ -214,7 +223,7 @@ impl Handler for Server {
     fn counts(&self, _: p::Empty) -> Result<Counts> {
         self.with_store(|store| {
             store.reap_lost()?;
-            store.counts()
+            Ok(self.give_counts(store.counts()?))
         })
     }
 

@@ -14,7 +14,9 @@
 //! - `watch`: store changes and dead supervisors as notifications.
 //! - `follow`: output of followed tasks as notifications.
 //! - `state`: what the server holds.
+//! - `budget`: how much memory a connection may hold.
 
+mod budget;
 mod dispatch;
 mod follow;
 mod methods;
@@ -25,7 +27,7 @@ mod watch;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, oneshot, Semaphore};
 
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
@@ -69,25 +71,39 @@ async fn run(paths: Paths, config: Config, frames: std::fs::File) -> Result<()> 
     let mut out_rx = Some(out_rx);
     let mut writer = None;
     let in_flight = Arc::new(Semaphore::new(MAX_IN_FLIGHT as usize));
+    // Before the first frame: a task that ends from here on is reported.
+    let mut baseline = Some(watch::baseline(&server).await?);
     loop {
         let incoming = tokio::select! {
             incoming = reader.next() => incoming,
             () = server.shutdown.notified() => None,
         };
         let Some(incoming) = incoming else { break };
-        // The first message tells the framing: answers and notifications can go out now.
-        if let (Some(output), Some(out_rx)) = (output.take(), out_rx.take()) {
+        // The first message tells the framing: answers and notifications
+        // can go out now; notifications after the answer to `initialize`.
+        let mut release = None;
+        if let (Some(output), Some(out_rx), Some(feed)) = (output.take(), out_rx.take(), baseline.take()) {
             let framing = reader.framing().unwrap_or(Framing::ContentLength);
             tracing::info!(?framing, "client framing");
             writer = Some(tokio::spawn(transport::write_frames(output, framing, out_rx)));
-            tokio::spawn(watch::watch(server.clone(), out_tx.clone()));
+            let (ready, wait_ready) = oneshot::channel();
+            tokio::spawn(watch::watch(server.clone(), out_tx.clone(), feed, wait_ready));
+            if dispatch::is_initialize(&incoming) {
+                release = Some(ready);
+            } else {
+                let _ = ready.send(());
+            }
         }
         let Ok(permit) = in_flight.clone().acquire_owned().await else { break };
+        let Some(held) = server.budget.for_frame(&incoming, dispatch::may_answer_large(&incoming)).await else { break };
         let methods = methods.clone();
         let out = out_tx.clone();
         tokio::spawn(async move {
             if let Some(reply) = dispatch::handle(&methods, incoming).await {
-                let _ = out.send(Out::Message(String::from(Box::<str>::from(reply)).into_bytes())).await;
+                let _ = out.send(Out::Message(String::from(Box::<str>::from(reply)).into_bytes(), held)).await;
+            }
+            if let Some(release) = release {
+                let _ = release.send(());
             }
             drop(permit);
         });

@@ -6,12 +6,14 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
+use super::budget::Budget;
 use crate::config::Config;
 use crate::error::Result;
 use crate::launch::{Queue, Spawner};
-use crate::output::Which;
+use crate::output::{Carry, Which};
 use crate::paths::Paths;
 use crate::store::Store;
+use crate::task::Counts;
 
 /// A followed task: where its next output event starts.
 pub struct Follow {
@@ -19,6 +21,8 @@ pub struct Follow {
     pub pos: u64,
     /// The inotify watch on its growing file, once set.
     pub watch: Option<i32>,
+    /// An incomplete character at the end of what was sent (merged view).
+    pub carry: Carry,
 }
 
 pub struct Server {
@@ -32,6 +36,12 @@ pub struct Server {
     pub wake: Notify,
     /// Ends the server (the `shutdown` method).
     pub shutdown: Notify,
+    /// What the connection may hold in memory.
+    pub budget: Budget,
+    /// The newest counts given to the client (by the watcher or in an
+    /// answer). The watcher compares with these, so a client never keeps
+    /// counts that a later change does not correct.
+    counts: Mutex<Counts>,
 }
 
 impl Server {
@@ -45,6 +55,8 @@ impl Server {
             follows: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             shutdown: Notify::new(),
+            budget: Budget::default(),
+            counts: Mutex::new(Counts::default()),
         })
     }
 
@@ -86,8 +98,38 @@ impl Server {
         Queue { store, paths: &self.paths, config: &self.config, spawner: Spawner::Reaped }
     }
 
-    /// The task's follow state, if it is followed.
-    pub fn follow_of(&self, id: &str) -> Option<(Which, u64, Option<i32>)> {
-        self.follows.lock().ok()?.get(id).map(|f| (f.which, f.pos, f.watch))
+    /// Counts read for an answer: the newer of them and the ones the client
+    /// may already hold, which they become.
+    pub fn give_counts(&self, fresh: Counts) -> Counts {
+        match self.counts.lock() {
+            Ok(mut view) => {
+                if fresh.seq > view.seq {
+                    *view = fresh;
+                }
+                *view
+            }
+            Err(_) => fresh,
+        }
+    }
+
+    /// The watcher read `counts`: true if the client must be told (the
+    /// numbers differ from the newest it may hold, and these are not older).
+    pub fn set_counts(&self, counts: Counts) -> bool {
+        match self.counts.lock() {
+            Ok(mut view) if counts.seq >= view.seq => {
+                let changed = !view.same_numbers(&counts);
+                *view = counts;
+                changed
+            }
+            // An answer gave newer counts already; the change behind them wakes the watcher again.
+            Ok(_) => false,
+            Err(_) => true,
+        }
+    }
+
+    /// The task's follow state, if it is followed; its carry is taken out
+    /// (put it back with the new position).
+    pub fn follow_of(&self, id: &str) -> Option<(Which, u64, Option<i32>, Carry)> {
+        self.follows.lock().ok()?.get_mut(id).map(|f| (f.which, f.pos, f.watch, std::mem::take(&mut f.carry)))
     }
 }

@@ -4,20 +4,18 @@
 //!
 //! `Decoder` is pure (bytes in, messages out) so every split of the input
 //! can be tested; `FrameReader` and `write_frames` put it on async I/O. A
-//! frame over the size limit is skipped without being held in memory; its
-//! start is kept to find its id, so the refusal answers the right request.
+//! frame over the size limit is skipped without being held in memory; an
+//! `IdScanner` reads it on the way for its top-level id, so the refusal
+//! answers the right request.
 
 use std::io;
 
 use bytes::{Buf, BytesMut};
-use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
 /// Frames larger than this are refused (and skipped without being held).
 pub const MAX_FRAME: u64 = 16 << 20;
-/// How much of an oversized frame is kept to find its id.
-const SNIFF_BYTES: usize = 64 << 10;
 /// A header line longer than this is malformed.
 const MAX_HEADER_LINE: usize = 8 << 10;
 /// More header lines than this make a malformed frame.
@@ -34,8 +32,8 @@ pub enum Framing {
 pub enum Incoming {
     /// One message's bytes (a request, a notification, a batch, or junk).
     Message(Vec<u8>),
-    /// A frame over the limit, skipped: its id if one was found early on.
-    TooLarge { id: Value, len: u64 },
+    /// A frame over the limit, skipped: its top-level id as written, if it has one.
+    TooLarge { id: Option<String>, len: u64 },
     /// The framing itself is broken (a bad header).
     Malformed(String),
 }
@@ -50,9 +48,13 @@ enum State {
     Body { length: usize },
     /// Discarding an oversized frame: `remaining` bytes of a Content-Length
     /// body, or up to the next newline when `remaining` is None.
-    Skip { remaining: Option<u64>, head: Vec<u8>, len: u64 },
+    Skip { remaining: Option<u64>, scan: IdScanner, len: u64 },
     /// Discarding the rest of an overlong header line.
     SkipHeaderLine,
+    /// Content-Length framing: bytes where a frame should start that do
+    /// not start one (a frame whose Content-Length was too short, junk);
+    /// discarded up to the next `Content-Length:`.
+    Resync { skipped: u64 },
     /// Line framing.
     Lines,
 }
@@ -87,6 +89,7 @@ impl Decoder {
                 State::Body { length } => self.body(buf, length),
                 State::Skip { .. } => self.skip(buf),
                 State::SkipHeaderLine => self.skip_header_line(buf),
+                State::Resync { skipped } => self.resync(buf, skipped),
             };
             match step {
                 Step::Again => {}
@@ -121,8 +124,9 @@ impl Decoder {
         let Some(end) = buf.iter().position(|&b| b == b'\n') else {
             if buf.len() as u64 > MAX_FRAME {
                 // No end in sight: skip the rest of this line as it comes.
-                let head = buf[..SNIFF_BYTES].to_vec();
-                self.state = State::Skip { remaining: None, head, len: buf.len() as u64 };
+                let mut scan = IdScanner::default();
+                scan.feed(buf);
+                self.state = State::Skip { remaining: None, scan, len: buf.len() as u64 };
                 buf.clear();
             }
             return Step::NeedMore;
@@ -132,7 +136,9 @@ impl Decoder {
             return Step::Again;
         }
         if line.len() as u64 > MAX_FRAME {
-            return Step::Emit(Incoming::TooLarge { id: sniff_id(&line[..SNIFF_BYTES]), len: line.len() as u64 });
+            let mut scan = IdScanner::default();
+            scan.feed(&line);
+            return Step::Emit(Incoming::TooLarge { id: scan.finish(), len: line.len() as u64 });
         }
         Step::Emit(Incoming::Message(line.to_vec()))
     }
@@ -140,6 +146,16 @@ impl Decoder {
     /// One header line, or the blank line that ends the headers.
     fn header_line(&mut self, buf: &mut BytesMut) -> Step {
         let State::Headers { length, lines } = self.state else { return Step::Again };
+        if lines == 0 {
+            match starts_a_header(buf) {
+                Some(true) => {}
+                Some(false) => {
+                    self.state = State::Resync { skipped: 0 };
+                    return Step::Again;
+                }
+                None => return Step::NeedMore,
+            }
+        }
         let Some(end) = buf.iter().position(|&b| b == b'\n') else {
             if buf.len() > MAX_HEADER_LINE {
                 buf.clear();
@@ -159,7 +175,7 @@ impl Decoder {
                     Step::Emit(Incoming::Malformed("missing Content-Length header".into()))
                 }
                 (_, Some(len)) if len > MAX_FRAME => {
-                    self.state = State::Skip { remaining: Some(len), head: Vec::new(), len };
+                    self.state = State::Skip { remaining: Some(len), scan: IdScanner::default(), len };
                     Step::Again
                 }
                 (_, Some(len)) => {
@@ -203,15 +219,14 @@ impl Decoder {
         Step::Emit(Incoming::Message(body))
     }
 
-    /// Discard an oversized frame as it arrives, keeping its start.
+    /// Discard an oversized frame as it arrives, looking for its id.
     fn skip(&mut self, buf: &mut BytesMut) -> Step {
-        let State::Skip { remaining, head, len } = &mut self.state else { return Step::Again };
+        let State::Skip { remaining, scan, len } = &mut self.state else { return Step::Again };
         let available = match *remaining {
             Some(r) => buf.len().min(r as usize),
             None => buf.iter().position(|&b| b == b'\n').map_or(buf.len(), |i| i + 1),
         };
-        let keep = SNIFF_BYTES.saturating_sub(head.len()).min(available);
-        head.extend_from_slice(&buf[..keep]);
+        scan.feed(&buf[..available]);
         let ended = match remaining {
             Some(r) => {
                 *r -= available as u64;
@@ -226,12 +241,35 @@ impl Decoder {
         if !ended {
             return Step::NeedMore;
         }
-        let refused = Incoming::TooLarge { id: sniff_id(head), len: *len };
+        let refused = Incoming::TooLarge { id: std::mem::take(scan).finish(), len: *len };
         match self.framing {
             Some(Framing::Lines) => self.state = State::Lines,
             _ => self.next_headers(),
         }
         Step::Emit(refused)
+    }
+
+    /// Discard up to the next `Content-Length:` (any case), then say how
+    /// much was skipped.
+    fn resync(&mut self, buf: &mut BytesMut, skipped: u64) -> Step {
+        const HEADER: &[u8] = b"content-length:";
+        match buf.windows(HEADER.len()).position(|w| w.eq_ignore_ascii_case(HEADER)) {
+            Some(at) => {
+                buf.advance(at);
+                self.next_headers();
+                let skipped = skipped + at as u64;
+                Step::Emit(Incoming::Malformed(format!(
+                    "{skipped} bytes that do not start a frame were skipped, up to the next Content-Length header"
+                )))
+            }
+            None => {
+                // Keep what could be the start of the header, cut by the read.
+                let drop = buf.len().saturating_sub(HEADER.len() - 1);
+                buf.advance(drop);
+                self.state = State::Resync { skipped: skipped + drop as u64 };
+                Step::NeedMore
+            }
+        }
     }
 
     fn skip_header_line(&mut self, buf: &mut BytesMut) -> Step {
@@ -258,23 +296,124 @@ enum Step {
     Emit(Incoming),
 }
 
+/// Does `buf` start with a header line (`Name:`, after blank lines)?
+/// None: cannot tell yet.
+fn starts_a_header(buf: &[u8]) -> Option<bool> {
+    let line = buf.iter().position(|b| !b.is_ascii_whitespace()).map_or(&buf[buf.len()..], |i| &buf[i..]);
+    if line.is_empty() {
+        return Some(true); // blank lines: header_line skips them
+    }
+    match line.iter().position(|&b| !(b.is_ascii_alphanumeric() || b == b'-')) {
+        Some(i) => Some(i > 0 && line[i] == b':'),
+        None if line.len() > MAX_HEADER_LINE => Some(false),
+        None => None,
+    }
+}
+
 fn truncate(s: &str, n: usize) -> String {
     s.chars().take(n).collect()
 }
 
-/// Find `"id": <number or string>` in the start of a frame too large to parse.
-fn sniff_id(head: &[u8]) -> Value {
-    let text = String::from_utf8_lossy(head);
-    let mut rest = text.as_ref();
-    while let Some(i) = rest.find("\"id\"") {
-        rest = &rest[i + 4..];
-        let Some(after) = rest.trim_start().strip_prefix(':') else { continue };
-        let mut values = serde_json::Deserializer::from_str(after.trim_start()).into_iter::<Value>();
-        if let Some(Ok(v @ (Value::Number(_) | Value::String(_)))) = values.next() {
-            return v;
+/// Finds the top-level `"id"` of a JSON object read piece by piece, without
+/// holding it: members inside `params` (or anywhere deeper) are skipped,
+/// whatever their names, and the order of members does not matter.
+#[derive(Debug, Default)]
+struct IdScanner {
+    depth: u32,
+    in_string: bool,
+    escape: bool,
+    /// In the top-level object, where the next string is a member name.
+    want_name: bool,
+    reading_name: bool,
+    /// The current top-level member name (its first bytes).
+    name: Vec<u8>,
+    /// The id's text as it is read.
+    value: Option<Vec<u8>>,
+    /// The id's text, whole; or done without one.
+    found: Option<Vec<u8>>,
+    done: bool,
+}
+
+/// An id longer than this is not looked for further.
+const MAX_ID: usize = 1024;
+
+impl IdScanner {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if self.done {
+                return;
+            }
+            if self.value.is_some() {
+                self.id_byte(b);
+            } else if self.in_string {
+                if self.escape {
+                    self.escape = false;
+                } else if b == b'\\' {
+                    self.escape = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                    self.reading_name = false;
+                } else if self.reading_name && self.name.len() < 3 {
+                    self.name.push(b);
+                }
+            } else {
+                self.structure(b);
+            }
         }
     }
-    Value::Null
+
+    fn structure(&mut self, b: u8) {
+        match b {
+            b'"' => {
+                self.in_string = true;
+                if self.depth == 1 && self.want_name {
+                    self.want_name = false;
+                    self.reading_name = true;
+                    self.name.clear();
+                }
+            }
+            b'[' if self.depth == 0 => self.done = true, // a batch: no one id
+            b'{' | b'[' => {
+                self.depth += 1;
+                self.want_name = self.depth == 1;
+            }
+            b'}' | b']' => self.depth = self.depth.saturating_sub(1),
+            b',' if self.depth == 1 => self.want_name = true,
+            b':' if self.depth == 1 && self.name == b"id" => self.value = Some(Vec::new()),
+            _ => {}
+        }
+    }
+
+    /// A byte of the id's value: a string, or a scalar up to the next delimiter.
+    fn id_byte(&mut self, b: u8) {
+        let Some(value) = &mut self.value else { return };
+        let ended = match value.first() {
+            None if b.is_ascii_whitespace() => false,
+            Some(b'"') => {
+                value.push(b);
+                let closing = !self.escape && b == b'"' && value.len() > 1;
+                self.escape = !self.escape && b == b'\\';
+                closing
+            }
+            _ if matches!(b, b',' | b'}' | b'{' | b'[' | b']') || b.is_ascii_whitespace() => true,
+            _ => {
+                value.push(b);
+                false
+            }
+        };
+        if ended || value.len() > MAX_ID {
+            self.found = self.value.take().filter(|v| !v.is_empty() && v.len() <= MAX_ID);
+            self.done = true;
+        }
+    }
+
+    /// The id's text, if the object had a top-level id.
+    fn finish(mut self) -> Option<String> {
+        if let Some(value) = self.value.take() {
+            self.found = Some(value); // the frame ended inside it
+        }
+        self.found.and_then(|v| String::from_utf8(v).ok())
+    }
 }
 
 /// Messages from an async byte stream.
@@ -309,10 +448,11 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     }
 }
 
-/// To the writer: a message, or "flush and stop".
+/// To the writer: a message, or "flush and stop". A message holds its
+/// share of the connection's memory budget until it is written.
 #[derive(Debug)]
 pub enum Out {
-    Message(Vec<u8>),
+    Message(Vec<u8>, Vec<OwnedSemaphorePermit>),
     Stop,
 }
 
@@ -334,12 +474,16 @@ fn frame(framing: Framing, body: &[u8], out: &mut Vec<u8>) {
 /// is gone, or when the client stops reading.
 pub async fn write_frames(mut output: impl AsyncWrite + Unpin, framing: Framing, mut rx: mpsc::Receiver<Out>) {
     let mut pending = Vec::with_capacity(64 << 10);
+    let mut pending_budget = Vec::new();
     while let Some(first) = rx.recv().await {
         let mut stop = false;
         let mut next = Some(first);
         while let Some(out) = next.take() {
             match out {
-                Out::Message(body) => frame(framing, &body, &mut pending),
+                Out::Message(body, held) => {
+                    frame(framing, &body, &mut pending);
+                    pending_budget.push(held);
+                }
                 Out::Stop => {
                     stop = true;
                     break;
@@ -353,6 +497,10 @@ pub async fn write_frames(mut output: impl AsyncWrite + Unpin, framing: Framing,
             return; // the client is gone
         }
         pending.clear();
+        pending_budget.clear(); // written: their budget is free again
+        if pending.capacity() > 4 << 20 {
+            pending = Vec::with_capacity(64 << 10);
+        }
         if stop {
             return;
         }
@@ -438,8 +586,9 @@ mod tests {
             got,
             [
                 Incoming::Malformed("malformed Content-Length: abc".into()),
-                Incoming::Malformed("malformed header line: X-Nonsense".into()),
-                Incoming::Malformed("missing Content-Length header".into()),
+                Incoming::Malformed(
+                    "35 bytes that do not start a frame were skipped, up to the next Content-Length header".into()
+                ),
                 msg("{}"),
             ]
         );
@@ -448,6 +597,28 @@ mod tests {
         long.extend(b"\r\n\r\nContent-Length: 2\r\n\r\n[]");
         let (_, got) = decode_in_pieces(&long, 1000);
         assert_eq!(got, [Incoming::Malformed("malformed header: too long".into()), msg("[]")]);
+    }
+
+    #[test]
+    fn a_content_length_too_short_costs_one_frame_not_the_connection() {
+        let good = |id: u32| {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"task/counts"}}"#);
+            format!("Content-Length: {}\r\n\r\n{body}", body.len())
+        };
+        let input = format!(
+            "Content-Length: 10\r\n\r\n{}{}{}",
+            r#"{"jsonrpc":"2.0","id":1,"method":"task/counts"}"#,
+            good(2),
+            good(3)
+        );
+        for piece in [1, 7, input.len()] {
+            let (_, got) = decode_in_pieces(input.as_bytes(), piece);
+            assert_eq!(got.len(), 4, "{got:?}");
+            assert_eq!(got[0], msg(r#"{"jsonrpc""#));
+            assert!(matches!(&got[1], Incoming::Malformed(m) if m.starts_with("37 bytes")), "{:?}", got[1]);
+            assert_eq!(got[2], Incoming::Message(good(2).split("\r\n\r\n").nth(1).unwrap().as_bytes().to_vec()));
+            assert_eq!(got[3], Incoming::Message(good(3).split("\r\n\r\n").nth(1).unwrap().as_bytes().to_vec()));
+        }
     }
 
     fn oversized(framing: Framing) -> Vec<u8> {
@@ -476,17 +647,39 @@ mod tests {
                 }
             }
             assert_eq!(got.len(), 2, "{framing:?}");
-            assert!(matches!(&got[0], Incoming::TooLarge { id, len } if *id == 77 && *len > MAX_FRAME), "{:?}", got[0]);
+            assert!(
+                matches!(&got[0], Incoming::TooLarge { id, len } if id.as_deref() == Some("77") && *len > MAX_FRAME),
+                "{:?}",
+                got[0]
+            );
             assert_eq!(got[1], msg(if framing == Framing::Lines { "{}\n" } else { "{}" }));
             assert!(peak as u64 <= MAX_FRAME + (128 << 10), "held {peak} bytes");
         }
     }
 
+    fn scan(pieces: &[&[u8]]) -> Option<String> {
+        let mut scan = IdScanner::default();
+        for p in pieces {
+            scan.feed(p);
+        }
+        scan.finish()
+    }
+
     #[test]
-    fn ids_are_sniffed_from_the_start_of_a_frame() {
-        assert_eq!(sniff_id(br#"{"method":"x","id" : "abc","params":"#), Value::from("abc"));
-        assert_eq!(sniff_id(br#"{"params":{"id":{"x":1}},"id":5"#), Value::from(5));
-        assert_eq!(sniff_id(br#"{"params":"xxxxx"#), Value::Null);
+    fn the_top_level_id_is_found_wherever_it_is_and_however_the_frame_is_split() {
+        let frame = br#"{"method":"x","params":{"id":"decoy","list":[{"id":1}],"s":"\"id\":2"},"id" : -1.5e3}"#;
+        for piece in 1..frame.len() {
+            let pieces: Vec<&[u8]> = frame.chunks(piece).collect();
+            assert_eq!(scan(&pieces).as_deref(), Some("-1.5e3"), "pieces of {piece}");
+        }
+        assert_eq!(scan(&[br#"{"id":"a\"b","method":"x"}"#]).as_deref(), Some(r#""a\"b""#));
+        assert_eq!(scan(&[br#"{"id":null}"#]).as_deref(), Some("null"));
+        assert_eq!(scan(&[br#"{"params":"xxxxx"#]), None);
+        assert_eq!(scan(&[br#"[{"id":1}]"#]), None, "a batch has no one id");
+        let mut far = br#"{"params":{"text":""#.to_vec();
+        far.resize(20 << 20, b'x');
+        far.extend_from_slice(br#""},"id":42}"#);
+        assert_eq!(scan(&[&far]).as_deref(), Some("42"), "an id after 20 MB of params");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::follow;
 use super::state::Server;
@@ -25,10 +25,15 @@ use crate::task::{now_ms, Counts, Progress, Status, Task};
 /// Lines of output a task/finished carries.
 const FINISHED_TAIL_LINES: usize = 10;
 
-/// Queue a notification for the client. False if the client is gone.
-pub async fn send(out: &mpsc::Sender<Out>, notification: &Notification) -> bool {
+/// Queue a notification for the client, once the budget has room for it
+/// (a client that does not read holds the watcher here). False if the
+/// client is gone.
+pub async fn send(server: &Server, out: &mpsc::Sender<Out>, notification: &Notification) -> bool {
     match notification.to_json() {
-        Ok(json) => out.send(Out::Message(json)).await.is_ok(),
+        Ok(json) => {
+            let Some(held) = server.budget.for_notification(json.len()).await else { return false };
+            out.send(Out::Message(json, held)).await.is_ok()
+        }
         Err(e) => {
             tracing::error!(method = notification.method(), "cannot encode a notification: {e}");
             true
@@ -36,14 +41,25 @@ pub async fn send(out: &mpsc::Sender<Out>, notification: &Notification) -> bool 
     }
 }
 
-/// Runs until the client is gone; errors are logged.
-pub async fn watch(server: Arc<Server>, out: mpsc::Sender<Out>) {
-    if let Err(e) = run(&server, &out).await {
+/// The store as the client first sees it, taken before the server reads
+/// the first frame: whatever changes after it is reported.
+pub async fn baseline(server: &Arc<Server>) -> Result<Feed> {
+    let paths = server.paths.clone();
+    let feed = server.store(move |store| Feed::start(paths, store)).await?;
+    server.set_counts(feed.counts);
+    Ok(feed)
+}
+
+/// Runs until the client is gone; errors are logged. Sends nothing before
+/// `ready` (the `initialize` answer is queued first).
+pub async fn watch(server: Arc<Server>, out: mpsc::Sender<Out>, feed: Feed, ready: oneshot::Receiver<()>) {
+    let _ = ready.await;
+    if let Err(e) = run(&server, &out, feed).await {
         tracing::error!("watcher stopped: {e}");
     }
 }
 
-async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>) -> Result<()> {
+async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> Result<()> {
     let inotify = Inotify::new_nonblocking().context(|| "inotify".to_owned())?;
     let changed = crate::wakeup::changed_file(&server.paths);
     inotify.watch(&changed, libc::IN_MODIFY).context(|| "cannot watch the store".to_owned())?;
@@ -51,10 +67,6 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>) -> Result<()> {
     inotify.watch(&server.paths.logs, libc::IN_CREATE).context(|| "cannot watch the output folder".to_owned())?;
     let inotify = Arc::new(crate::sys::async_fd(inotify).context(|| "inotify".to_owned())?);
 
-    let mut feed = {
-        let paths = server.paths.clone();
-        server.store(move |store| Feed::start(paths, store)).await?
-    };
     let mut watched_workers: HashSet<Identity> = HashSet::new();
     let (died_tx, mut died_rx) = mpsc::unbounded_channel::<()>();
     loop {
@@ -62,7 +74,7 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>) -> Result<()> {
         let (returned, polled) = server
             .blocking(move |s| {
                 let mut feed = feed;
-                let polled = s.with_store(|store| feed.poll(store));
+                let polled = s.with_store(|store| feed.poll(store, s));
                 (feed, polled)
             })
             .await?;
@@ -73,7 +85,7 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>) -> Result<()> {
             Polled::default()
         });
         for notification in &polled.notifications {
-            if !send(out, notification).await {
+            if !send(server, out, notification).await {
                 return Ok(());
             }
         }
@@ -132,7 +144,7 @@ impl Known {
 }
 
 /// The watcher's place in the store's change feed.
-struct Feed {
+pub struct Feed {
     paths: Paths,
     last_change: i64,
     known: HashMap<String, Known>,
@@ -163,8 +175,8 @@ impl Feed {
     }
 
     /// Tasks changed since the last poll as notifications, then the counts
-    /// if they changed.
-    fn poll(&mut self, store: &Store) -> Result<Polled> {
+    /// if they differ from what the client was last given.
+    fn poll(&mut self, store: &Store, server: &Server) -> Result<Polled> {
         let mut polled = Polled::default();
         loop {
             let (changes, last) = store.changed_since(self.last_change, 500)?;
@@ -184,8 +196,7 @@ impl Feed {
         }
         let counts = store.counts()?;
         polled.counts = counts;
-        if counts != self.counts {
-            self.counts = counts;
+        if server.set_counts(counts) {
             polled.notifications.push(Notification::CountsChanged(counts));
         }
         polled.workers = store.running_workers()?.into_iter().map(|(_, w)| w).collect();

@@ -39,6 +39,16 @@ impl Store {
         })
     }
 
+    /// Run `f` in one read transaction: what it reads is the store at one
+    /// change, returned beside its result.
+    pub fn at_one_change<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<(T, i64)> {
+        self.read(|conn| {
+            let value = f(self)?;
+            let change = conn.query_row("SELECT value FROM counters WHERE name = 'change'", [], |r| r.get(0))?;
+            Ok((value, change))
+        })
+    }
+
     /// Tasks written since change `after`, oldest change first (at most
     /// `limit`), with the change number of the last one.
     pub fn changed_since(&self, after: i64, limit: u32) -> Result<(Vec<Change>, i64)> {

@@ -279,6 +279,16 @@ pub struct Counts {
     pub queued: u32,
     /// Failed or lost tasks nobody has marked read, ended within the last hour.
     pub failed: u32,
+    /// The store's change number these counts were read at. Of two counts, a
+    /// client keeps the one with the higher `seq` (equal: the later one).
+    pub seq: i64,
+}
+
+impl Counts {
+    /// The same numbers, whatever change they were read at.
+    pub fn same_numbers(&self, other: &Counts) -> bool {
+        (self.running, self.queued, self.failed) == (other.running, other.queued, other.failed)
+    }
 }
 
 pub fn now_ms() -> i64 {

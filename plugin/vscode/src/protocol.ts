@@ -31,6 +31,8 @@ export interface Counts {
   queued: number;
   /** Failed or lost tasks nobody has marked read, ended within the last hour. */
   failed: number;
+  /** The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one). */
+  seq: number;
 }
 
 /** Which deleted tasks a list shows. */
@@ -143,6 +145,8 @@ export interface ListResult {
   tasks: Task[];
   /** Pass as `cursor` for the next page; null on the last one. */
   nextCursor: string | null;
+  /** The store's change number the page was read at (as `Counts.seq`): notifications about changes after it may already have arrived. */
+  seq: number;
 }
 
 /** `task/markRead` params: `ids`, or `all`. */
@@ -183,7 +187,7 @@ export interface OutputParams {
   offset?: number | null;
   /** Instead of an offset: the last N lines. */
   lines?: number | null;
-  /** At most this many bytes (default 1 MiB, at most 16 MiB). */
+  /** At most this many bytes (default 1 MiB, at most 4 MiB: read on from `next`). */
   maxBytes?: number | null;
 }
 

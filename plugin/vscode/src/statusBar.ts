@@ -11,11 +11,17 @@ export class StatusBar implements vscode.Disposable {
     this.item.command = "errand.showTasks";
     this.item.name = "Errand";
     this.item.tooltip = "Errand: show tasks";
-    client.onInitialized((init) => this.show(init.counts));
-    client.on("counts/changed", (c) => this.show(c));
+    // Of two counts the one read at the later store change (seq) wins,
+    // whatever order they arrive in; a new connection starts over.
+    client.onInitialized((init) => this.show(init.counts, true));
+    client.on("counts/changed", (c) => this.show(c, false));
   }
 
-  private show(c: Counts): void {
+  private seq = 0;
+
+  private show(c: Counts, fresh: boolean): void {
+    if (!fresh && c.seq < this.seq) return;
+    this.seq = c.seq;
     const text = statusText(c);
     this.item.text = text;
     if (text) this.item.show();

@@ -96,7 +96,7 @@ local function initialize()
       return
     end
     state.server = { pid = res.pid, version = res.version, protocol = res.protocolVersion, data_dir = res.dataDir }
-    state.set_counts(res.counts)
+    state.set_counts(res.counts, true)
     if res.protocolVersion ~= protocol.version and not warned_version then
       warned_version = true
       vim.notify(

@@ -18,6 +18,7 @@
 ---@field running integer Tasks running now.
 ---@field queued integer Tasks waiting for a slot.
 ---@field failed integer Failed or lost tasks nobody has marked read, ended within the last hour.
+---@field seq integer The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one).
 
 --- Which deleted tasks a list shows.
 ---@alias errand.Deleted "exclude"|"include"|"only"
@@ -77,6 +78,7 @@
 ---@class errand.ListResult A page of tasks.
 ---@field tasks errand.Task[] Newest first.
 ---@field nextCursor string? Pass as `cursor` for the next page; null on the last one.
+---@field seq integer The store's change number the page was read at (as `Counts.seq`): notifications about changes after it may already have arrived.
 
 ---@class errand.MarkReadParams `task/markRead` params: `ids`, or `all`.
 ---@field ids string[]? These tasks (ids or unique prefixes)...
@@ -97,7 +99,7 @@
 ---@field stream errand.Which? Which output (default: both, merged).
 ---@field offset integer? Start here: a byte offset for stdout or stderr, a chunk number for both (as returned in `next`). Default 0.
 ---@field lines integer? Instead of an offset: the last N lines.
----@field maxBytes integer? At most this many bytes (default 1 MiB, at most 16 MiB).
+---@field maxBytes integer? At most this many bytes (default 1 MiB, at most 4 MiB: read on from `next`).
 
 ---@class errand.OutputResult A piece of a task's output.
 ---@field data string The output, as UTF-8 (invalid bytes replaced).

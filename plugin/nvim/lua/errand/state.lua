@@ -6,7 +6,7 @@ local M = {}
 ---@type table<string, errand.Task>
 M.by_id = {}
 ---@type errand.Counts
-M.counts = { running = 0, queued = 0, failed = 0 }
+M.counts = { running = 0, queued = 0, failed = 0, seq = 0 }
 --- Facts from `initialize`: pid, version, protocol, data_dir.
 M.server = nil
 --- Listeners of any task change (the tasks window), by name.
@@ -36,12 +36,17 @@ function M.status()
   return status_text
 end
 
+--- Counts from the server. Of two, the one read at the later store change
+--- (`seq`) wins, whatever order they arrive in; `fresh` (a new connection's
+--- `initialize`) starts over.
 ---@param c errand.Counts?
-function M.set_counts(c)
-  if c then
-    M.counts = { running = c.running or 0, queued = c.queued or 0, failed = c.failed or 0 }
-    emit_status()
+---@param fresh boolean?
+function M.set_counts(c, fresh)
+  if not c or (not fresh and (c.seq or 0) < (M.counts.seq or 0)) then
+    return
   end
+  M.counts = { running = c.running or 0, queued = c.queued or 0, failed = c.failed or 0, seq = c.seq or 0 }
+  emit_status()
 end
 
 local function changed(task)

@@ -237,6 +237,41 @@ process.stdin.on("end", () => process.exit(0));
   assert.strictEqual(warnings().length, 1, "warned once only");
 });
 
+test("counts read at an older store change never replace newer ones, whatever order they arrive in", async (t) => {
+  // A fake server: the real one sends out-of-order counts only in races
+  // (an answer and a notification crossing), which cannot be produced on demand.
+  const dir = tempDir("errand-fake-");
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const fake = path.join(dir, "errand");
+  fs.writeFileSync(
+    fake,
+    `#!${process.execPath}
+const rpc = require(${JSON.stringify(require.resolve("vscode-jsonrpc/node"))});
+const conn = rpc.createMessageConnection(new rpc.StreamMessageReader(process.stdin), new rpc.StreamMessageWriter(process.stdout));
+conn.onRequest("initialize", () => {
+  setTimeout(() => {
+    conn.sendNotification("counts/changed", { running: 2, queued: 0, failed: 0, seq: 7 });
+    conn.sendNotification("counts/changed", { running: 9, queued: 0, failed: 0, seq: 5 });
+    // Handled after the two above: the test's cue that they were handled.
+    conn.sendNotification("task/finished", { outputTail: "", task: { id: "k3vq", name: "cue", command: { shell: "cue" }, cwd: "/",
+      env: {}, group: null, workflow: null, status: "completed", createdAt: 1, startedAt: 1, endedAt: 2, durationMs: 1, exitCode: 0,
+      signal: null, error: null, progress: null, progressMessage: null, etaAt: null, readAt: null, deletedAt: null,
+      restartedFrom: null, pid: null, keepChildren: false, after: null } });
+  }, 50);
+  return { server: "errand", version: "0.1.0", protocolVersion: 2, pid: process.pid, dataDir: "/nowhere",
+    limits: { parallel: 1, cancelGraceSecs: 5, maxFrameBytes: 1 << 20 }, counts: { running: 1, queued: 0, failed: 0, seq: 4 }, unread: [] };
+});
+conn.onRequest("task/list", () => ({ tasks: [], nextCursor: null, seq: 4 }));
+conn.listen();
+process.stdin.on("end", () => process.exit(0));
+`,
+    { mode: 0o755 },
+  );
+  await activate(t, { config: { path: fake } });
+  await until("the cue", () => stub.calls.messages.some((m) => m.text.includes("cue")));
+  assert.strictEqual(stub.calls.statusBar.text, "$(sync~spin) 2 running", "seq 5 arrived later but is older");
+});
+
 test("formatting and the store: status text, messages, summary, merge order", () => {
   assert.strictEqual(format.statusText({ running: 2, queued: 0, failed: 1 }), "$(sync~spin) 2 running · $(error) 1 failed");
   assert.strictEqual(format.statusText({ running: 0, queued: 0, failed: 0 }), "");
