@@ -18,6 +18,9 @@ local generation = 0
 local warned_version = false
 --- Set by stop(): no restart after the server exits.
 M.stopping = false
+--- Run after every successful `initialize` (a restarted server too), by name.
+---@type table<string, fun()>
+M.on_initialized = {}
 
 --- Where the plugin lives: plugin/nvim/lua/errand/client.lua -> the checkout root.
 local function checkout_root()
@@ -109,6 +112,9 @@ local function initialize()
       )
     end
     popups.startup(res.unread or {})
+    for _, fn in pairs(M.on_initialized) do
+      fn()
+    end
   end)
 end
 

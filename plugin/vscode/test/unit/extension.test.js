@@ -159,6 +159,24 @@ test("Show Output… opens a document that grows while the task runs", async (t)
   await until("the document grew", () => doc.getText() === "one\ntwo\n");
 });
 
+test("an output document goes on growing after errand serve is killed mid-follow", async (t) => {
+  const { api } = await activate(t);
+  const dir = tempDir("errand-release-");
+  const [first, second] = [path.join(dir, "a"), path.join(dir, "b")];
+  const script = `echo one; until [ -e '${first}' ]; do sleep 0.01; done; echo two; until [ -e '${second}' ]; do sleep 0.01; done; echo three`;
+  const task = await runCommand(api, script, "running");
+  await stub.commands.executeCommand("errand.showOutput", task);
+  const doc = stub.calls.documents.at(-1);
+  await until("the first line", () => doc.getText() === "one\n");
+  const old = api.client.pid;
+  process.kill(old, "SIGKILL");
+  fs.writeFileSync(first, ""); // written while no server runs
+  await until("a new server", () => api.client.pid && api.client.pid !== old);
+  await until("caught up from where it was", () => doc.getText() === "one\ntwo\n");
+  fs.writeFileSync(second, "");
+  await until("and follows again", () => doc.getText() === "one\ntwo\nthree\n");
+});
+
 test("Restart Task… from a tree item makes a new task", async (t) => {
   const { api } = await activate(t);
   const done = await runCommand(api, "echo again");

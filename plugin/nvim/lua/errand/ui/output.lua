@@ -37,6 +37,42 @@ local function appender(buf)
   end
 end
 
+--- Followed tasks: where their output goes on, and their buffer's appender.
+---@type table<string, {next: integer, append: fun(data: string)}>
+local following = {}
+
+--- Read from where the buffer ends, then follow while the task runs.
+---@param id string
+local function catch_up(id)
+  local f = following[id]
+  client.request("task/output", { id = id, offset = f.next, maxBytes = 4194304 }, function(err, res)
+    if following[id] ~= f or (res and res.offset ~= f.next) then
+      return -- opened again, or another catch-up got there first
+    end
+    if err or not res then
+      vim.notify("errand: " .. (err and err.message or "no output"), vim.log.levels.ERROR, { title = "errand" })
+      return
+    end
+    f.append(res.data)
+    f.next = res.next
+    if res.more then
+      return catch_up(id)
+    end
+    if res.finished then
+      following[id] = nil
+      return
+    end
+    state.output_listeners[id] = function(ev)
+      -- Only what continues the buffer: a restart's catch-up may cross an event.
+      if following[id] == f and ev.from == f.next then
+        f.append(ev.data)
+        f.next = ev.next
+      end
+    end
+    client.request("task/follow", { id = id, from = res.next })
+  end)
+end
+
 --- Open the task's output in a split; returns the buffer.
 ---@param id string
 function M.open(id)
@@ -52,27 +88,17 @@ function M.open(id)
   vim.api.nvim_win_set_buf(0, buf)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, {})
   local append = appender(buf)
-  -- Read what is there, then follow from where that ended.
-  local function read_from(offset)
-    client.request("task/output", { id = id, offset = offset, maxBytes = 4194304 }, function(err, res)
-      if err or not res then
-        vim.notify("errand: " .. (err and err.message or "no output"), vim.log.levels.ERROR, { title = "errand" })
-        return
-      end
-      append(res.data)
-      if res.more then
-        return read_from(res.next)
-      end
-      if not res.finished then
-        state.output_listeners[id] = function(ev)
-          append(ev.data)
-        end
-        client.request("task/follow", { id = id, from = res.next })
-      end
-    end)
-  end
-  read_from(0)
+  following[id] = { next = 0, append = append }
+  catch_up(id)
   return buf
+end
+
+--- A new server (after a restart) knows nothing of our follows: read on
+--- from where each one was, and follow again.
+client.on_initialized.output = function()
+  for id in pairs(following) do
+    catch_up(id)
+  end
 end
 
 return M
