@@ -124,6 +124,33 @@ fn live_output_never_splits_a_character() {
 }
 
 #[test]
+fn reads_of_running_output_never_end_inside_a_character() {
+    let home = Home::new();
+    let mut c = Client::spawn(home.cmd(), Framing::ContentLength);
+    let release = home.path().join("release");
+    let command =
+        format!("printf 'a\\342\\202'; until [ -e '{}' ]; do sleep 0.01; done; printf '\\254\\n'", release.display());
+    let id = c.call("task/run", json!({ "command": command }))["id"].as_str().unwrap().to_owned();
+    let mut r = Value::Null;
+    common::eventually("the first write", || {
+        r = c.call("task/output", json!({ "id": id, "stream": "stdout" }));
+        r["data"] == "a"
+    });
+    assert_eq!(r["more"], false, "half a character is not more to read: {r}");
+    // The merged view counts whole chunks: the chunk with half a character waits.
+    let r = c.call("task/output", json!({ "id": id }));
+    assert_eq!((r["data"].clone(), r["next"].clone(), r["more"].clone()), (json!(""), json!(0), json!(false)), "{r}");
+    let tail = c.call("task/get", json!({ "id": id }));
+    assert_eq!(tail["outputTail"], "a", "a running task's tail holds no half character");
+    let from_both = c.call("task/output", json!({ "id": id }))["next"].clone();
+    let from_stdout = c.call("task/output", json!({ "id": id, "stream": "stdout" }))["next"].clone();
+    std::fs::write(&release, "").unwrap();
+    assert_eq!(home.wait(&[&id]), 0);
+    assert_eq!(c.call("task/output", json!({ "id": id, "offset": from_both }))["data"], "a€\n");
+    assert_eq!(c.call("task/output", json!({ "id": id, "stream": "stdout", "offset": from_stdout }))["data"], "€\n");
+}
+
+#[test]
 fn an_oversized_frame_is_answered_with_its_top_level_id() {
     let home = Home::new();
     for framing in [Framing::ContentLength, Framing::Lines] {

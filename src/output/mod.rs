@@ -24,7 +24,7 @@ use crate::paths::Paths;
 
 pub use capture::Capture;
 pub use reader::{last_lines, Position, Reader};
-pub use text::Carry;
+pub use text::{whole_chars, Carry};
 
 /// One of a task's two output streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

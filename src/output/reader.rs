@@ -163,6 +163,43 @@ impl Reader {
         Ok((text, next))
     }
 
+    /// `read_text` for a reader that keeps no carry (`task/output`), and
+    /// whether more can be read now. In the merged view, a last chunk that
+    /// ends inside a character is left for the next read (its end is not
+    /// written yet), unless the task has ended.
+    pub fn read_text_once(
+        &self,
+        which: Which,
+        from: Position,
+        max: u64,
+        ended: bool,
+    ) -> io::Result<(String, Position, bool)> {
+        let end = self.end(which);
+        if which.stream().is_some() {
+            let (text, next) = self.read_text(which, from, max, &mut Carry::default(), ended)?;
+            // Bytes held back at the very end are half a character, not more to read.
+            return Ok((text, next, from.saturating_add(max) < end));
+        }
+        let mut carry = Carry::default();
+        let mut text = String::new();
+        // Before the last chunk: the text's length, and whether bytes were held.
+        let mut before_last = (0, false);
+        let next = self.merged_chunks(from, max, |stream, chunk| {
+            before_last = (text.len(), !carry.is_empty());
+            carry.push(stream, chunk, &mut text);
+            Ok(())
+        })?;
+        let (len, held_before) = before_last;
+        let half_a_character_last = !carry.is_empty() && !held_before && next > from;
+        if half_a_character_last && !(ended && next == end) {
+            text.truncate(len);
+            let last = next - 1;
+            return Ok((text, last, last + 1 < end));
+        }
+        carry.flush(&mut text);
+        Ok((text, next, next < end))
+    }
+
     /// The last `lines` lines (at most 4 MiB).
     pub fn tail(&self, which: Which, lines: usize) -> io::Result<Vec<u8>> {
         let mut pieces: Vec<Vec<u8>> = Vec::new();

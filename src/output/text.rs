@@ -55,6 +55,10 @@ impl Carry {
         self.held[stream as usize].len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.held.iter().all(Vec::is_empty)
+    }
+
     /// Nothing more will come: what is held is decoded as it is.
     pub fn flush(&mut self, text: &mut String) {
         for held in &mut self.held {

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 use crate::control;
 use crate::error::{Error, Result};
 use crate::launch::{self, RunRequest, What};
-use crate::output::{Carry, Reader};
+use crate::output::{whole_chars, Carry, Reader};
 use crate::protocol::{self as p, Handler};
 use crate::server::state::{Follow, Server};
 use crate::server::transport::MAX_FRAME;
 use crate::store::{ListFilter, Store};
-use crate::task::{CommandSpec, Counts};
+use crate::task::{CommandSpec, Counts, Task};
 use crate::workflow;
 
 /// One `task/output` reads at most this much (the memory budget counts on it).
@@ -28,12 +28,15 @@ fn client_dir(dir: Option<&str>) -> Result<PathBuf> {
     }
 }
 
-fn tail_of(server: &Server, id: &str, lines: usize) -> String {
-    Reader::open(&server.paths, id)
+/// The last lines of a task's output; of a running task, without a
+/// character it has only half written so far.
+fn tail_of(server: &Server, task: &Task, lines: usize) -> String {
+    let tail = Reader::open(&server.paths, &task.id)
         .ok()
         .and_then(|r| r.tail(crate::output::Which::Both, lines).ok())
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let whole = if task.is_final() { tail.len() } else { whole_chars(&tail) };
+    String::from_utf8_lossy(&tail[..whole]).into_owned()
 }
 
 impl Server {
@@ -119,7 +122,7 @@ impl Handler for Server {
             store.reap_lost()?;
             let task = store.get(&store.resolve(&params.id)?)?;
             let lines = params.tail_lines.unwrap_or(20).min(10_000) as usize;
-            Ok(p::TaskDetail { output_tail: tail_of(self, &task.id, lines), task: p::Task::now(&task) })
+            Ok(p::TaskDetail { output_tail: tail_of(self, &task, lines), task: p::Task::now(&task) })
         })
     }
 
@@ -176,18 +179,7 @@ impl Handler for Server {
             }
             None => {
                 let from = params.offset.unwrap_or(0).min(end);
-                // An incomplete character at the end of the merged view is
-                // decoded as it is: this read has no next one to carry it to.
-                let mut carry = Carry::default();
-                let (mut text, next) =
-                    reader.read_text(params.stream, from, max, &mut carry, finished).map_err(read_err)?;
-                carry.flush(&mut text);
-                // One stream: bytes held back at the end are an incomplete
-                // character, not more to read now.
-                let more = match params.stream.stream() {
-                    Some(_) => from.saturating_add(max) < end,
-                    None => next < end,
-                };
+                let (text, next, more) = reader.read_text_once(params.stream, from, max, finished).map_err(read_err)?;
                 (text, from, next, more)
             }
         };
