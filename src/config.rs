@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::paths::Paths;
 use crate::toml_file;
 
@@ -44,21 +44,41 @@ impl Default for History {
 }
 
 impl Config {
+    /// The settings for a process that must go on whatever the file says
+    /// (`serve`, supervisors): a broken file is logged, never on stdout or
+    /// stderr, and the defaults are used.
     pub fn load(paths: &Paths) -> Result<Config> {
+        Ok(Config::read(paths).unwrap_or_else(|e| {
+            tracing::warn!("{e}; using defaults");
+            Config::fallback()
+        }))
+    }
+
+    /// The settings as the file gives them, or why it cannot (a file and
+    /// line for a malformed one).
+    pub fn read(paths: &Paths) -> Result<Config> {
         let file = &paths.config_file;
-        let mut config = match toml_file::read(file)? {
-            None => Config::default(),
-            Some(text) => toml_file::parse(file, &text)?,
-        };
+        let text = toml_file::read(file)?.unwrap_or_default();
+        let mut config: Config = toml_file::parse(file, &text)?;
         config.apply_env();
-        let invalid = |message: &str| Error::Config { path: file.clone(), line: 1, message: message.into() };
+        let invalid = |key: &str, message: &str| {
+            toml_file::error_at_offset(file, &text, offset_of_key(&text, key), message.into())
+        };
         if config.parallel == 0 {
-            return Err(invalid("parallel must be at least 1"));
+            return Err(invalid("parallel", "parallel must be at least 1"));
         }
         if !(config.cancel_grace_secs.is_finite() && config.cancel_grace_secs >= 0.0) {
-            return Err(invalid("cancel_grace_secs must be a non-negative number"));
+            return Err(invalid("cancel_grace_secs", "cancel_grace_secs must be a non-negative number"));
         }
         Ok(config)
+    }
+
+    /// What a broken file gives way to: the defaults, with the environment's
+    /// overrides still applied.
+    pub fn fallback() -> Config {
+        let mut config = Config::default();
+        config.apply_env();
+        config
     }
 
     /// ERRAND_PARALLEL overrides the file's limit for this process and the
@@ -73,5 +93,49 @@ impl Config {
 
     pub fn cancel_grace(&self) -> Duration {
         Duration::from_secs_f64(self.cancel_grace_secs.min(86_400.0))
+    }
+}
+
+/// Where a top-level `key = ...` is written (0 if it cannot be found), so a
+/// bad value is reported at its own line.
+fn offset_of_key(text: &str, key: &str) -> usize {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            break; // past the top-level keys
+        }
+        if trimmed.strip_prefix(key).is_some_and(|rest| rest.trim_start().starts_with('=')) {
+            return offset;
+        }
+        offset += line.len();
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn paths_with(text: &str) -> (tempfile::TempDir, Paths) {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::in_home(dir.path());
+        std::fs::write(&paths.config_file, text).unwrap();
+        (dir, paths)
+    }
+
+    #[test]
+    fn a_bad_value_is_reported_at_its_own_line() {
+        let (_dir, paths) = paths_with("# limits\ncancel_grace_secs = 1.0\nparallel = 0\n[history]\nkeep_days = 1\n");
+        let err = Config::read(&paths).unwrap_err().to_string();
+        assert!(err.ends_with("config.toml:3: parallel must be at least 1"), "{err}");
+        assert_eq!(offset_of_key("[history]\nparallel = 0\n", "parallel"), 0, "not a top-level key");
+    }
+
+    #[test]
+    fn a_broken_file_gives_way_to_the_defaults_for_those_who_must_go_on() {
+        let (_dir, paths) = paths_with("parallel = 3\n[history\n");
+        assert!(Config::read(&paths).unwrap_err().to_string().contains("config.toml:2:"));
+        assert_eq!(Config::load(&paths).unwrap().parallel, Config::fallback().parallel);
     }
 }

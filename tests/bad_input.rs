@@ -22,12 +22,13 @@ fn bad_input_gets_one_line_and_a_nonzero_exit() {
     let r = home.run(&["logs", "nope"]);
     assert_eq!(r.code, 3);
 
+    // A malformed config stops `run` (tests/config_broken.rs: what goes on).
     home.config("parallel = \"many\"\n");
-    let r = home.run(&["ls"]);
+    let r = home.run(&["run", "true"]);
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("config.toml:1:"), "{}", r.stderr);
     home.config("paralel = 3\n");
-    let r = home.run(&["ls"]);
+    let r = home.run(&["run", "true"]);
     assert!(r.code == 2 && r.stderr.contains("paralel"), "{}", r.stderr);
 
     // An unwritable data directory.

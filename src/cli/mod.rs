@@ -47,7 +47,7 @@ impl Context<'_> {
 
 /// Run one of the shell's commands; the process's exit code.
 pub fn run(command: Command, paths: &Paths) -> Result<i32> {
-    let config = Config::load(paths)?;
+    let config = settings(&command, paths)?;
     let store = Store::open(paths)?;
     let cx = Context { paths, config: &config, store: &store, style: Style::detect() };
     // Whoever looks notices: lost tasks are marked, and a queued task whose
@@ -74,6 +74,21 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
         Command::Progress { percent, message, id } => progress::progress(&cx, percent, message, id),
         Command::Serve | Command::Schema { .. } | Command::Worker => {
             Err(Error::InvalidInput("not a shell command (main picks errand's roles)".into()))
+        }
+    }
+}
+
+/// The user's settings. A broken config file stops only the commands that
+/// start or remove work with them (run, restart, prune); the others say so in
+/// one line and go on with the defaults, so a typo never keeps anyone from
+/// seeing or cancelling their tasks.
+fn settings(command: &Command, paths: &Paths) -> Result<Config> {
+    match Config::read(paths) {
+        Ok(config) => Ok(config),
+        Err(e) if matches!(command, Command::Run(_) | Command::Restart { .. } | Command::Prune) => Err(e),
+        Err(e) => {
+            eprintln!("errand: warning: {e}; using defaults");
+            Ok(Config::fallback())
         }
     }
 }

@@ -1,0 +1,99 @@
+//! A malformed config.toml: commands that look at or stop tasks warn in one
+//! line and go on with the defaults; commands that start or remove work with
+//! those settings refuse (exit 2); `serve` and supervisors log it and go on.
+
+mod common;
+
+use common::rpc::{Client, Framing};
+use common::Home;
+use serde_json::json;
+
+/// Line 3 is the broken one.
+const BROKEN: &str = "parallel = 2\n\n[history\nkeep_days = 1\n";
+
+fn warning_prefix(home: &Home) -> String {
+    format!("errand: warning: {}:3: ", home.errand_home().join("config.toml").display())
+}
+
+#[test]
+fn reading_and_cancelling_go_on_with_the_defaults_after_one_warning() {
+    let home = Home::new();
+    let done = home.submit("echo hi");
+    assert_eq!(home.wait(&[&done]), 0);
+    let running = home.submit("sleep 300");
+    home.pid_of(&running);
+    home.config(BROKEN);
+    let warning = warning_prefix(&home);
+    // (arguments, exit code)
+    let commands: [(&[&str], i32); 12] = [
+        (&["ls"], 0),
+        (&["show", &done], 0),
+        (&["logs", &done], 0),
+        (&["status"], 0),
+        (&["workflows"], 0),
+        (&["rm", &done], 0),
+        (&["restore", &done], 0),
+        (&["clear"], 0),
+        (&["wait", &done], 0),
+        (&["cancel", &running], 0),
+        (&["wait", &running], 143), // 128 + SIGTERM
+        (&["wait", "--all"], 0),
+    ];
+    for (args, code) in commands {
+        let r = home.run(args);
+        assert_eq!(r.code, code, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: one line: {}", r.stderr);
+        assert!(r.stderr.starts_with(&warning), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.ends_with("; using defaults\n"), "{args:?}: {}", r.stderr);
+    }
+    assert!(home.run(&["logs", &done]).stdout.contains("hi"));
+    assert_eq!(home.status_of(&running), "cancelled");
+}
+
+#[test]
+fn starting_or_pruning_refuses_with_the_file_and_line() {
+    let home = Home::new();
+    let id = home.submit("true");
+    assert_eq!(home.wait(&[&id]), 0);
+    home.config(BROKEN);
+    let error = format!("errand: {}:3: ", home.errand_home().join("config.toml").display());
+    for args in [&["run", "echo no"][..], &["run", "-w", "echo no"], &["restart", &id], &["prune"]] {
+        let r = home.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with(&error), "{args:?}: {}", r.stderr);
+    }
+    assert_eq!(home.tasks(&["--all"]).len(), 1, "nothing was queued, nothing pruned");
+}
+
+#[test]
+fn a_bad_value_names_its_own_line() {
+    let home = Home::new();
+    home.config("# settings\ncancel_grace_secs = 2.0\nparallel = 0\n");
+    let r = home.run(&["run", "true"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("config.toml:3: parallel must be at least 1"), "{}", r.stderr);
+}
+
+#[test]
+fn serve_and_supervisors_log_it_and_go_on() {
+    let home = Home::new();
+    home.config(BROKEN);
+    let mut client = Client::spawn(home.cmd(), Framing::Lines);
+    client.call("initialize", json!({}));
+    let task = client.call("task/run", json!({ "command": "echo served", "clientCwd": home.path() }));
+    let id = task["id"].as_str().expect("an id").to_owned();
+    assert_eq!(home.wait(&[&id]), 0, "a supervisor ran it");
+    client.close_stdin();
+    assert_eq!(client.wait_exit(std::time::Duration::from_secs(20)), Some(0));
+    assert_eq!(client.stderr(), "", "serve's stderr stays silent");
+    // Every frame on stdout was JSON (the client fails the test otherwise);
+    // the warning is in errand's own log, once from serve and once from the supervisor.
+    let log_dir = home.errand_home().join("log");
+    let mut log = String::new();
+    for entry in std::fs::read_dir(&log_dir).expect("errand's log folder").flatten() {
+        log.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+    }
+    let warnings = log.lines().filter(|l| l.contains("config.toml:3:") && l.contains("using defaults")).count();
+    assert!(warnings >= 2, "serve and the supervisor logged the warning: {log}");
+}
