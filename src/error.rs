@@ -2,7 +2,7 @@
 //! act on; `code()` maps it to a documented exit code (and, for the server,
 //! to a JSON-RPC application error code).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -52,6 +52,15 @@ impl Error {
     /// names the file or the operation.
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
         Error::Io { context: context.into(), source }
+    }
+
+    /// The error as a command ends with it: a store error names the store's
+    /// file, so a damaged or unreadable one is found at once.
+    pub fn naming_store(self, db: &Path) -> Self {
+        match self {
+            Error::Store(e) => Error::io(format!("task store {}", db.display()), std::io::Error::other(e)),
+            other => other,
+        }
     }
 
     /// Exit codes documented in README.md ("Exit codes").

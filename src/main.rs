@@ -1,6 +1,7 @@
 //! The `errand` binary: read the command line and take one of errand's
 //! roles. Everything else is in the library (src/lib.rs).
 
+use clap::error::ErrorKind;
 use clap::Parser;
 use errand::cli::{args::SchemaFormat, Cli, Command};
 use errand::error::Error;
@@ -10,10 +11,13 @@ fn main() {
     // Tasks get the mask the user gave errand; errand's own files are private.
     errand::launch::record_client_umask();
     errand::sys::set_umask(0o077);
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => std::process::exit(command_line_error(&e)),
+    };
     let code = match Paths::discover() {
         Err(e) => report(&e),
-        Ok(paths) => role(cli.command, &paths).unwrap_or_else(|e| report(&e)),
+        Ok(paths) => role(cli.command, &paths).unwrap_or_else(|e| report(&e.naming_store(&paths.db))),
     };
     std::process::exit(code);
 }
@@ -49,6 +53,21 @@ fn print_schema(format: SchemaFormat) -> Result<i32, Error> {
         .and_then(|()| out.write_all(b"\n"))
         .map_err(|e| Error::io("cannot write to stdout", e))?;
     Ok(0)
+}
+
+/// What clap made of the command line: help and version print as clap
+/// prints them (stdout, exit 0); a mistake is one line, as every error is.
+fn command_line_error(e: &clap::Error) -> i32 {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            0
+        }
+        _ => {
+            eprintln!("errand: {}", errand::cli::args::one_line(e));
+            2
+        }
+    }
 }
 
 fn report(e: &Error) -> i32 {

@@ -16,3 +16,28 @@ fn files_are_private_to_the_user() {
         assert_eq!(mode & 0o077, 0, "{rel} is {mode:o}");
     }
 }
+
+#[test]
+fn errands_own_log_is_private_whatever_the_umask() {
+    use std::os::unix::process::CommandExt;
+    let home = Home::new();
+    let mut cmd = home.cmd();
+    cmd.env("ERRAND_LOG", "debug").args(["ls"]);
+    // SAFETY: umask is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0);
+            Ok(())
+        });
+    }
+    assert!(cmd.status().unwrap().success());
+    let log = home.errand_home().join("log");
+    let dir_mode = std::fs::metadata(&log).unwrap().permissions().mode();
+    assert_eq!(dir_mode & 0o777, 0o700, "log folder is {dir_mode:o}");
+    let files: Vec<_> = std::fs::read_dir(&log).unwrap().flatten().collect();
+    assert!(!files.is_empty(), "ERRAND_LOG=debug writes the log");
+    for f in files {
+        let mode = f.metadata().unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{} is {mode:o}", f.path().display());
+    }
+}

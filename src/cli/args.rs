@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use clap::error::ErrorKind;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
@@ -201,4 +202,45 @@ pub struct LogsArgs {
     /// Only stderr.
     #[arg(long)]
     pub stderr: bool,
+}
+
+/// A command-line mistake in one line: clap's message up to its first blank
+/// line (tips and help follow it), with the usage it names.
+pub fn one_line(e: &clap::Error) -> String {
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        return "a command is needed (errand --help lists them)".into();
+    }
+    let text = e.to_string();
+    let message: Vec<&str> = text.lines().map(str::trim).take_while(|l| !l.is_empty()).collect();
+    let message = message.join(" ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    match text.lines().find_map(|l| l.strip_prefix("Usage: ")) {
+        Some(usage) => format!("{message} (usage: {})", usage.trim()),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(args: &[&str]) -> String {
+        one_line(&Cli::try_parse_from(args).unwrap_err())
+    }
+
+    #[test]
+    fn command_line_mistakes_are_one_line() {
+        assert_eq!(error_of(&["errand", "--bogus"]), "unexpected argument '--bogus' found (usage: errand <COMMAND>)");
+        assert_eq!(
+            error_of(&["errand", "run"]),
+            "the following required arguments were not provided: <CMD>... (usage: errand run <CMD>...)"
+        );
+        assert_eq!(error_of(&["errand"]), "a command is needed (errand --help lists them)");
+        assert!(
+            error_of(&["errand", "logs", "x", "-n", "ten"]).starts_with("invalid value 'ten' for '--lines <LINES>'")
+        );
+        for args in [&["errand", "--bogus"][..], &["errand", "run"], &["errand", "wait", "--all", "x"]] {
+            assert!(!error_of(args).contains('\n'), "{args:?}");
+        }
+    }
 }

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use super::Context;
 use crate::error::{Error, Result};
+use crate::task::Task;
 use crate::wakeup::Waiter;
 
 /// Every so long a waiter checks that the queue still has supervisors
@@ -20,8 +21,12 @@ pub fn wait_command(cx: &Context, ids: &[String], all: bool) -> Result<i32> {
 
 /// Block until the tasks (or every active task) are final. Exit status: 0
 /// when all completed, else the first failure's (exit code, 128+signal, or
-/// 125 for a cancelled or lost task with no status of its own).
+/// 125 for a cancelled or lost task with no status of its own): in the order
+/// given, or for every active task, oldest first.
 pub fn wait(cx: &Context, ids: Option<&[String]>) -> Result<i32> {
+    // Taken first: every task that ends from here on, queued meanwhile or
+    // not, is one `--all` waited for.
+    let (_, start) = cx.store.at_one_change(|_| Ok(()))?;
     let mut waiter = Waiter::new(cx.paths)?;
     let mut kicked = false;
     loop {
@@ -52,12 +57,22 @@ pub fn wait(cx: &Context, ids: Option<&[String]>) -> Result<i32> {
             kicked = false;
         }
     }
-    let Some(ids) = ids else { return Ok(0) };
-    for id in ids {
-        let status = cx.store.get(id)?.wait_status();
-        if status != 0 {
-            return Ok(status);
-        }
+    let first_failure = |tasks: Vec<Task>| tasks.iter().map(Task::wait_status).find(|&status| status != 0);
+    let status = match ids {
+        Some(ids) => first_failure(ids.iter().map(|id| cx.store.get(id)).collect::<Result<_>>()?),
+        None => first_failure(ended_since(cx, start)?),
+    };
+    Ok(status.unwrap_or(0))
+}
+
+/// The tasks that became final after change `start`, in queue order.
+fn ended_since(cx: &Context, start: i64) -> Result<Vec<Task>> {
+    // In one read: no more rows than tasks written while it waited.
+    let (changes, _) = cx.store.changed_since(start, u32::MAX)?;
+    let mut ended = Vec::new();
+    for change in changes.into_iter().filter(|c| c.finished_now) {
+        ended.push((cx.store.seq_of(&change.task.id)?, change.task));
     }
-    Ok(0)
+    ended.sort_by_key(|(seq, _)| *seq);
+    Ok(ended.into_iter().map(|(_, task)| task).collect())
 }
