@@ -3,7 +3,7 @@
 
 use clap::error::ErrorKind;
 use clap::Parser;
-use errand::cli::{args::SchemaFormat, Cli, Command};
+use errand::cli::{args::SchemaFormat, visible, Cli, Command};
 use errand::error::Error;
 use errand::paths::Paths;
 
@@ -64,7 +64,7 @@ fn command_line_error(e: &clap::Error) -> i32 {
             0
         }
         _ => {
-            eprintln!("errand: {}", errand::cli::args::one_line(e));
+            eprintln!("errand: {}", visible(&errand::cli::args::one_line(e)));
             2
         }
     }
@@ -72,6 +72,7 @@ fn command_line_error(e: &clap::Error) -> i32 {
 
 fn report(e: &Error) -> i32 {
     tracing::debug!("exit with error: {e}");
-    eprintln!("errand: {e}");
+    // Errors can quote a project's text: shown, never obeyed, in one line.
+    eprintln!("errand: {}", visible(&e.to_string()));
     e.exit_code()
 }

@@ -18,6 +18,7 @@ mod workflows;
 use std::io::{self, Write};
 
 pub use args::{Cli, Command};
+pub use render::visible;
 
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -87,7 +88,7 @@ fn settings(command: &Command, paths: &Paths) -> Result<Config> {
         Ok(config) => Ok(config),
         Err(e) if matches!(command, Command::Run(_) | Command::Restart { .. } | Command::Prune) => Err(e),
         Err(e) => {
-            eprintln!("errand: warning: {e}; using defaults");
+            eprintln!("errand: warning: {}; using defaults", visible(&e.to_string()));
             Ok(Config::fallback())
         }
     }

@@ -1,6 +1,7 @@
 //! Human output of the CLI: aligned, coloured only on a terminal (and
 //! without NO_COLOR), times relative to now.
 
+use std::borrow::Cow;
 use std::io::{self, IsTerminal};
 
 use crate::task::{Exit, Status, Task};
@@ -45,6 +46,26 @@ impl Style {
     }
 }
 
+/// Text that came from a task or a project file, safe for a terminal: each
+/// control character (C0, DEL, C1) is shown as `cat -v` shows it (`^[` for
+/// ESC, `^J` for a newline, `^I` for a tab, `^?` for DEL, `M-^[` for U+009B),
+/// so a name can neither move the cursor nor break a line.
+pub fn visible(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c as u32 {
+            code @ 0..=0x1f => shown.extend(['^', char::from(code as u8 + 0x40)]),
+            0x7f => shown.push_str("^?"),
+            code @ 0x80..=0x9f => shown.extend(['M', '-', '^', char::from((code - 0x80) as u8 + 0x40)]),
+            _ => shown.push(c),
+        }
+    }
+    Cow::Owned(shown)
+}
+
 /// "3s ago", "4m ago", "2h ago", "5d ago".
 pub fn relative(ms: i64) -> String {
     let s = ms.max(0) / 1000;
@@ -83,10 +104,11 @@ pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
     let mut text = style.bold(&header) + "\n";
     for t in tasks {
         let when = t.ended_at().or(t.started_at()).unwrap_or(t.created_at);
-        let name: String = if t.name.chars().count() > name_w {
-            t.name.chars().take(name_w - 1).chain(['…']).collect()
+        let name = visible(&t.name);
+        let name: String = if name.chars().count() > name_w {
+            name.chars().take(name_w - 1).chain(['…']).collect()
         } else {
-            t.name.clone()
+            name.into_owned()
         };
         text.push_str(&format!(
             "{:<id_w$}  {}  {:>8}  {:>8}  {:>5}  {}\n",
@@ -109,13 +131,13 @@ pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
 pub fn details(task: &Task, now: i64, style: &Style) -> String {
     let mut lines: Vec<(&str, String)> = vec![
         ("id", task.id.clone()),
-        ("name", task.name.clone()),
+        ("name", visible(&task.name).into_owned()),
         ("status", style.status(task.status(), 0)),
-        ("command", task.command.to_string()),
-        ("cwd", task.cwd.clone()),
+        ("command", visible(&task.command.to_string()).into_owned()),
+        ("cwd", visible(&task.cwd).into_owned()),
     ];
     for (k, v) in &task.env {
-        lines.push(("env", format!("{k}={v}")));
+        lines.push(("env", visible(&format!("{k}={v}")).into_owned()));
     }
     lines.push(("created", relative(now - task.created_at)));
     if let Some(s) = task.started_at() {
@@ -134,19 +156,19 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     }
     if let Some(p) = task.progress() {
         let msg = p.message.as_deref().unwrap_or("");
-        lines.push(("progress", format!("{:.0}% {msg}", p.percent).trim_end().to_owned()));
+        lines.push(("progress", visible(format!("{:.0}% {msg}", p.percent).trim_end()).into_owned()));
     }
     if let Some(eta) = task.eta_at(now) {
         lines.push(("eta", format!("in {}", duration(eta - now))));
     }
     if let Some(e) = task.error() {
-        lines.push(("error", e.to_owned()));
+        lines.push(("error", visible(e).into_owned()));
     }
     if let Some(g) = &task.group {
-        lines.push(("group", g.clone()));
+        lines.push(("group", visible(g).into_owned()));
     }
     if let Some(w) = &task.workflow {
-        lines.push(("workflow", format!("#{w}")));
+        lines.push(("workflow", format!("#{}", visible(w))));
     }
     if let Some(r) = &task.restarted_from {
         lines.push(("restarted from", r.clone()));
@@ -196,5 +218,25 @@ mod tests {
         assert_eq!(lines[0].find("NAME"), lines[1].find("make"));
         assert_eq!(lines[0].find("NAME"), lines[2].find("echo hi"));
         assert!(lines[3].contains("errand ls --all"));
+    }
+
+    #[test]
+    fn control_characters_show_as_cat_v_shows_them() {
+        assert!(matches!(visible("make → ok ✓"), Cow::Borrowed(_)), "nothing to replace");
+        assert_eq!(visible("a\nb\tc\rd"), "a^Jb^Ic^Md");
+        assert_eq!(visible("\x1b]0;owned\x07\x1b[2J"), "^[]0;owned^G^[[2J");
+        assert_eq!(visible("\0\x7f\u{9b}31m\u{85}"), "^@^?M-^[31mM-^E");
+    }
+
+    #[test]
+    fn names_commands_and_folders_never_reach_the_terminal_raw() {
+        let mut t = task("k3vq", "a\nb\x1b[31m", State::Queued);
+        t.cwd = "/tmp/\x1b]0;x\x07".into();
+        let table = table(std::slice::from_ref(&t), false, 0, &Style { color: false });
+        assert_eq!(table.lines().count(), 2, "one row: {table}");
+        assert!(table.ends_with("a^Jb^[[31m\n"));
+        let shown = details(&t, 0, &Style { color: false });
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+        assert!(shown.contains("/tmp/^[]0;x^G"));
     }
 }

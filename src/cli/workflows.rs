@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use super::render::visible;
 use super::{print_json, stdout_error, Context};
 use crate::error::Result;
 use crate::launch;
@@ -14,10 +15,12 @@ pub fn workflows(cx: &Context, json: bool, out: &mut impl Write) -> Result<i32> 
         print_json(out, &all.into_values().map(WorkflowInfo::from).collect::<Vec<_>>())?;
         return Ok(0);
     }
-    let width = all.keys().map(|k| k.chars().count()).max().unwrap_or(0) + 1;
+    // Names and descriptions come from whatever project this is: shown, never obeyed.
+    let width = all.keys().map(|k| visible(k).chars().count()).max().unwrap_or(0) + 1;
     for wf in all.values() {
         let about = wf.description.clone().unwrap_or_else(|| wf.command.to_string());
-        writeln!(out, "{}  {about}", cx.style.bold(&format!("#{:<width$}", wf.name))).map_err(stdout_error)?;
+        let name = format!("#{:<width$}", visible(&wf.name));
+        writeln!(out, "{}  {}", cx.style.bold(&name), visible(&about)).map_err(stdout_error)?;
     }
     Ok(0)
 }
