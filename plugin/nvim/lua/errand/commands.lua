@@ -1,4 +1,6 @@
 --- :Errand and its completion.
+local format = require("errand.format")
+
 local M = {}
 
 local subcommands = { "run", "list", "cancel", "restart", "output", "follow", "clear" }
@@ -55,7 +57,7 @@ local function with_task(id, filter, prompt, fn)
   vim.ui.select(list, {
     prompt = prompt,
     format_item = function(t)
-      return ("%s %s  %s"):format(t.id, t.status, t.name)
+      return ("%s %s  %s"):format(t.id, t.status, format.sanitize(t.name))
     end,
   }, function(choice)
     if choice then

@@ -33,6 +33,24 @@ function M.duration(ms)
   return ("%dh%02dm"):format(math.floor(ms / 3600000), math.floor(ms / 60000) % 60)
 end
 
+--- Text from a task or a project, safe to show: each control character
+--- (C0, DEL, C1) as `cat -v` shows it (`^[` for ESC, `^J` for a newline,
+--- `^?` for DEL, `M-^[` for U+009B), as the CLI does. A raw newline would
+--- also make nvim_buf_set_lines refuse the whole view.
+---@param text string?
+---@return string
+function M.sanitize(text)
+  local shown = tostring(text or ""):gsub("[%z\1-\31\127]", function(c)
+    local b = c:byte()
+    return b == 127 and "^?" or "^" .. string.char(b + 64)
+  end)
+  -- C1 controls are U+0080-U+009F: two bytes in UTF-8.
+  shown = shown:gsub("\194([\128-\159])", function(c)
+    return "M-^" .. string.char(c:byte() - 64)
+  end)
+  return shown
+end
+
 --- A command as a person would type it.
 ---@param command errand.CommandSpec
 function M.command(command)

@@ -15,18 +15,19 @@ local summarised = false
 function M.finished(task, tail)
   local n = config.options.notify
   local icons = config.options.icons
+  local name = format.sanitize(task.name)
   if task.status == "completed" and n.on_complete then
-    local text = ("%s %s (%s)"):format(icons.completed, task.name, format.duration(task.durationMs))
+    local text = ("%s %s (%s)"):format(icons.completed, name, format.duration(task.durationMs))
     vim.notify(text, vim.log.levels.INFO, { title = "errand" })
   elseif (task.status == "failed" or task.status == "lost") and n.on_failure then
-    local msg = ("%s %s (%s)"):format(icons.failed, task.name, format.why(task))
+    local msg = ("%s %s (%s)"):format(icons.failed, name, format.why(task))
     local lines = format.last_lines((tail and tail ~= "") and tail or task.error, n.failure_lines)
     if lines ~= "" then
       msg = msg .. "\n" .. lines
     end
     vim.notify(msg, vim.log.levels.ERROR, { title = "errand" })
   elseif task.status == "cancelled" and n.on_cancel then
-    vim.notify(("%s %s cancelled"):format(icons.cancelled, task.name), vim.log.levels.WARN, { title = "errand" })
+    vim.notify(("%s %s cancelled"):format(icons.cancelled, name), vim.log.levels.WARN, { title = "errand" })
   end
 end
 
@@ -44,7 +45,7 @@ function M.startup(unread)
   local parts, seen, level = {}, {}, vim.log.levels.INFO
   for _, t in ipairs(unread) do
     state.merge(t)
-    table.insert(parts, ("%s %s"):format(icons[t.status] or "", t.name))
+    table.insert(parts, ("%s %s"):format(icons[t.status] or "", format.sanitize(t.name)))
     if t.status == "failed" or t.status == "lost" then
       level = vim.log.levels.WARN
     else

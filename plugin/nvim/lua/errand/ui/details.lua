@@ -16,10 +16,10 @@ function M.render(task, tail)
   local icons = config.options.icons
   local rows = {
     { "status", (icons[task.status] or "") .. " " .. task.status },
-    { "name", task.name },
+    { "name", format.sanitize(task.name) },
     { "id", task.id },
-    { "command", format.command(task.command) },
-    { "cwd", task.cwd },
+    { "command", format.sanitize(format.command(task.command)) },
+    { "cwd", format.sanitize(task.cwd) },
     { "started", task.startedAt and format.relative(task.startedAt) or "" },
     { "ended", task.endedAt and format.relative(task.endedAt) or "" },
     { "duration", format.duration(task.durationMs) },
@@ -29,10 +29,10 @@ function M.render(task, tail)
     table.insert(rows, { "signal", tostring(task.signal) })
   end
   if task.progress then
-    table.insert(rows, { "progress", ("%d%% %s"):format(task.progress, task.progressMessage or "") })
+    table.insert(rows, { "progress", ("%d%% %s"):format(task.progress, format.sanitize(task.progressMessage)) })
   end
   if task.error then
-    table.insert(rows, { "error", task.error })
+    table.insert(rows, { "error", format.sanitize(task.error) })
   end
   local lines, marks = {}, {}
   for _, r in ipairs(rows) do
