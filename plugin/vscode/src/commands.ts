@@ -2,7 +2,7 @@
 // the task as argument).
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
-import { commandText, describe, ICONS } from "./format";
+import { commandText, describe, ICONS, sanitize } from "./format";
 import type { OutputDocuments } from "./outputDocuments";
 import type { Task } from "./protocol";
 import { isActive, TaskStore } from "./tasks";
@@ -25,7 +25,7 @@ export function registerCommands(client: ErrandClient, store: TaskStore, outputs
         return;
       }
       const choice = await vscode.window.showQuickPick(
-        wfs.map((w) => ({ label: `#${w.name}`, description: w.description ?? commandText(w.command), name: w.name })),
+        wfs.map((w) => ({ label: `#${sanitize(w.name)}`, description: sanitize(w.description ?? commandText(w.command)), name: w.name })),
         { placeHolder: "Workflow to run" },
       );
       if (choice) await client.request("task/run", { workflow: choice.name, clientCwd: workspaceFolder() });
@@ -62,7 +62,7 @@ async function showTasks(client: ErrandClient, store: TaskStore, outputs: Output
   const t = (await vscode.window.showQuickPick(items, { placeHolder: "Errand tasks", matchOnDescription: true }))?.task;
   if (!t) return;
   const actions = isActive(t) ? ["Show Output", "Cancel"] : ["Show Output", "Restart", "Delete"];
-  const action = await vscode.window.showQuickPick(actions, { placeHolder: `${t.name} (${t.status})` });
+  const action = await vscode.window.showQuickPick(actions, { placeHolder: `${sanitize(t.name)} (${t.status})` });
   if (action === "Show Output") await outputs.open(t.id);
   if (action === "Cancel") await client.request("task/cancel", { id: t.id });
   if (action === "Restart") await client.request("task/restart", { id: t.id });
@@ -82,7 +82,7 @@ async function pickTask(store: TaskStore, arg: unknown, filter: (t: Task) => boo
 }
 
 function taskItem(t: Task): vscode.QuickPickItem & { task: Task } {
-  return { label: `$(${ICONS[t.status]}) ${t.name}`, description: `${t.id} · ${describe(t)}`, task: t };
+  return { label: `$(${ICONS[t.status]}) ${sanitize(t.name)}`, description: `${t.id} · ${describe(t)}`, task: t };
 }
 
 function workspaceFolder(): string | undefined {

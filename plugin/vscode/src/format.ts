@@ -20,6 +20,19 @@ export function statusText(c: Counts): string {
   return parts.join(" · ");
 }
 
+/**
+ * Text from a task or a project, safe to show: each control character (C0,
+ * DEL, C1) as `cat -v` shows it (`^[` for ESC, `^J` for a newline, `^?` for
+ * DEL, `M-^[` for U+009B), as the CLI and Neovim do.
+ */
+export function sanitize(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (code === 0x7f) return "^?";
+    return code < 0x20 ? `^${String.fromCharCode(code + 0x40)}` : `M-^${String.fromCharCode(code - 0x40)}`;
+  });
+}
+
 export function commandText(c: CommandSpec): string {
   return "shell" in c ? c.shell : c.argv.join(" ");
 }
@@ -62,16 +75,16 @@ export function finishedMessage(
   enabled: { onComplete: boolean; onFailure: boolean; onCancel: boolean },
 ): Popup | null {
   if (t.status === "completed") {
-    return enabled.onComplete ? { kind: "info", text: `✓ ${t.name} completed in ${duration(t.durationMs)}` } : null;
+    return enabled.onComplete ? { kind: "info", text: `✓ ${sanitize(t.name)} completed in ${duration(t.durationMs)}` } : null;
   }
   if (t.status === "failed" || t.status === "lost") {
     if (!enabled.onFailure) return null;
     const why = t.exitCode !== null ? `exit ${t.exitCode}` : t.signal !== null ? `signal ${t.signal}` : t.status;
-    const last = lastLine(tail) || t.error || "";
-    return { kind: "error", text: `✗ ${t.name} failed (${why})${last ? `: ${last}` : ""}` };
+    const last = lastLine(tail) || sanitize(t.error ?? "");
+    return { kind: "error", text: `✗ ${sanitize(t.name)} failed (${why})${last ? `: ${last}` : ""}` };
   }
   if (t.status === "cancelled") {
-    return enabled.onCancel ? { kind: "warning", text: `⊘ ${t.name} cancelled` } : null;
+    return enabled.onCancel ? { kind: "warning", text: `⊘ ${sanitize(t.name)} cancelled` } : null;
   }
   return null;
 }
@@ -85,7 +98,7 @@ export function lastLine(text: string): string {
 export function startupSummary(unread: Task[]): Popup | null {
   if (unread.length === 0) return null;
   const failed = unread.filter((t) => t.status === "failed" || t.status === "lost").length;
-  const names = unread.slice(0, 5).map((t) => t.name).join(", ");
+  const names = unread.slice(0, 5).map((t) => sanitize(t.name)).join(", ");
   const more = unread.length > 5 ? ` and ${unread.length - 5} more` : "";
   const head = `${unread.length} task${unread.length === 1 ? "" : "s"} finished while VS Code was closed`;
   return { kind: failed > 0 ? "warning" : "info", text: `${head}${failed > 0 ? ` (${failed} failed)` : ""}: ${names}${more}` };

@@ -1,6 +1,6 @@
 // The "Tasks" view: one section per status group, a row per task.
 import * as vscode from "vscode";
-import { commandText, describe, ICONS } from "./format";
+import { commandText, describe, ICONS, sanitize } from "./format";
 import type { Task } from "./protocol";
 import type { TaskStore } from "./tasks";
 
@@ -42,10 +42,10 @@ export class TaskTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
       item.contextValue = "group";
       return item;
     }
-    const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(sanitize(node.name), vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
     item.description = describe(node);
-    item.tooltip = `${node.id} · ${node.status}\n${commandText(node.command)}\n${node.cwd}`;
+    item.tooltip = `${node.id} · ${node.status}\n${sanitize(commandText(node.command))}\n${sanitize(node.cwd)}`;
     item.iconPath = new vscode.ThemeIcon(ICONS[node.status]);
     item.contextValue = `task-${node.status}`;
     item.command = { command: "errand.showOutput", title: "Show Output", arguments: [node] };

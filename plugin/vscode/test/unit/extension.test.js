@@ -290,6 +290,30 @@ process.stdin.on("end", () => process.exit(0));
   assert.strictEqual(stub.calls.statusBar.text, "$(sync~spin) 2 running", "seq 5 arrived later but is older");
 });
 
+test("control characters in names, commands and descriptions: the tree, messages and pickers show them as cat -v does", async (t) => {
+  assert.strictEqual(format.sanitize("a\nb\t\x1b[31m\x7f\u009bx ✓"), "a^Jb^I^[[31m^?M-^[x ✓");
+  const folder = fs.realpathSync(tempDir("errand-ws-"));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(folder, "errand.toml"), 'hi = { command = "true", description = "Say\\u001b]0;owned\\u0007 hi" }\n');
+  const { api, home } = await activate(t, { folder });
+  assert.strictEqual(cli(home, "run", "--name", "a\nb\x1b[2J", "--", "sh", "-c", "echo '\x1b[1m'").status, 0);
+  const task = await until("the task completed", () => api.store.list().find((x) => x.status === "completed"));
+  const msg = await until("a finish message", () => stub.calls.messages.find((m) => m.kind === "info"));
+  assert.match(msg.text, /^✓ a\^Jb\^\[\[2J completed in/);
+  const completed = stub.calls.tree.getChildren(stub.calls.tree.getChildren()[2]);
+  const item = stub.calls.tree.getTreeItem(completed.find((x) => x.id === task.id));
+  assert.strictEqual(item.label, "a^Jb^[[2J");
+  assert.strictEqual(item.tooltip.split("\n")[1], "sh -c echo '^[[1m'");
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(item.tooltip), item.tooltip);
+  stub.script.quickPick.push(() => undefined);
+  await stub.commands.executeCommand("errand.runWorkflow");
+  assert.deepStrictEqual(stub.calls.quickPicks.at(-1).items.map((i) => i.description), ["Say^[]0;owned^G hi"]);
+  stub.script.quickPick.push(() => undefined);
+  await stub.commands.executeCommand("errand.restartTask");
+  assert.ok(stub.calls.quickPicks.at(-1).items.some((i) => i.label.endsWith(" a^Jb^[[2J")), "the task picker");
+  assert.strictEqual(task.name, "a\nb\x1b[2J", "the store keeps the exact name");
+});
+
 test("formatting and the store: status text, messages, summary, merge order", () => {
   assert.strictEqual(format.statusText({ running: 2, queued: 0, failed: 1 }), "$(sync~spin) 2 running · $(error) 1 failed");
   assert.strictEqual(format.statusText({ running: 0, queued: 0, failed: 0 }), "");
