@@ -75,10 +75,11 @@ impl Waiter {
         self.inotify.watch(path, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", path.display()))
     }
 
-    /// Also wake when a file appears in `dir` (output files are created on
-    /// a task's first write).
-    pub fn watch_creates(&self, dir: &Path) -> Result<()> {
-        self.inotify.watch(dir, libc::IN_CREATE).map(drop).context(|| format!("cannot watch {}", dir.display()))
+    /// Also wake when a file appears in `dir` or leaves it (output files are
+    /// created on a task's first write; a follower must notice them deleted).
+    pub fn watch_entries(&self, dir: &Path) -> Result<()> {
+        let mask = libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO;
+        self.inotify.watch(dir, mask).map(drop).context(|| format!("cannot watch {}", dir.display()))
     }
 
     /// Block until something changed; false if `timeout` passed first.

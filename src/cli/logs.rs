@@ -1,6 +1,10 @@
 //! `errand logs`: a task's output, or its tail, or followed until it ends.
+//! Output that was deleted is reported as gone (exit 1), never passed off
+//! as no output.
 
 use std::io::{self, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 
 use super::args::LogsArgs;
 use super::{stdout_error, Context};
@@ -19,15 +23,21 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
         io::ErrorKind::BrokenPipe => stdout_error(e),
         _ => Error::io(format!("cannot read the output of {id}"), e),
     };
+    let files = LogFiles::of(cx.paths, &id);
     // Watch before the first read, so nothing written in between is missed.
     let waiter = match args.follow {
         true => {
             let w = Waiter::new(cx.paths)?;
-            w.watch_creates(&cx.paths.logs)?;
+            w.watch_entries(&cx.paths.logs)?;
             Some(w)
         }
         false => None,
     };
+    if cx.store.get(&id)?.is_final() {
+        all_there(cx, &id, &files, which)?;
+    }
+    let mut seen = Seen::new(&files, which);
+    seen.check(&id)?;
     let mut reader = Reader::open(cx.paths, &id)?;
     let mut pos = match args.lines {
         Some(n) => {
@@ -47,16 +57,83 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
         cx.store.reap_lost()?;
         let finished = cx.store.get(&id)?.is_final();
         reader = Reader::open(cx.paths, &id)?;
-        let growing = LogFiles::of(cx.paths, &id).growing(which).clone();
+        seen.check(&id)?;
+        let growing = files.growing(which);
         if growing.exists() {
-            waiter.watch_file(&growing)?;
+            waiter.watch_file(growing)?;
         }
         pos = reader.copy(which, pos, u64::MAX, out).map_err(read_err)?;
         out.flush().map_err(stdout_error)?;
         if finished {
+            // Files deleted before we first looked show only now, against
+            // what the supervisor recorded.
+            all_there(cx, &id, &files, which)?;
             return Ok(0);
         }
         waiter.watch_supervisors(cx.store)?;
         waiter.wait(None)?;
     }
+}
+
+/// The output files a reader has seen, by inode: one that disappears or is
+/// replaced later was deleted under it.
+struct Seen {
+    files: Vec<(PathBuf, Option<u64>)>,
+}
+
+impl Seen {
+    fn new(files: &LogFiles, which: Which) -> Seen {
+        let paths = match which {
+            Which::Both => vec![&files.index, &files.stdout, &files.stderr],
+            Which::Stdout => vec![&files.stdout],
+            Which::Stderr => vec![&files.stderr],
+        };
+        Seen { files: paths.into_iter().map(|p| (p.clone(), None)).collect() }
+    }
+
+    fn check(&mut self, id: &str) -> Result<()> {
+        for (path, inode) in &mut self.files {
+            match (std::fs::metadata(&*path), *inode) {
+                (Ok(m), None) => *inode = Some(m.ino()),
+                (Ok(m), Some(ino)) if m.ino() != ino => return Err(gone(id, path, "was replaced")),
+                (Ok(_), Some(_)) => {}
+                // Not created yet: the task has written nothing there so far.
+                (Err(e), None) if e.kind() == io::ErrorKind::NotFound => {}
+                (Err(e), Some(_)) if e.kind() == io::ErrorKind::NotFound => return Err(gone(id, path, "was deleted")),
+                (Err(e), _) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// For a task that ended: is all the output its supervisor recorded still
+/// on disk? (Nothing to compare with for a task lost or run by an older errand.)
+fn all_there(cx: &Context, id: &str, files: &LogFiles, which: Which) -> Result<()> {
+    let Some((stdout, stderr)) = cx.store.output_bytes(id)? else { return Ok(()) };
+    let streams = match which {
+        Which::Both => vec![(&files.stdout, stdout), (&files.stderr, stderr)],
+        Which::Stdout => vec![(&files.stdout, stdout)],
+        Which::Stderr => vec![(&files.stderr, stderr)],
+    };
+    for (path, written) in streams.into_iter().filter(|(_, written)| *written > 0) {
+        match std::fs::metadata(path) {
+            Ok(m) if m.len() >= written => {}
+            Ok(m) => return Err(gone(id, path, &format!("holds {} of the {written} bytes written", m.len()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(gone(id, path, &format!("is missing ({written} bytes were written)")))
+            }
+            Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
+        }
+    }
+    // The merged view is read through the index.
+    if which == Which::Both && stdout + stderr > 0 && !files.index.exists() {
+        return Err(gone(id, &files.index, "is missing"));
+    }
+    Ok(())
+}
+
+fn gone(id: &str, path: &Path, what: &str) -> Error {
+    let why = io::Error::new(io::ErrorKind::NotFound, format!("{} {what}", path.display()));
+    Error::io(format!("the output of {id} is gone"), why)
 }

@@ -64,6 +64,11 @@ impl Capture {
         }
     }
 
+    /// Bytes captured so far of (stdout, stderr).
+    pub fn bytes(&self) -> (u64, u64) {
+        (self.stdout_len, self.stderr_len)
+    }
+
     pub fn error(&self) -> Option<&str> {
         self.error.as_deref()
     }

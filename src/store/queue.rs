@@ -29,6 +29,8 @@ pub struct Outcome {
     pub ended_at: i64,
     /// Stopped by errand (a cancel request, or its supervisor was told to stop).
     pub cancelled: bool,
+    /// Bytes captured of (stdout, stderr); None if nothing was captured.
+    pub output_bytes: Option<(u64, u64)>,
 }
 
 impl Outcome {
@@ -199,7 +201,8 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
         .unwrap_or(false);
     let status = outcome.status(cancel_requested);
     tx.execute(
-        "UPDATE tasks SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5, error = ?6
+        "UPDATE tasks SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5, error = ?6,
+                          stdout_bytes = ?7, stderr_bytes = ?8
          WHERE id = ?1 AND status = 'running'",
         params![
             id,
@@ -207,7 +210,9 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
             outcome.ended_at,
             outcome.exit.and_then(Exit::code),
             outcome.exit.and_then(Exit::signal),
-            outcome.error
+            outcome.error,
+            outcome.output_bytes.map(|(out, _)| out as i64),
+            outcome.output_bytes.map(|(_, err)| err as i64),
         ],
     )?;
     Ok(())
@@ -241,6 +246,18 @@ mod tests {
         let next = t.store.finish_and_claim(Some((&ids[0], &outcome)), &me(), 2, WhenIdle::Linger).unwrap();
         assert_eq!(next.map(|t| t.id).as_ref(), Some(&ids[2]));
         assert_eq!(t.store.get(&ids[0]).unwrap().status(), Status::Completed);
+    }
+
+    #[test]
+    fn the_output_captured_is_recorded_with_the_outcome() {
+        let t = temp_store();
+        let id = t.store.insert(&new_task("echo hi")).unwrap().id;
+        t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
+        assert_eq!(t.store.output_bytes(&id).unwrap(), None, "not known while it runs");
+        let outcome =
+            Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), output_bytes: Some((3, 0)), ..Outcome::default() };
+        t.store.finish_and_claim(Some((&id, &outcome)), &me(), 10, WhenIdle::Exit).unwrap();
+        assert_eq!(t.store.output_bytes(&id).unwrap(), Some((3, 0)));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! user_version` records how many ran. Append, never edit: a store written
 //! by any earlier errand opens in this one.
 
-pub const MIGRATIONS: &[&str] = &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS, V4_CONTAINMENT];
+pub const MIGRATIONS: &[&str] = &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS, V4_CONTAINMENT, V5_OUTPUT_SIZE];
 
 const V1_TABLES: &str = r#"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -150,6 +150,14 @@ const V4_CONTAINMENT: &str = r#"
 ALTER TABLE tasks ADD COLUMN keep_children INTEGER NOT NULL DEFAULT 0 CHECK (keep_children IN (0, 1));
 ALTER TABLE tasks ADD COLUMN umask INTEGER CHECK (umask IS NULL OR (umask >= 0 AND umask <= 511));
 ALTER TABLE tasks ADD COLUMN after_task TEXT;
+"#;
+
+/// How much output each stream of a task captured, recorded with its
+/// outcome: a reader can then tell output that was deleted from output that
+/// never was (NULL: not known, as for a lost task).
+const V5_OUTPUT_SIZE: &str = r#"
+ALTER TABLE tasks ADD COLUMN stdout_bytes INTEGER CHECK (stdout_bytes IS NULL OR stdout_bytes >= 0);
+ALTER TABLE tasks ADD COLUMN stderr_bytes INTEGER CHECK (stderr_bytes IS NULL OR stderr_bytes >= 0);
 "#;
 
 #[cfg(test)]

@@ -213,6 +213,19 @@ impl Store {
         Ok(())
     }
 
+    /// Bytes of (stdout, stderr) its supervisor captured, once it ended; None
+    /// while it runs or when not known (a lost task, an older errand).
+    pub fn output_bytes(&self, id: &str) -> Result<Option<(u64, u64)>> {
+        let sql = "SELECT stdout_bytes, stderr_bytes FROM tasks WHERE id = ?1";
+        let row: Option<(Option<i64>, Option<i64>)> =
+            self.conn.query_row(sql, [id], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        match row {
+            None => Err(Error::NoSuchTask(id.to_owned())),
+            Some((Some(out), Some(err))) => Ok(Some((out.max(0) as u64, err.max(0) as u64))),
+            Some(_) => Ok(None),
+        }
+    }
+
     /// Record the process a running task runs as.
     pub fn set_pid(&self, id: &str, pid: u32) -> Result<()> {
         let sql = "UPDATE tasks SET pid = ?2 WHERE id = ?1 AND status = 'running'";

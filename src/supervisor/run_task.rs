@@ -47,7 +47,8 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
         Ok(started) => started,
         Err(message) => {
             capture.write(Stream::Stderr, format!("errand: {message}\n").as_bytes());
-            return Outcome { error: Some(message), ended_at: now_ms(), ..Outcome::default() };
+            let output_bytes = Some(capture.bytes());
+            return Outcome { error: Some(message), ended_at: now_ms(), output_bytes, ..Outcome::default() };
         }
     };
     if let Err(e) = s.store.set_pid(&task.id, processes.pid()) {
@@ -76,7 +77,7 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
     feeder.abort();
     let mut error = running.capture.error().map(str::to_owned);
     let exit = exit.map_err(|e| error.get_or_insert(format!("cannot wait for the task: {e}"))).ok();
-    Outcome { exit, error, ended_at, cancelled: running.cancelled }
+    Outcome { exit, error, ended_at, cancelled: running.cancelled, output_bytes: Some(running.capture.bytes()) }
 }
 
 /// A task whose processes run.
