@@ -44,7 +44,7 @@ protocol! {
         /// Cancel: a queued task never runs; a running one gets SIGTERM, then SIGKILL.
         "task/cancel" => fn cancel(IdParams) -> CancelResult, errors [NoSuchTask, AmbiguousId, AlreadyFinished, StoreError];
         /// Run a task again as a new task (same command, cwd, environment, name).
-        "task/restart" => fn restart(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, StoreError];
+        "task/restart" => fn restart(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, ConfigError, StoreError];
         /// Soft-delete a finished task (restorable).
         "task/delete" => fn delete(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, TaskActive, StoreError];
         /// Undo a delete.

@@ -39,6 +39,13 @@ fn tail_of(server: &Server, task: &Task, lines: usize) -> String {
     String::from_utf8_lossy(&tail[..whole]).into_owned()
 }
 
+/// New work waits for a config.toml that reads: as the CLI's `run` and
+/// `restart`, the server refuses (-32006, naming file and line) rather than
+/// run with settings the user did not write. Read and cancel methods go on.
+fn refuse_broken_config(paths: &crate::paths::Paths) -> Result<()> {
+    crate::config::Config::read(paths).map(drop)
+}
+
 impl Server {
     /// Change the task `typed` names with `f`, tell the watchers, and return it.
     fn change(&self, typed: &str, f: impl FnOnce(&Store, &str) -> Result<()>) -> Result<p::Task> {
@@ -77,6 +84,7 @@ impl Handler for Server {
     }
 
     fn run(&self, params: p::RunParams) -> Result<p::Task> {
+        refuse_broken_config(&self.paths)?;
         let what = match (params.command, params.argv, params.workflow) {
             (Some(command), None, None) => What::shell(command),
             (None, Some(argv), None) => What::Command(CommandSpec::Argv(argv)),
@@ -135,6 +143,7 @@ impl Handler for Server {
     }
 
     fn restart(&self, params: p::IdParams) -> Result<p::Task> {
+        refuse_broken_config(&self.paths)?;
         self.with_store(|store| self.queue(store).restart(&store.resolve(&params.id)?)).map(|t| p::Task::now(&t))
     }
 
