@@ -107,3 +107,31 @@ fn serve_logs_it_answers_reads_and_refuses_new_work_as_the_cli_does() {
         "serve logged it: {log}"
     );
 }
+
+#[test]
+fn a_supervisor_started_after_the_file_broke_logs_it_and_runs_the_queue() {
+    let home = Home::new();
+    home.config("parallel = 1\n");
+    let first = home.submit("sleep 300");
+    let pid = home.pid_of(&first);
+    let queued = home.submit("echo ran anyway");
+    assert_eq!(home.status_of(&queued), "queued", "parallel = 1 holds it");
+    home.config(BROKEN);
+    // Its supervisor dies: whoever looks next starts a new one, which reads
+    // the broken file.
+    let supervisor = common::parent_of(pid).expect("the task's supervisor");
+    // SAFETY: a plain kill of a process this test's errand started.
+    unsafe { libc::kill(supervisor as i32, libc::SIGKILL) };
+    assert_eq!(home.wait(&[&queued]), 0, "the queue goes on with the defaults");
+    assert!(home.ok(&["logs", &queued]).contains("ran anyway"));
+    assert_eq!(home.status_of(&first), "lost");
+    let log_dir = home.errand_home().join("log");
+    let mut log = String::new();
+    for entry in std::fs::read_dir(&log_dir).expect("errand's log folder").flatten() {
+        log.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+    }
+    assert!(
+        log.lines().any(|l| l.contains("config.toml:3:") && l.contains("using defaults")),
+        "the new supervisor logged it: {log}"
+    );
+}
