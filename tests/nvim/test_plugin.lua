@@ -208,44 +208,6 @@ return function(H)
     },
 
     {
-      "control characters in names and commands: shown as cat -v does, every task still listed",
-      function()
-        local format = require("errand.format")
-        H.eq(format.sanitize("a\nb\t\27[31m\127\194\155x ✓"), "a^Jb^I^[[31m^?M-^[x ✓", "the rule")
-        local evil, plain
-        errand.run("echo '\27]0;title\7'", { name = "a\nb\27[2J" }, function(t)
-          evil = t
-        end)
-        errand.run("echo plain", { name = "plain" }, function(t)
-          plain = t
-        end)
-        H.popup(vim.log.levels.INFO, "✓ a%^Jb%^%[%[2J")
-        H.popup(vim.log.levels.INFO, "✓ plain")
-        vim.cmd("Errand list")
-        local lines, win
-        H.wait("both rows", function()
-          lines, win = H.float_lines()
-          local text = lines and table.concat(lines, "\n") or ""
-          return evil and plain and text:find(evil.id, 1, true) and text:find(plain.id, 1, true)
-        end)
-        for _, l in ipairs(lines) do
-          H.truthy(not l:find("[%z\1-\31\127]"), "no raw control character: " .. vim.inspect(l))
-        end
-        H.truthy(table.concat(lines, "\n"):find("a^Jb^[[2J", 1, true), vim.inspect(lines))
-        for i, l in ipairs(lines) do
-          if l:find(evil.id, 1, true) then
-            vim.api.nvim_win_set_cursor(win, { i, 0 })
-          end
-        end
-        vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes("<CR>", true, false, true), "x", false)
-        H.wait("details", function()
-          local t = table.concat(H.float_lines() or {}, "\n")
-          return t:find("name  a^Jb^[[2J", 1, true) and t:find("command  echo '^[]0;title^G'", 1, true)
-        end)
-      end,
-    },
-
-    {
       ":checkhealth errand",
       function()
         vim.cmd("checkhealth errand")

@@ -57,11 +57,27 @@ function M.command(command)
   return command.shell or table.concat(command.argv or {}, " ")
 end
 
---- The last `n` lines of `text`.
+--- The last `n` lines of `text`, each sanitized (output can carry escapes).
 function M.last_lines(text, n)
   local lines = vim.split(vim.trim(text or ""), "\n", { plain = true })
   local from = math.max(1, #lines - n + 1)
-  return table.concat(vim.list_slice(lines, from), "\n")
+  return table.concat(vim.tbl_map(M.sanitize, vim.list_slice(lines, from)), "\n")
+end
+
+--- `text` sanitized, cut or padded to `width` screen cells: cut by
+--- characters, never inside one, so columns after it stay aligned.
+---@param text string?
+---@param width integer
+function M.fit(text, width)
+  local full = M.sanitize(text)
+  local shown = full
+  -- Nearly every character takes a cell or more: start at `width` of them.
+  local n = math.min(vim.fn.strchars(full), width)
+  while vim.fn.strdisplaywidth(shown) > width do
+    n = n - 1
+    shown = vim.fn.strcharpart(full, 0, n) .. "…"
+  end
+  return shown .. (" "):rep(width - vim.fn.strdisplaywidth(shown))
 end
 
 --- Why a task did not succeed: its exit code, its signal, or its status.

@@ -41,7 +41,7 @@ function M.render()
           extra = extra .. ("  %d%%"):format(t.progress)
         end
         local icon = icons[t.status] or " "
-        local line = ("  %s %s  %-40s %8s  %s"):format(icon, t.id, format.sanitize(t.name):sub(1, 40), when, extra)
+        local line = ("  %s %s  %s %8s  %s"):format(icon, t.id, format.fit(t.name, 40), when, extra)
         table.insert(lines, line)
         rows[#lines] = t.id
         table.insert(marks, { #lines - 1, 2, 2 + #icon, highlights.status[t.status] })
