@@ -80,7 +80,7 @@ export function finishedMessage(
   if (t.status === "failed" || t.status === "lost") {
     if (!enabled.onFailure) return null;
     const why = t.exitCode !== null ? `exit ${t.exitCode}` : t.signal !== null ? `signal ${t.signal}` : t.status;
-    const last = lastLine(tail) || sanitize(t.error ?? "");
+    const last = sanitize(lastLine(tail) || (t.error ?? ""));
     return { kind: "error", text: `✗ ${sanitize(t.name)} failed (${why})${last ? `: ${last}` : ""}` };
   }
   if (t.status === "cancelled") {

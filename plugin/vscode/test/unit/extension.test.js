@@ -312,6 +312,10 @@ test("control characters in names, commands and descriptions: the tree, messages
   await stub.commands.executeCommand("errand.restartTask");
   assert.ok(stub.calls.quickPicks.at(-1).items.some((i) => i.label.endsWith(" a^Jb^[[2J")), "the task picker");
   assert.strictEqual(task.name, "a\nb\x1b[2J", "the store keeps the exact name");
+  // A failure quotes its last line of output: colour codes and all, shown.
+  assert.strictEqual(cli(home, "run", "--name", "f\x1b[2J", "--", "sh", "-c", "printf '\\033[31mboom\\033]0;t\\007\\r\\n'; exit 3").status, 0);
+  const failed = await until("a failure message", () => stub.calls.messages.find((m) => m.kind === "error"));
+  assert.strictEqual(failed.text, "✗ f^[[2J failed (exit 3): ^[[31mboom^[]0;t^G");
 });
 
 test("formatting and the store: status text, messages, summary, merge order", () => {
