@@ -70,6 +70,7 @@ impl Config {
         if !(config.cancel_grace_secs.is_finite() && config.cancel_grace_secs >= 0.0) {
             return Err(invalid("cancel_grace_secs", "cancel_grace_secs must be a non-negative number"));
         }
+        crate::workflow::check_user(&config.workflows, file, &text)?;
         Ok(config)
     }
 
@@ -130,6 +131,9 @@ mod tests {
         let err = Config::read(&paths).unwrap_err().to_string();
         assert!(err.ends_with("config.toml:3: parallel must be at least 1"), "{err}");
         assert_eq!(offset_of_key("[history]\nparallel = 0\n", "parallel"), 0, "not a top-level key");
+        let (_dir, paths) = paths_with("[workflows]\nok = \"true\"\nnotes = 3\n");
+        let err = Config::read(&paths).unwrap_err().to_string();
+        assert!(err.ends_with("config.toml:3: workflow 'notes' must be a command string or a table"), "{err}");
     }
 
     #[test]

@@ -54,6 +54,17 @@ pub fn visible(config: &Config, paths: &Paths, dir: &Path) -> Result<BTreeMap<St
     Ok(all)
 }
 
+/// Check the user config's workflows as it is read, so a bad entry makes
+/// the whole file malformed (one warning, or a refusal) like any other
+/// mistake in it, instead of failing only the commands that list workflows.
+pub fn check_user(workflows: &BTreeMap<String, toml::Spanned<toml::Value>>, file: &Path, text: &str) -> Result<()> {
+    for (name, value) in workflows {
+        // Where they run depends on the caller's folder; any base checks them.
+        parse(name, value, Path::new("/"), file, text)?;
+    }
+    Ok(())
+}
+
 /// Look up one workflow; an unknown name lists the close matches.
 pub fn find(config: &Config, paths: &Paths, dir: &Path, name: &str) -> Result<Workflow> {
     let mut all = visible(config, paths, dir)?;

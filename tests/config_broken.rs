@@ -135,3 +135,21 @@ fn a_supervisor_started_after_the_file_broke_logs_it_and_runs_the_queue() {
         "the new supervisor logged it: {log}"
     );
 }
+
+#[test]
+fn a_bad_user_workflow_is_a_malformed_file_like_any_other() {
+    let home = Home::new();
+    home.config("[workflows]\nnotes = \"git log\"\nbroken = 3\n");
+    std::fs::write(home.path().join("errand.toml"), "build = \"true\"\n").unwrap();
+    let warning = format!("errand: warning: {}:3: ", home.errand_home().join("config.toml").display());
+    // It used to fail `workflows` (exit 2) while `run` went on with it.
+    let r = home.run(&["workflows"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.starts_with(&warning), "{}", r.stderr);
+    assert!(r.stdout.contains("#build"), "the project's workflows are still listed: {}", r.stdout);
+    assert!(!r.stdout.contains("#notes"), "the broken file's are not: {}", r.stdout);
+    let r = home.run(&["run", "true"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("config.toml:3: workflow 'broken' must be a command string or a table"), "{}", r.stderr);
+}
