@@ -185,6 +185,22 @@ fn any_json_number_or_string_is_an_id_and_comes_back_exactly() {
 }
 
 #[test]
+fn an_array_is_never_read_as_a_request() {
+    let home = Home::new();
+    let mut s = RawServe::spawn(&home);
+    let marker = home.path().join("ran");
+    let run = format!(r#"["2.0","x","task/run",{{"command":"touch '{}'"}}]"#, marker.display());
+    s.write(format!("[[\"2.0\",5,\"task/counts\",{{}}],[\"0000\",\"abc\"],{run}]\n").as_bytes());
+    let answers = s.message();
+    let answers = answers.as_array().expect("a batch answer");
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    for a in answers {
+        assert_eq!((a["id"].clone(), a["error"]["code"].clone()), (Value::Null, json!(-32600)), "{a}");
+    }
+    assert_eq!(home.tasks(&["--all"]).len(), 0, "nothing ran");
+}
+
+#[test]
 fn empty_params_however_a_client_spells_them() {
     let home = Home::new();
     let mut s = RawServe::spawn(&home);

@@ -143,7 +143,10 @@ fn restore_id(answer: Box<RawValue>, raw: Option<String>) -> Box<RawValue> {
 async fn one(methods: &Methods, bytes: &[u8]) -> Option<Box<RawValue>> {
     let invalid =
         |id: Id<'_>, what: &str| refuse(id, ErrorCode::InvalidRequest.with(format!("invalid request: {what}"), None));
+    // serde would also read an array as the struct, by position.
+    let is_object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
     let envelope = match serde_json::from_slice::<Envelope>(bytes) {
+        Ok(_) if !is_object => return Some(invalid(Id::Null, "not an object")),
         Ok(envelope) => envelope,
         Err(_) if serde_json::from_slice::<Value>(bytes).is_ok() => return Some(invalid(Id::Null, "not an object")),
         Err(e) => return Some(refuse(Id::Null, ErrorCode::ParseError.with(format!("parse error: {e}"), None))),
