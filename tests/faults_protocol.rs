@@ -374,6 +374,14 @@ fn memory_stays_bounded_with_a_stalled_follower_and_a_batch_of_large_reads() {
     let r = std::iter::repeat_with(|| s.message()).find(|m| m.get("method").is_none()).unwrap();
     assert_eq!(r["error"]["code"], -32600, "refused as too large at once, not held");
     assert!(r["error"]["message"].as_str().unwrap().contains("send fewer"), "{r}");
+    // A frame of eight million numbers: one clear refusal, not 130 MB of items.
+    let mut numbers = vec![b'['];
+    numbers.extend(b"1,".repeat(8 << 20).iter().take((15 << 20) - 2));
+    numbers.extend_from_slice(b"1]\n");
+    s.write(&numbers);
+    let r = std::iter::repeat_with(|| s.message()).find(|m| m.get("method").is_none()).unwrap();
+    assert_eq!(r["error"]["code"], -32600, "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("more than 10000 requests"), "{r}");
     let batch_peak = s.peak_kib();
     eprintln!("serve peak RSS: {stalled_peak} KiB after the stalled follow, {batch_peak} KiB after the batch");
     // A bound, not a benchmark: unbounded queues reached 1.5 GB here.

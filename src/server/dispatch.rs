@@ -7,6 +7,7 @@
 use jsonrpsee::core::server::MethodResponse;
 use jsonrpsee::types::{ErrorObjectOwned, Id, Params};
 use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -64,8 +65,11 @@ fn is_batch(bytes: &[u8]) -> bool {
 }
 
 async fn batch(methods: &Methods, bytes: &[u8]) -> Option<Box<RawValue>> {
-    let items = match serde_json::from_slice::<Vec<&RawValue>>(bytes) {
-        Ok(items) => items,
+    let items = match serde_json::from_slice::<Batch>(bytes) {
+        Ok(Batch(items)) => items,
+        Err(e) if serde_json::from_slice::<IgnoredAny>(bytes).is_ok() => {
+            return Some(refuse(Id::Null, ErrorCode::InvalidRequest.with(format!("invalid request: {e}"), None)));
+        }
         Err(e) => return Some(refuse(Id::Null, ErrorCode::ParseError.with(format!("parse error: {e}"), None))),
     };
     if items.is_empty() {
@@ -89,6 +93,36 @@ async fn batch(methods: &Methods, bytes: &[u8]) -> Option<Box<RawValue>> {
     answers.push(']');
     // Only notifications: no answer at all.
     (answers.len() > 2).then(|| RawValue::from_string(answers).ok()).flatten()
+}
+
+/// Requests in one batch, at most: a 16 MiB frame of `[1,1,1,…]` would
+/// otherwise be eight million items held at once.
+const MAX_BATCH: usize = 10_000;
+
+/// A batch's items as written, refused past `MAX_BATCH` while reading.
+struct Batch<'a>(Vec<&'a RawValue>);
+
+impl<'de> Deserialize<'de> for Batch<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Items;
+        impl<'de> serde::de::Visitor<'de> for Items {
+            type Value = Batch<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                write!(f, "an array of at most {MAX_BATCH} requests")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<&RawValue>()? {
+                    if items.len() == MAX_BATCH {
+                        return Err(serde::de::Error::custom(format!("a batch of more than {MAX_BATCH} requests")));
+                    }
+                    items.push(item);
+                }
+                Ok(Batch(items))
+            }
+        }
+        d.deserialize_seq(Items)
+    }
 }
 
 /// A message's members as written. Parsed here rather than by jsonrpsee's
@@ -148,7 +182,10 @@ async fn one(methods: &Methods, bytes: &[u8]) -> Option<Box<RawValue>> {
     let envelope = match serde_json::from_slice::<Envelope>(bytes) {
         Ok(_) if !is_object => return Some(invalid(Id::Null, "not an object")),
         Ok(envelope) => envelope,
-        Err(_) if serde_json::from_slice::<Value>(bytes).is_ok() => return Some(invalid(Id::Null, "not an object")),
+        // Valid JSON at all? Checked without building it (a 16 MiB array would take 20 times that).
+        Err(_) if serde_json::from_slice::<IgnoredAny>(bytes).is_ok() => {
+            return Some(invalid(Id::Null, "not an object"));
+        }
         Err(e) => return Some(refuse(Id::Null, ErrorCode::ParseError.with(format!("parse error: {e}"), None))),
     };
     let (id, raw_id) = match envelope.id.map(|raw| id_of(raw.get())) {
