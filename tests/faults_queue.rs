@@ -45,20 +45,24 @@ fn restart_of_a_running_task_stops_it_first() {
     let home = Home::new();
     let marks = home.path().join("marks");
     std::fs::create_dir(&marks).unwrap();
-    // Each copy registers itself while it runs; two at once would show.
+    // Each copy registers itself while it runs; two at once would show. The
+    // trap comes first: once the mark exists, a cancel removes it.
     let script = format!(
-        "touch {m}/$ERRAND_TASK_ID; ls {m} | grep -vc seen > {m}/seen.$ERRAND_TASK_ID; trap 'rm {m}/$ERRAND_TASK_ID; exit 1' TERM; \
+        "trap 'rm {m}/$ERRAND_TASK_ID; exit 1' TERM; touch {m}/$ERRAND_TASK_ID; ls {m} | grep -vc seen > {m}/seen.$ERRAND_TASK_ID; \
          while :; do sleep 0.01; done",
         m = marks.display()
     );
     let old = home.submit(&script);
     home.eventually("the first copy runs", || marks.join(&old).exists());
     let new = home.ok(&["restart", &old]).trim().to_owned();
-    home.eventually("the second copy runs", || marks.join(&new).exists());
+    let seen_by_new = marks.join(format!("seen.{new}"));
+    home.eventually("the second copy counted", || {
+        std::fs::read_to_string(&seen_by_new).is_ok_and(|s| s.ends_with('\n'))
+    });
     assert_eq!(home.status_of(&old), "cancelled");
     let t = home.task(&new);
     assert_eq!((t["restartedFrom"].as_str(), t["after"].as_str()), (Some(old.as_str()), Some(old.as_str())));
-    let seen = std::fs::read_to_string(marks.join(format!("seen.{new}"))).unwrap();
+    let seen = std::fs::read_to_string(&seen_by_new).unwrap();
     assert_eq!(seen.trim(), "1", "the old copy was gone when the new one started");
     assert!(processes_of(&old).is_empty());
     // From the protocol too.
