@@ -47,11 +47,11 @@ impl Config {
     /// The settings for a process that must go on whatever the file says
     /// (`serve`, supervisors): a broken file is logged, never on stdout or
     /// stderr, and the defaults are used.
-    pub fn load(paths: &Paths) -> Result<Config> {
-        Ok(Config::read(paths).unwrap_or_else(|e| {
+    pub fn load(paths: &Paths) -> Config {
+        Config::read(paths).unwrap_or_else(|e| {
             tracing::warn!("{e}; using defaults");
             Config::fallback()
-        }))
+        })
     }
 
     /// The settings as the file gives them, or why it cannot (a file and
@@ -140,6 +140,6 @@ mod tests {
     fn a_broken_file_gives_way_to_the_defaults_for_those_who_must_go_on() {
         let (_dir, paths) = paths_with("parallel = 3\n[history\n");
         assert!(Config::read(&paths).unwrap_err().to_string().contains("config.toml:2:"));
-        assert_eq!(Config::load(&paths).unwrap().parallel, Config::fallback().parallel);
+        assert_eq!(Config::load(&paths).parallel, Config::fallback().parallel);
     }
 }

@@ -97,11 +97,7 @@ fn serve_logs_it_answers_reads_and_refuses_new_work_as_the_cli_does() {
     assert_eq!(client.stderr(), "", "serve's stderr stays silent");
     // Every frame on stdout was JSON (the client fails the test otherwise);
     // the warning is in errand's own log.
-    let log_dir = home.errand_home().join("log");
-    let mut log = String::new();
-    for entry in std::fs::read_dir(&log_dir).expect("errand's log folder").flatten() {
-        log.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-    }
+    let log = home.own_log();
     assert!(
         log.lines().any(|l| l.contains("config.toml:3:") && l.contains("using defaults")),
         "serve logged it: {log}"
@@ -126,11 +122,7 @@ fn a_supervisor_started_after_the_file_broke_logs_it_and_runs_the_queue() {
     assert_eq!(home.wait(&[&queued]), 0, "the queue goes on with the defaults");
     assert!(home.ok(&["logs", &queued]).contains("ran anyway"));
     assert_eq!(home.status_of(&first), "lost");
-    let log_dir = home.errand_home().join("log");
-    let mut log = String::new();
-    for entry in std::fs::read_dir(&log_dir).expect("errand's log folder").flatten() {
-        log.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-    }
+    let log = home.own_log();
     assert!(
         log.lines().any(|l| l.contains("config.toml:3:") && l.contains("using defaults")),
         "the new supervisor logged it: {log}"

@@ -167,11 +167,7 @@ fn two_thousand_submissions_from_four_clients_two_servers_hear_each_once_and_not
         assert_eq!(server.stderr(), "", "a server's stderr");
     }
     eventually("the supervisors are gone", || supervisors_left(&home) == 0);
-    let log: String = std::fs::read_dir(home.errand_home().join("log"))
-        .unwrap()
-        .flatten()
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .collect();
+    let log = home.own_log();
     let busy: Vec<&str> = log
         .lines()
         .filter(|l| {

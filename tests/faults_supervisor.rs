@@ -140,7 +140,7 @@ fn killed_while_recording_the_outcome_the_task_is_lost() {
     // pipes and logs "ended": it is now at the outcome, held by the lock.
     let ended = format!("task={id}");
     eventually("the supervisor saw the end", || {
-        own_log(&home).lines().any(|l| l.contains(&ended) && l.contains("ended"))
+        home.own_log().lines().any(|l| l.contains(&ended) && l.contains("ended"))
     });
     assert!(processes_of(&id).is_empty(), "the task's processes are gone before the outcome is recorded");
     assert_eq!(row(&conn, &id).0, "running", "not recorded yet");
@@ -148,12 +148,6 @@ fn killed_while_recording_the_outcome_the_task_is_lost() {
     eventually("the supervisor is gone", || !alive(supervisor));
     conn.execute_batch("ROLLBACK").unwrap();
     assert_eq!(settles(&home, &id, &[]), "lost");
-}
-
-/// errand's own log (every file of it).
-fn own_log(home: &Home) -> String {
-    let Ok(dir) = std::fs::read_dir(home.errand_home().join("log")) else { return String::new() };
-    dir.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
 }
 
 /// Where a supervisor was when it was frozen, as the store and /proc say.

@@ -26,7 +26,7 @@ pub fn wait_command(cx: &Context, ids: &[String], all: bool) -> Result<i32> {
 pub fn wait(cx: &Context, ids: Option<&[String]>) -> Result<i32> {
     // Taken first: every task that ends from here on, queued meanwhile or
     // not, is one `--all` waited for.
-    let (_, start) = cx.store.at_one_change(|_| Ok(()))?;
+    let start = cx.store.change()?;
     let mut waiter = Waiter::new(cx.paths)?;
     let mut kicked = false;
     loop {

@@ -48,7 +48,7 @@ const DRAIN: Duration = Duration::from_secs(5);
 
 pub fn serve(paths: &Paths) -> Result<i32> {
     let frames = crate::sys::take_stdout().context(|| "cannot set up stdout".to_owned())?;
-    let config = Config::load(paths)?;
+    let config = Config::load(paths);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .max_blocking_threads(BLOCKING_THREADS)
         .enable_all()

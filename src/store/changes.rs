@@ -28,24 +28,28 @@ pub struct Snapshot {
 
 impl Store {
     pub fn snapshot(&self) -> Result<Snapshot> {
-        self.read(|conn| {
-            let change = conn.query_row("SELECT value FROM counters WHERE name = 'change'", [], |r| r.get(0))?;
-            let (active, _) = self.list(&ListFilter {
+        let ((active, counts), change) = self.at_one_change(|store| {
+            let (active, _) = store.list(&ListFilter {
                 statuses: vec![Status::Queued, Status::Running],
                 include_deleted: true,
                 ..ListFilter::default()
             })?;
-            Ok(Snapshot { change, active, counts: self.counts()? })
-        })
+            Ok((active, store.counts()?))
+        })?;
+        Ok(Snapshot { change, active, counts })
+    }
+
+    /// The store's change number now: every write to a task moves it on.
+    pub fn change(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT value FROM counters WHERE name = 'change'", [], |r| r.get(0))?)
     }
 
     /// Run `f` in one read transaction: what it reads is the store at one
     /// change, returned beside its result.
     pub fn at_one_change<T>(&self, f: impl FnOnce(&Store) -> Result<T>) -> Result<(T, i64)> {
-        self.read(|conn| {
+        self.read(|_| {
             let value = f(self)?;
-            let change = conn.query_row("SELECT value FROM counters WHERE name = 'change'", [], |r| r.get(0))?;
-            Ok((value, change))
+            Ok((value, self.change()?))
         })
     }
 

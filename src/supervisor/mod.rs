@@ -48,7 +48,7 @@ pub fn command() -> Result<std::process::Command> {
 
 /// The body of `errand __worker`.
 pub fn run(paths: &Paths) -> Result<()> {
-    let config = Config::load(paths)?;
+    let config = Config::load(paths);
     let store = Store::open(paths)?;
     let me = Identity::current();
     // Orphans of a task come back here, not to init: nothing of a task escapes.

@@ -41,6 +41,12 @@ impl Home {
         self.path().join("home")
     }
 
+    /// errand's own log, every file of it ("" before anything was logged).
+    pub fn own_log(&self) -> String {
+        let Ok(dir) = std::fs::read_dir(self.errand_home().join("log")) else { return String::new() };
+        dir.flatten().map(|e| std::fs::read_to_string(e.path()).unwrap_or_default()).collect()
+    }
+
     pub fn config(&self, text: &str) {
         std::fs::create_dir_all(self.errand_home()).unwrap();
         std::fs::write(self.errand_home().join("config.toml"), text).unwrap();
