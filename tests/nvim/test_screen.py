@@ -117,7 +117,9 @@ def test_a_task_outlives_neovim_and_the_next_one_reports_it(env):
         pass  # already gone
     (env / "gone").touch()
     out = subprocess.run([ERRAND, "wait", "--all"], capture_output=True, text=True, timeout=30)
-    assert out.returncode == 0
+    # `wait --all` exits with the status of a task that failed while it
+    # waited (exit 2), or 0 if the task had already ended when it looked.
+    assert out.returncode in (0, 2), out
     listed = subprocess.run([ERRAND, "ls", "--json"], capture_output=True, text=True).stdout
     assert '"status": "failed"' in listed and '"name": "left behind"' in listed
 
