@@ -44,6 +44,8 @@ pub struct Waiter {
     supervisors: Vec<(Identity, OwnedFd)>,
     /// A supervisor was found dead while watching: the next wait returns at once.
     found_dead: bool,
+    /// A watched supervisor died since the last `supervisor_died`.
+    died: bool,
 }
 
 impl Waiter {
@@ -51,12 +53,13 @@ impl Waiter {
         let file = changed_file(paths);
         let inotify = Inotify::new().context(|| "inotify".to_owned())?;
         inotify.watch(&file, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", file.display()))?;
-        Ok(Waiter { inotify, supervisors: Vec::new(), found_dead: false })
+        Ok(Waiter { inotify, supervisors: Vec::new(), found_dead: false, died: false })
     }
 
-    /// Also wake when a supervisor of a running task dies.
+    /// Also wake when a supervisor the queue counts on dies (running a
+    /// task, or idle with a task left to it).
     pub fn watch_supervisors(&mut self, store: &Store) -> Result<()> {
-        for (_, worker) in store.running_workers()? {
+        for worker in store.supervisors()? {
             if self.supervisors.iter().any(|(w, _)| *w == worker) {
                 continue;
             }
@@ -85,6 +88,7 @@ impl Waiter {
     /// Block until something changed; false if `timeout` passed first.
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool> {
         if std::mem::take(&mut self.found_dead) {
+            self.died = true;
             return Ok(true);
         }
         let fds: Vec<BorrowedFd<'_>> = self.supervisors.iter().map(|(_, fd)| fd.as_fd()).collect();
@@ -93,8 +97,15 @@ impl Waiter {
             // A pidfd stays readable: forget the dead.
             let dead: Vec<Identity> = dead.iter().map(|&i| self.supervisors[i].0.clone()).collect();
             self.supervisors.retain(|(w, _)| !dead.contains(w));
+            self.died |= !dead.is_empty();
         }
         Ok(woke.is_some())
+    }
+
+    /// Did a watched supervisor die since the last call? Its tasks may need
+    /// another supervisor.
+    pub fn supervisor_died(&mut self) -> bool {
+        std::mem::take(&mut self.died)
     }
 }
 

@@ -287,7 +287,8 @@ fn no_task_finished_is_lost_at_connect_under_load() {
     // Two busy loops: the server and its supervisors compete for the CPU.
     let hogs: Vec<Child> =
         (0..2).map(|_| Command::new("sh").args(["-c", "while :; do :; done"]).spawn().unwrap()).collect();
-    let missing = std::sync::atomic::AtomicUsize::new(0);
+    // Each miss, with what the connection saw and what the store says.
+    let missing = std::sync::Mutex::new(Vec::<String>::new());
     std::thread::scope(|scope| {
         for _ in 0..AT_ONCE {
             scope.spawn(|| {
@@ -302,29 +303,38 @@ fn no_task_finished_is_lost_at_connect_under_load() {
                     // Read on another thread, so a missing event times out
                     // (dropping `s` kills the server and ends the reader).
                     let (tx, rx) = std::sync::mpsc::channel();
+                    let seen = std::sync::Arc::new(std::sync::Mutex::new((None::<Value>, Vec::<String>::new())));
                     let mut lines = s.lines.take().unwrap();
+                    let reader_seen = seen.clone();
                     std::thread::spawn(move || {
                         // task/finished may come before the task/run answer.
-                        let mut id = None;
-                        let mut finished = Vec::new();
                         let mut line = String::new();
                         while lines.read_line(&mut line).unwrap_or(0) > 0 {
-                            let m: Value = serde_json::from_str(&line).unwrap();
+                            let m: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+                            let mut seen = reader_seen.lock().unwrap();
+                            seen.1.push(line.trim_end().chars().take(300).collect());
                             line.clear();
                             if m["id"] == 2 {
-                                id = Some(m["result"]["id"].clone());
+                                seen.0 = Some(m["result"]["id"].clone());
                             }
-                            if m["method"] == "task/finished" {
-                                finished.push(m["params"]["task"]["id"].clone());
-                            }
-                            if id.as_ref().is_some_and(|id| finished.contains(id)) {
-                                let _ = tx.send(());
-                                return;
+                            let (id, lines) = &*seen;
+                            let finished = |l: &String| l.contains(r#""method":"task/finished""#);
+                            if let Some(id) = id.as_ref().and_then(Value::as_str) {
+                                if lines.iter().any(|l| finished(l) && l.contains(&format!(r#""id":"{id}""#))) {
+                                    let _ = tx.send(());
+                                    return;
+                                }
                             }
                         }
                     });
                     if rx.recv_timeout(Duration::from_secs(60)).is_err() {
-                        missing.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        let (id, lines) = seen.lock().unwrap().clone();
+                        let stored = id
+                            .as_ref()
+                            .and_then(Value::as_str)
+                            .map(|id| home.run(&["show", "--json", id]).stdout)
+                            .unwrap_or_default();
+                        missing.lock().unwrap().push(format!("saw {lines:#?}\nthe store: {stored}"));
                     }
                 }
             });
@@ -334,7 +344,8 @@ fn no_task_finished_is_lost_at_connect_under_load() {
         let _ = hog.kill();
         let _ = hog.wait();
     }
-    assert_eq!(missing.into_inner(), 0, "connections that never got their task/finished");
+    let missing = missing.into_inner().unwrap();
+    assert!(missing.is_empty(), "{} connections never got their task/finished:\n{}", missing.len(), missing.join("\n"));
 }
 
 #[test]

@@ -49,7 +49,7 @@ pub fn wait(cx: &Context, ids: Option<&[String]>) -> Result<i32> {
         }
         waiter.watch_supervisors(cx.store)?;
         // A queue left without supervisors (they were killed) would wait forever.
-        if !kicked {
+        if !kicked || waiter.supervisor_died() {
             cx.queue().kick()?;
             kicked = true;
         }

@@ -68,7 +68,7 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
     let inotify = Arc::new(crate::sys::async_fd(inotify).context(|| "inotify".to_owned())?);
 
     let mut watched_workers: HashSet<Identity> = HashSet::new();
-    let (died_tx, mut died_rx) = mpsc::unbounded_channel::<()>();
+    let (died_tx, mut died_rx) = mpsc::unbounded_channel::<Identity>();
     loop {
         // What changed, on the blocking pool; the feed goes there and back.
         let (returned, polled) = server
@@ -100,7 +100,8 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
                 tracing::warn!("cannot start a supervisor: {e}");
             }
         }
-        // A supervisor's death is a change nobody writes: watch each one.
+        // A supervisor's death is a change nobody writes: watch each one
+        // the queue counts on, running a task or idle.
         for worker in polled.workers {
             if watched_workers.insert(worker.clone()) {
                 watch_worker(worker, died_tx.clone());
@@ -120,7 +121,10 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
                 }
             }
             () = server.wake.notified() => {}
-            Some(()) = died_rx.recv() => {
+            // Its task is lost, or (an idle one) a task left to it needs
+            // another supervisor: the next round's kick starts one.
+            Some(dead) = died_rx.recv() => {
+                watched_workers.remove(&dead);
                 let reaped = server.store(|store| store.reap_lost()).await;
                 if reaped.is_ok_and(|n| n > 0) {
                     crate::wakeup::signal(&server.paths);
@@ -199,7 +203,7 @@ impl Feed {
         if server.set_counts(counts) {
             polled.notifications.push(Notification::CountsChanged(counts));
         }
-        polled.workers = store.running_workers()?.into_iter().map(|(_, w)| w).collect();
+        polled.workers = store.supervisors()?;
         polled.next_failure_expiry = store.next_failure_expiry()?;
         Ok(polled)
     }
@@ -247,21 +251,21 @@ fn tail_of(paths: &Paths, id: &str) -> String {
 }
 
 /// Tell the watcher when this supervisor exits (its pidfd becomes readable).
-fn watch_worker(worker: Identity, died: mpsc::UnboundedSender<()>) {
+fn watch_worker(worker: Identity, died: mpsc::UnboundedSender<Identity>) {
     let Ok(fd) = crate::sys::pidfd_open(worker.pid) else {
-        let _ = died.send(()); // already gone
+        let _ = died.send(worker); // already gone
         return;
     };
     // The pid may have been reused between the store read and pidfd_open.
     if !worker.is_alive() {
-        let _ = died.send(());
+        let _ = died.send(worker);
         return;
     }
     tokio::spawn(async move {
         if let Ok(fd) = crate::sys::async_fd(fd) {
             let _ = fd.readable().await;
         }
-        let _ = died.send(());
+        let _ = died.send(worker);
     });
 }
 

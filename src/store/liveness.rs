@@ -20,10 +20,22 @@ impl Store {
         self.write(reap_lost)
     }
 
-    /// The supervisors of running tasks (to watch them for an unexpected end).
-    pub fn running_workers(&self) -> Result<Vec<(String, Identity)>> {
-        running_workers(&self.conn)
+    /// Every supervisor the queue counts on, to watch for an unexpected
+    /// end: those running a task, and those idle (a client that saw one
+    /// idle left the next task to it, and started no other).
+    pub fn supervisors(&self) -> Result<Vec<Identity>> {
+        let mut all: Vec<Identity> = running_workers(&self.conn)?.into_iter().map(|(_, w)| w).collect();
+        all.extend(idle_workers(&self.conn)?);
+        Ok(all)
     }
+}
+
+pub(super) fn idle_workers(conn: &Connection) -> Result<Vec<Identity>> {
+    let mut stmt = conn.prepare_cached("SELECT pid, start, boot FROM idle_workers")?;
+    let rows = stmt
+        .query_map([], |r| Ok(Identity { pid: r.get(0)?, start: r.get::<_, i64>(1)? as u64, boot: r.get(2)? }))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }
 
 pub(super) fn running_workers(conn: &Connection) -> Result<Vec<(String, Identity)>> {
@@ -44,8 +56,13 @@ pub(super) fn running_workers(conn: &Connection) -> Result<Vec<(String, Identity
     Ok(rows)
 }
 
-/// Inside a write transaction.
+/// Inside a write transaction. Dead idle supervisors are forgotten too.
 pub(super) fn reap_lost(tx: &Connection) -> Result<usize> {
+    for idle in idle_workers(tx)? {
+        if !idle.is_alive() {
+            tx.execute("DELETE FROM idle_workers WHERE pid = ?1", [idle.pid])?;
+        }
+    }
     let mut lost = 0;
     for (id, worker) in running_workers(tx)? {
         if worker.is_alive() {

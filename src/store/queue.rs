@@ -4,19 +4,23 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::liveness::reap_lost;
+use super::liveness::{idle_workers, reap_lost};
 use super::Store;
 use crate::error::{Error, Result};
 use crate::process::Identity;
 use crate::task::{Exit, Status, Task};
 
-/// What a supervisor does when it finds no task to claim.
+/// What a supervisor does about the next task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WhenIdle {
-    /// Register as idle: clients then leave the next task to it.
+    /// Claim one, or register as idle: clients then leave the next task to it.
     Linger,
-    /// Deregister and exit (claiming nothing: it is stopping).
-    Exit,
+    /// Claim one, or deregister to exit (its linger time is up). It must
+    /// still claim: a client that saw it idle a moment ago left a task to it.
+    Leave,
+    /// Deregister without claiming (it was told to stop); it then starts
+    /// a supervisor for whatever was left to it.
+    Stop,
 }
 
 /// How a task's process ended, as its supervisor saw it.
@@ -64,9 +68,16 @@ const READY: &str = "status = 'queued' AND (after_task IS NULL OR NOT EXISTS
     (SELECT 1 FROM tasks AS a WHERE a.id = tasks.after_task AND a.status IN ('queued', 'running')))";
 
 impl Store {
-    /// Is a queued task ready to start?
-    pub fn has_ready(&self) -> Result<bool> {
-        Ok(self.conn.query_row(&format!("SELECT EXISTS (SELECT 1 FROM tasks WHERE {READY})"), [], |r| r.get(0))?)
+    /// Could a supervisor claim a task now: one is ready, and a slot is free?
+    pub fn has_claimable(&self, limit: u32) -> Result<bool> {
+        Ok(self.conn.query_row(
+            &format!(
+                "SELECT (SELECT count(*) FROM tasks WHERE status = 'running') < ?1
+                        AND EXISTS (SELECT 1 FROM tasks WHERE {READY})"
+            ),
+            [limit],
+            |r| r.get(0),
+        )?)
     }
 
     /// How many supervisors a client should start now: queued tasks that no
@@ -88,8 +99,9 @@ impl Store {
     }
 
     /// For a supervisor: record how `finished` ended (if given) and, in the
-    /// same transaction, claim the oldest queued task if a slot is free.
-    /// Finding none, it registers as idle or deregisters (`when_idle`). One
+    /// same transaction, claim the oldest queued task if a slot is free
+    /// (unless it stops). Finding none, it registers as idle or deregisters
+    /// (`when_idle`). One
     /// transaction keeps the queue from stalling between the two steps: a
     /// client that queued a task either sees this supervisor idle (and
     /// leaves the task to it) or sees it gone (and starts another).
@@ -105,10 +117,10 @@ impl Store {
                 finish(tx, id, outcome)?;
             }
             let next = match when_idle {
-                WhenIdle::Exit => None,
-                WhenIdle::Linger => claim(tx, worker, limit)?,
+                WhenIdle::Stop => None,
+                WhenIdle::Linger | WhenIdle::Leave => claim(tx, worker, limit)?,
             };
-            if next.is_some() || when_idle == WhenIdle::Exit {
+            if next.is_some() || when_idle != WhenIdle::Linger {
                 tx.execute("DELETE FROM idle_workers WHERE pid = ?1", [worker.pid])?;
             } else {
                 tx.execute(
@@ -184,14 +196,6 @@ fn claim(tx: &Connection, worker: &Identity, limit: u32) -> Result<Option<String
     Ok(Some(id))
 }
 
-fn idle_workers(conn: &Connection) -> Result<Vec<Identity>> {
-    let mut stmt = conn.prepare_cached("SELECT pid, start, boot FROM idle_workers")?;
-    let rows = stmt
-        .query_map([], |r| Ok(Identity { pid: r.get(0)?, start: r.get::<_, i64>(1)? as u64, boot: r.get(2)? }))?
-        .collect::<Result<_, _>>()?;
-    Ok(rows)
-}
-
 /// Write the outcome of a running task; the status follows from it (and
 /// from a cancel request).
 fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
@@ -256,7 +260,7 @@ mod tests {
         assert_eq!(t.store.output_bytes(&id).unwrap(), None, "not known while it runs");
         let outcome =
             Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), output_bytes: Some((3, 0)), ..Outcome::default() };
-        t.store.finish_and_claim(Some((&id, &outcome)), &me(), 10, WhenIdle::Exit).unwrap();
+        t.store.finish_and_claim(Some((&id, &outcome)), &me(), 10, WhenIdle::Stop).unwrap();
         assert_eq!(t.store.output_bytes(&id).unwrap(), Some((3, 0)));
     }
 
@@ -270,8 +274,28 @@ mod tests {
         // This process registers as idle (it claims nothing at limit 0).
         t.store.finish_and_claim(None, &me(), 0, WhenIdle::Linger).unwrap();
         assert_eq!(t.store.workers_wanted(10).unwrap(), 1, "the idle one takes a task");
-        t.store.finish_and_claim(None, &me(), 0, WhenIdle::Exit).unwrap();
+        t.store.finish_and_claim(None, &me(), 0, WhenIdle::Leave).unwrap();
         assert_eq!(t.store.workers_wanted(10).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_supervisor_leaving_still_claims_and_one_stopping_does_not() {
+        let t = temp_store();
+        let id = t.store.insert(&new_task("true")).unwrap().id;
+        assert!(t.store.finish_and_claim(None, &me(), 10, WhenIdle::Stop).unwrap().is_none());
+        let left = t.store.finish_and_claim(None, &me(), 10, WhenIdle::Leave).unwrap();
+        assert_eq!(left.map(|t| t.id), Some(id), "a task left to a leaving supervisor is taken");
+    }
+
+    #[test]
+    fn nothing_is_claimable_while_every_slot_is_taken() {
+        let t = temp_store();
+        t.store.insert(&new_task("a")).unwrap();
+        t.store.insert(&new_task("b")).unwrap();
+        assert!(t.store.has_claimable(1).unwrap());
+        t.store.finish_and_claim(None, &me(), 1, WhenIdle::Linger).unwrap();
+        assert!(!t.store.has_claimable(1).unwrap(), "one runs, one waits for its slot");
+        assert!(t.store.has_claimable(2).unwrap());
     }
 
     #[test]
@@ -281,7 +305,7 @@ mod tests {
         t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
         assert_eq!(t.store.request_cancel(&running).unwrap(), CancelAction::Signalled);
         let outcome = Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), ..Outcome::default() };
-        t.store.finish_and_claim(Some((&running, &outcome)), &me(), 10, WhenIdle::Exit).unwrap();
+        t.store.finish_and_claim(Some((&running, &outcome)), &me(), 10, WhenIdle::Stop).unwrap();
         assert_eq!(t.store.get(&running).unwrap().status(), Status::Cancelled);
         assert!(matches!(t.store.request_cancel(&running), Err(Error::AlreadyFinished { .. })));
 
@@ -289,7 +313,7 @@ mod tests {
         assert_eq!(t.store.request_cancel(&fresh).unwrap(), CancelAction::Dequeued);
         let task = t.store.get(&fresh).unwrap();
         assert!(matches!(task.state, State::Ended { started_at: None, end: End::Cancelled(None), .. }));
-        assert!(!t.store.has_ready().unwrap());
+        assert!(!t.store.has_claimable(10).unwrap());
     }
 
     #[test]
@@ -301,7 +325,7 @@ mod tests {
         let later = t.store.insert(&new_task("later")).unwrap().id;
         let claimed = t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
         assert_eq!(claimed.map(|t| t.id), Some(later), "the waiting one is passed over, not the queue blocked");
-        assert!(!t.store.has_ready().unwrap());
+        assert!(!t.store.has_claimable(10).unwrap());
         assert_eq!(t.store.workers_wanted(10).unwrap(), 0);
         let outcome =
             Outcome { exit: Some(Exit::Signal(15)), ended_at: now_ms(), cancelled: true, ..Outcome::default() };

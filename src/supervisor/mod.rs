@@ -84,8 +84,13 @@ pub fn run(paths: &Paths) -> Result<()> {
     let mut idle_since: Option<Instant> = None;
     loop {
         let lingering = idle_since.is_some_and(|t| t.elapsed() < LINGER);
-        let when_idle =
-            if stopping || (idle_since.is_some() && !lingering) { WhenIdle::Exit } else { WhenIdle::Linger };
+        let when_idle = if stopping {
+            WhenIdle::Stop
+        } else if idle_since.is_some() && !lingering {
+            WhenIdle::Leave
+        } else {
+            WhenIdle::Linger
+        };
         let next = record_and_claim(&store, finished.take().as_ref(), &me, config.parallel, when_idle);
         crate::wakeup::signal(paths);
         match next {
@@ -107,16 +112,27 @@ pub fn run(paths: &Paths) -> Result<()> {
                 stopping |= task.keep_children;
                 finished = Some((task.id, outcome));
             }
-            None if when_idle == WhenIdle::Exit => break,
+            None if when_idle != WhenIdle::Linger => break,
             None => {
                 let since = *idle_since.get_or_insert_with(Instant::now);
                 // Sleep until a task is queued or the linger time is up.
                 // Most changes are not new tasks: check with a read before
-                // trying a claim (a write).
-                while since.elapsed() < LINGER && !store.has_ready().unwrap_or(true) {
+                // trying a claim (a write). A task waiting for a slot is not
+                // one to claim: its slot frees with an outcome, and that
+                // outcome's supervisor claims it.
+                while since.elapsed() < LINGER && !store.has_claimable(config.parallel).unwrap_or(true) {
                     let _ = waiter.wait(Some(LINGER.saturating_sub(since.elapsed())));
                 }
             }
+        }
+    }
+    // A client that found this supervisor running (or idle) left the next
+    // task to it: one told to stop hands it on.
+    if stopping {
+        let queue =
+            crate::launch::Queue { store: &store, paths, config: &config, spawner: crate::launch::Spawner::Detached };
+        if let Err(e) = queue.kick() {
+            tracing::warn!("cannot start a supervisor for the tasks left: {e}");
         }
     }
     // The queue drained: a quiet moment to keep history within its limits.
