@@ -11,6 +11,8 @@ fn main() {
     // Tasks get the mask the user gave errand; errand's own files are private.
     errand::launch::record_client_umask();
     errand::sys::set_umask(0o077);
+    // A shell asking for completions (ERRAND_COMPLETE set) is answered here.
+    errand::cli::complete::answer_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => std::process::exit(command_line_error(&e)),
@@ -31,6 +33,8 @@ fn role(command: Command, paths: &Paths) -> Result<i32, Error> {
         Command::Worker => errand::supervisor::run(paths).map(|()| 0),
         Command::Serve => errand::server::serve(paths),
         Command::Schema { format } => print_schema(format),
+        Command::Completions { shell } => errand::cli::complete::script(&shell, &mut std::io::stdout().lock()),
+        Command::Man { dir } => errand::cli::man(dir.as_deref(), &mut std::io::stdout().lock()),
         command => {
             errand::sys::default_sigpipe();
             errand::cli::run(command, paths)

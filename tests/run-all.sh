@@ -18,7 +18,15 @@ if ! stylua --version 2>/dev/null | grep -q '^stylua 2\.6\.0$'; then
 fi
 stylua --check plugin/nvim tests/nvim
 
-echo "== Rust: unit and integration tests (real binary, real processes)"
+echo "== Rust: unit and integration tests (real binary, real processes, real shells)"
+# Completion is tested in real shells at a real terminal.
+missing=()
+for tool in tmux zsh fish man; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  pkgs=("${missing[@]/man/man-db}")
+  sudo_=""; [ "$(id -u)" -eq 0 ] || sudo_="sudo"
+  $sudo_ apt-get update -qq && $sudo_ apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
 cargo build --release --locked
 cargo test --release --locked 2>&1
 

@@ -4,7 +4,10 @@
 use std::path::PathBuf;
 
 use clap::error::ErrorKind;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap_complete::engine::ArgValueCompleter;
+
+use super::complete;
 
 #[derive(Parser, Debug)]
 #[command(name = "errand", version, about = "Run commands in the background; get told when they finish.")]
@@ -28,6 +31,7 @@ pub enum Command {
     /// Everything about one task, with the end of its output.
     Show {
         /// A task id or a unique prefix.
+        #[arg(add = ArgValueCompleter::new(complete::any_task))]
         id: String,
         /// The task as JSON (the protocol's Task).
         #[arg(long)]
@@ -38,12 +42,13 @@ pub enum Command {
     /// Cancel tasks: queued ones never run; running ones get SIGTERM, then SIGKILL.
     Cancel {
         /// Task ids or unique prefixes.
-        #[arg(required = true)]
+        #[arg(required = true, add = ArgValueCompleter::new(complete::active_task))]
         ids: Vec<String>,
     },
     /// Run a task again, as a new task.
     Restart {
         /// A task id or a unique prefix.
+        #[arg(add = ArgValueCompleter::new(complete::any_task))]
         id: String,
         /// The new task as JSON.
         #[arg(long)]
@@ -52,18 +57,19 @@ pub enum Command {
     /// Delete tasks from the list (restorable with `errand restore`).
     Rm {
         /// Task ids or unique prefixes.
-        #[arg(required = true)]
+        #[arg(required = true, add = ArgValueCompleter::new(complete::any_task))]
         ids: Vec<String>,
     },
     /// Bring deleted tasks back.
     Restore {
-        /// Task ids or unique prefixes.
-        #[arg(required = true)]
+        /// Task ids or unique prefixes (of deleted tasks).
+        #[arg(required = true, add = ArgValueCompleter::new(complete::deleted_task))]
         ids: Vec<String>,
     },
     /// Wait until tasks finish; exit with the first failure's status.
     Wait {
         /// Task ids or unique prefixes.
+        #[arg(add = ArgValueCompleter::new(complete::active_task))]
         ids: Vec<String>,
         /// Wait for every queued and running task.
         #[arg(long, conflicts_with = "ids")]
@@ -81,6 +87,7 @@ pub enum Command {
     /// Write to a running task's stdin (a newline is added unless --raw).
     Send {
         /// A task id or a unique prefix.
+        #[arg(add = ArgValueCompleter::new(complete::active_task))]
         id: String,
         /// The text to send.
         text: Option<String>,
@@ -113,9 +120,24 @@ pub enum Command {
     },
     /// Speak JSON-RPC 2.0 on stdin/stdout for an editor (see schema/).
     Serve,
+    /// Print the script that completes errand's commands, task ids and
+    /// workflows in a shell: source <(errand completions bash).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_parser = complete::SHELLS)]
+        shell: String,
+    },
+    /// Print the manual page (errand.1), or write it and one per command
+    /// (errand-run.1, ...) into a folder.
+    Man {
+        /// Write every page into this folder, e.g. ~/.local/share/man/man1.
+        #[arg(long, value_hint = ValueHint::DirPath)]
+        dir: Option<PathBuf>,
+    },
     /// Print the protocol: the OpenRPC document, or the clients' types.
     #[command(name = "__schema", hide = true)]
     Schema {
+        /// What to print.
         #[arg(value_enum, default_value_t = SchemaFormat::Openrpc)]
         format: SchemaFormat,
     },
@@ -141,7 +163,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub name: Option<String>,
     /// Working directory (default: the current one; a workflow's own folder for a workflow).
-    #[arg(long)]
+    #[arg(long, value_hint = ValueHint::DirPath)]
     pub cwd: Option<PathBuf>,
     /// Environment overrides, KEY=VALUE.
     #[arg(long = "env", short = 'e', value_name = "KEY=VALUE")]
@@ -160,7 +182,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// The command, or '#name' for a workflow.
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD",
+        add = ArgValueCompleter::new(complete::run_target)
+    )]
     pub command: Vec<String>,
 }
 
@@ -189,6 +217,7 @@ pub struct LsArgs {
 #[derive(Args, Debug)]
 pub struct LogsArgs {
     /// A task id or a unique prefix.
+    #[arg(add = ArgValueCompleter::new(complete::active_task))]
     pub id: String,
     /// Keep printing output as it arrives, until the task ends.
     #[arg(long, short = 'f')]
@@ -226,6 +255,25 @@ mod tests {
 
     fn error_of(args: &[&str]) -> String {
         one_line(&Cli::try_parse_from(args).unwrap_err())
+    }
+
+    #[test]
+    fn every_argument_of_every_command_says_what_it_is_for() {
+        use clap::CommandFactory;
+        let mut missing = Vec::new();
+        let mut stack = vec![Cli::command()];
+        while let Some(cmd) = stack.pop() {
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                if arg.get_help().is_none() && !["help", "version"].contains(&arg.get_id().as_str()) {
+                    missing.push(format!("{} {}", cmd.get_name(), arg.get_id()));
+                }
+            }
+            if cmd.get_about().is_none() && cmd.get_name() != "help" {
+                missing.push(cmd.get_name().to_owned());
+            }
+            stack.extend(cmd.get_subcommands().cloned());
+        }
+        assert!(missing.is_empty(), "no help text: {missing:?}");
     }
 
     #[test]

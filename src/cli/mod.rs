@@ -3,8 +3,10 @@
 //! output, `args` the command line itself.
 
 pub mod args;
+pub mod complete;
 mod logs;
 mod ls;
+mod man;
 mod manage;
 mod progress;
 mod render;
@@ -18,6 +20,7 @@ mod workflows;
 use std::io::{self, Write};
 
 pub use args::{Cli, Command};
+pub use man::man;
 pub use render::visible;
 
 use crate::config::Config;
@@ -73,9 +76,11 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
         Command::Clear => manage::clear(&cx, out),
         Command::Prune => manage::prune(&cx, out),
         Command::Progress { percent, message, id } => progress::progress(&cx, percent, message, id),
-        Command::Serve | Command::Schema { .. } | Command::Worker => {
-            Err(Error::InvalidInput("not a shell command (main picks errand's roles)".into()))
-        }
+        Command::Completions { .. }
+        | Command::Man { .. }
+        | Command::Serve
+        | Command::Schema { .. }
+        | Command::Worker => Err(Error::InvalidInput("not a shell command (main picks errand's roles)".into())),
     }
 }
 

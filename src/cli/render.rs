@@ -66,6 +66,29 @@ pub fn visible(text: &str) -> Cow<'_, str> {
     Cow::Owned(shown)
 }
 
+/// `text` cut to `width` terminal columns, by display width (a CJK
+/// character or an emoji takes two), ending in `…` when cut.
+pub fn fit(text: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if text.width() <= width {
+        return text.to_owned();
+    }
+    let mut cut = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        cut.push(c);
+        used += w;
+    }
+    if width > 0 {
+        cut.push('…');
+    }
+    cut
+}
+
 /// "3s ago", "4m ago", "2h ago", "5d ago".
 pub fn relative(ms: i64) -> String {
     let s = ms.max(0) / 1000;

@@ -125,6 +125,55 @@ impl Store {
         id::choose(&prefix, &matches)
     }
 
+    /// For a shell's completion: up to `limit` tasks whose id starts with
+    /// `prefix`, newest first; with `active_first`, running and queued ones
+    /// lead. Deleted ones only (for `restore`) or none of them.
+    pub fn complete_ids(&self, prefix: &str, deleted: bool, active_first: bool, limit: u32) -> Result<Vec<Task>> {
+        let prefix = prefix.to_ascii_lowercase();
+        if !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Ok(Vec::new());
+        }
+        let deleted = if deleted { "deleted_at IS NOT NULL" } else { "deleted_at IS NULL" };
+        // A narrow prefix: its few ids through the id index, then sorted. A
+        // broad one (`b` of 100,000): newest first along seq, filtered as it
+        // goes (`+id` keeps SQLite off the id index), stopping at `limit`.
+        let end = id::prefix_end(&prefix);
+        let matching: u32 = self.conn.query_row(
+            "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE id >= ?1 AND id < ?2 LIMIT 1001)",
+            params![prefix, end],
+            |r| r.get(0),
+        )?;
+        let range = match (prefix.is_empty(), matching > 1000) {
+            (true, _) => "1",
+            (false, false) => "id >= ?1 AND id < ?2",
+            (false, true) => "+id >= ?1 AND +id < ?2",
+        };
+        let mut found: Vec<Task> = Vec::new();
+        let mut query = |filter: &str| -> Result<()> {
+            let sql = format!(
+                "SELECT {TASK_COLUMNS} FROM tasks WHERE {deleted} AND {range} AND {filter} ORDER BY seq DESC LIMIT {limit}"
+            );
+            let mut stmt = self.conn.prepare_cached(&sql)?;
+            let rows = if prefix.is_empty() {
+                stmt.query_map([], task_from_row)?.collect::<Result<Vec<_>, _>>()?
+            } else {
+                stmt.query_map(params![prefix, end], task_from_row)?.collect::<Result<Vec<_>, _>>()?
+            };
+            for task in rows {
+                if found.len() < limit as usize && !found.iter().any(|t| t.id == task.id) {
+                    found.push(task);
+                }
+            }
+            Ok(())
+        };
+        if active_first {
+            query("status = 'running'")?;
+            query("status = 'queued'")?;
+        }
+        query("1")?;
+        Ok(found)
+    }
+
     /// Tasks newest first. Returns the page and whether more follow it.
     pub fn list(&self, filter: &ListFilter) -> Result<(Vec<Task>, bool)> {
         let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1");
@@ -306,6 +355,34 @@ fn to_json(value: &impl serde::Serialize) -> Result<String> {
 pub(crate) mod tests {
     use super::*;
     use crate::store::testing::temp_store;
+
+    #[test]
+    fn completion_offers_newest_first_active_first_and_only_the_prefix() {
+        let t = temp_store();
+        let ids: Vec<String> = (0..1100).map(|i| t.store.insert(&new_task(&format!("t{i}"))).unwrap().id).collect();
+        let deleted = &ids[3];
+        t.store
+            .finish_and_claim(None, &crate::process::Identity::current(), 10, crate::store::WhenIdle::Linger)
+            .unwrap();
+        assert_eq!(t.store.get(&ids[0]).unwrap().status(), Status::Running, "the oldest is claimed");
+        t.store.request_cancel(deleted).unwrap();
+        t.store.delete(deleted).unwrap();
+        let offered = |prefix: &str, active_first: bool| -> Vec<String> {
+            t.store.complete_ids(prefix, false, active_first, 100).unwrap().into_iter().map(|t| t.id).collect()
+        };
+        // Empty and broad prefixes (more than 1000 ids) walk seq backwards.
+        let newest: Vec<String> = ids.iter().rev().filter(|id| *id != deleted).take(100).cloned().collect();
+        assert_eq!(offered("", false), newest);
+        assert_eq!(offered("", true)[0], ids[0], "the running task leads");
+        assert_eq!(offered("", true).len(), 100);
+        // A narrow prefix: only its ids, still newest first.
+        let prefix = &ids[500][..2];
+        let expected: Vec<String> =
+            ids.iter().rev().filter(|id| id.starts_with(prefix) && *id != deleted).take(100).cloned().collect();
+        assert_eq!(offered(&prefix.to_uppercase(), false), expected);
+        assert_eq!(t.store.complete_ids("", true, false, 100).unwrap()[0].id, *deleted, "deleted ones, for restore");
+        assert!(offered("no-such!", false).is_empty());
+    }
 
     pub fn new_task(shell: &str) -> NewTask {
         NewTask {

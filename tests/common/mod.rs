@@ -175,8 +175,17 @@ pub fn kill_processes_of(id: &str) {
 }
 
 /// Does any process of this group still exist?
+/// A process of the group still runs. A zombie (dead, not yet reaped by
+/// the supervisor that adopted it) runs nothing and does not count.
 pub fn group_alive(pgid: i64) -> bool {
-    unsafe { libc::kill(-(pgid as i32), 0) == 0 }
+    let Ok(procs) = std::fs::read_dir("/proc") else { return false };
+    procs.flatten().any(|p| {
+        let Ok(stat) = std::fs::read_to_string(p.path().join("stat")) else { return false };
+        // pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+        let Some((_, rest)) = stat.rsplit_once(") ") else { return false };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        fields.len() > 2 && fields[0] != "Z" && fields[0] != "X" && fields[2] == pgid.to_string()
+    })
 }
 
 pub fn parent_of(pid: i64) -> Option<i64> {
@@ -186,3 +195,4 @@ pub fn parent_of(pid: i64) -> Option<i64> {
 }
 pub mod rpc;
 pub mod schema;
+pub mod terminal;
