@@ -34,10 +34,11 @@ fn logs_follow_prints_output_as_it_comes_and_ends_with_the_task() {
 #[test]
 fn progress_reported_from_inside_a_task() {
     let home = Home::new();
-    let exe = env!("CARGO_BIN_EXE_errand");
-    let id = home.submit(&format!("'{exe}' progress 40 linking && sleep 100"));
-    home.eventually("progress recorded", || home.task(&id)["progress"].as_f64() == Some(40.0));
-    let t = home.task(&id);
+    // errand is not on the task's PATH: ERRAND_BIN names it.
+    let id = home.ok(&["run", "-e", "PATH=/usr/bin:/bin", "\"$ERRAND_BIN\" progress 40 linking && sleep 100"]);
+    let id = id.trim();
+    home.eventually("progress recorded", || home.task(id)["progress"].as_f64() == Some(40.0));
+    let t = home.task(id);
     assert_eq!(t["progressMessage"], "linking");
     assert!(t["etaAt"].as_i64().is_some());
 }

@@ -91,8 +91,13 @@ impl TaskProcesses for ProcessGroup {
         if !spec.base_env.is_empty() {
             cmd.env_clear().envs(spec.base_env);
         }
-        cmd.envs(spec.env)
-            .env(MARKER, spec.task_id)
+        cmd.envs(spec.env).env(MARKER, spec.task_id);
+        // The errand that runs the task, for `"$ERRAND_BIN" progress 40`
+        // when errand is not on the task's PATH.
+        if let Ok(exe) = std::env::current_exe() {
+            cmd.env("ERRAND_BIN", exe);
+        }
+        cmd
             .current_dir(spec.cwd)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
