@@ -77,12 +77,21 @@ pub enum Command {
     },
     /// Counts for a prompt or statusline: "2 running · 1 failed", empty when idle.
     Status {
+        /// Only this group's tasks (a project: its folder's name).
+        group: Option<String>,
         /// One line (the default).
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["long", "json", "format"])]
         short: bool,
+        /// The running tasks with their progress, ETA and stage.
+        #[arg(long, conflicts_with_all = ["json", "format"])]
+        long: bool,
         /// The counts as JSON.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Your own line: {running} {queued} {failed} {unread} {eta}; a [...]
+        /// part shows only when a field in it has a value; idle prints nothing.
+        #[arg(long, value_name = "TEMPLATE")]
+        format: Option<String>,
     },
     /// Write to a running task's stdin (a newline is added unless --raw).
     Send {
@@ -194,6 +203,9 @@ pub struct RunArgs {
 
 #[derive(Args, Debug)]
 pub struct LsArgs {
+    /// Only this group's tasks (same as -g).
+    #[arg(value_name = "GROUP", conflicts_with = "group")]
+    pub project: Option<String>,
     /// Every task, not just the latest page.
     #[arg(long, short = 'a')]
     pub all: bool,
@@ -206,7 +218,7 @@ pub struct LsArgs {
     /// Only deleted tasks.
     #[arg(long)]
     pub deleted: bool,
-    /// How many per page.
+    /// How many per page (0: all, as --all).
     #[arg(long, short = 'n', default_value_t = 20)]
     pub limit: u32,
     /// The tasks as JSON (the protocol's Task).

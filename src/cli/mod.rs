@@ -70,7 +70,15 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
         Command::Rm { ids } => manage::delete(&cx, &ids),
         Command::Restore { ids } => manage::restore(&cx, &ids),
         Command::Wait { ids, all } => wait::wait_command(&cx, &ids, all),
-        Command::Status { short: _, json } => status::status(&cx, json, out),
+        Command::Status { group, short: _, long, json, format } => {
+            let shape = match (long, json, format) {
+                (true, _, _) => status::Shape::Long,
+                (_, true, _) => status::Shape::Json,
+                (_, _, Some(format)) => status::Shape::Format(format),
+                _ => status::Shape::Short,
+            };
+            status::status(&cx, group.as_deref(), shape, out)
+        }
         Command::Send { id, text, raw, eof } => send::send(&cx, &id, text, raw, eof),
         Command::Workflows { json } => workflows::workflows(&cx, json, out),
         Command::Clear => manage::clear(&cx, out),

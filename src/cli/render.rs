@@ -8,11 +8,32 @@ use crate::task::{Exit, Status, Task};
 
 pub struct Style {
     pub color: bool,
+    /// The terminal's columns; None when stdout is not a terminal (then
+    /// nothing is cut: a script gets whole names).
+    pub width: Option<usize>,
 }
 
 impl Style {
+    /// Colour on a terminal unless NO_COLOR is set or CLICOLOR=0;
+    /// CLICOLOR_FORCE colours a pipe too (https://bixense.com/clicolors/).
     pub fn detect() -> Style {
-        Style { color: io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+        let tty = io::stdout().is_terminal();
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+        let color = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+            false
+        } else if set("CLICOLOR_FORCE") {
+            true
+        } else {
+            tty && std::env::var_os("CLICOLOR").is_none_or(|v| v != "0")
+        };
+        let columns = || std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok());
+        let width = if tty { crate::sys::terminal_columns().map(usize::from).or_else(columns) } else { None };
+        Style { color, width }
+    }
+
+    /// Plain text, nothing cut: for tests.
+    pub fn plain() -> Style {
+        Style { color: false, width: None }
     }
 
     pub fn paint(&self, code: &str, text: &str) -> String {
@@ -89,14 +110,17 @@ pub fn fit(text: &str, width: usize) -> String {
     cut
 }
 
-/// "3s ago", "4m ago", "2h ago", "5d ago".
+/// "now", "3s ago", "4m ago", "2h ago", "5d ago": rounded to the nearest
+/// unit shown, so 1.6 s is "2s ago", never "1s".
 pub fn relative(ms: i64) -> String {
-    let s = ms.max(0) / 1000;
-    match s {
-        0..=59 => format!("{s}s ago"),
-        60..=3599 => format!("{}m ago", s / 60),
-        3600..=86_399 => format!("{}h ago", s / 3600),
-        _ => format!("{}d ago", s / 86_400),
+    let ms = ms.max(0);
+    let round = |unit: i64| (ms + unit / 2) / unit;
+    match ms {
+        0..=499 => "now".to_owned(),
+        500..=59_499 => format!("{}s ago", round(1000)),
+        59_500..=3_569_999 => format!("{}m ago", round(60_000).max(1)),
+        3_570_000..=86_399_999 => format!("{}h ago", round(3_600_000).max(1)),
+        _ => format!("{}d ago", round(86_400_000).max(1)),
     }
 }
 
@@ -119,29 +143,86 @@ fn exit_column(task: &Task) -> String {
     }
 }
 
+/// A column of the `ls` table.
+struct Column {
+    title: &'static str,
+    right: bool,
+    cell: fn(&Task, i64) -> String,
+}
+
 /// The `ls` table: a header, one row per task, and a hint when more exist.
+/// On a terminal it fits the width: the name gets what the other columns
+/// leave (cut with `…` by display width), and on a narrow one the least
+/// telling columns go first (EXIT, TOOK, WHEN). DONE and ETA appear when a
+/// listed task reports progress.
 pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
+    use unicode_width::UnicodeWidthStr;
     let id_w = tasks.iter().map(|t| t.id.len()).max().unwrap_or(4).max(2);
-    let name_w = if style.color { 60 } else { usize::MAX };
-    let header = format!("{:<id_w$}  {:<9}  {:>8}  {:>8}  {:>5}  NAME", "ID", "STATUS", "WHEN", "TOOK", "EXIT");
-    let mut text = style.bold(&header) + "\n";
-    for t in tasks {
-        let when = t.ended_at().or(t.started_at()).unwrap_or(t.created_at);
-        let name = visible(&t.name);
-        let name: String = if name.chars().count() > name_w {
-            name.chars().take(name_w - 1).chain(['…']).collect()
-        } else {
-            name.into_owned()
-        };
-        text.push_str(&format!(
-            "{:<id_w$}  {}  {:>8}  {:>8}  {:>5}  {}\n",
-            t.id,
-            style.status(t.status(), 9),
-            relative(now - when),
-            t.duration_ms(now).map(duration).unwrap_or_default(),
-            exit_column(t),
-            name
-        ));
+    let mut columns = vec![Column { title: "STATUS", right: false, cell: |t, _| t.status().as_str().to_owned() }];
+    if tasks.iter().any(|t| t.progress().is_some()) {
+        columns.push(Column {
+            title: "DONE",
+            right: true,
+            cell: |t, _| t.progress().map(|p| format!("{:.0}%", p.percent)).unwrap_or_default(),
+        });
+        columns.push(Column {
+            title: "ETA",
+            right: true,
+            cell: |t, now| t.eta_at(now).map(|at| duration(at - now)).unwrap_or_default(),
+        });
+    }
+    columns.push(Column {
+        title: "WHEN",
+        right: true,
+        cell: |t, now| relative(now - t.ended_at().or(t.started_at()).unwrap_or(t.created_at)),
+    });
+    columns.push(Column {
+        title: "TOOK",
+        right: true,
+        cell: |t, now| t.duration_ms(now).map(duration).unwrap_or_default(),
+    });
+    columns.push(Column { title: "EXIT", right: true, cell: |t, _| exit_column(t) });
+    let cells: Vec<Vec<String>> = columns.iter().map(|c| tasks.iter().map(|t| (c.cell)(t, now)).collect()).collect();
+    let mut widths: Vec<usize> = columns
+        .iter()
+        .zip(&cells)
+        .map(|(c, col)| col.iter().map(|v| v.width()).chain([c.title.len()]).max().unwrap_or(0))
+        .collect();
+    // Drop columns from the right (EXIT, TOOK, WHEN) until a name has room.
+    let mut shown = columns.len();
+    let used = |shown: usize| id_w + widths[..shown].iter().map(|w| w + 2).sum::<usize>() + 2;
+    if let Some(width) = style.width {
+        while shown > 1 && used(shown) + 12 > width {
+            shown -= 1;
+        }
+    }
+    let name_w = style.width.map(|w| w.saturating_sub(used(shown)).max(4)).unwrap_or(usize::MAX);
+    widths.truncate(shown);
+    let row = |id: &str, values: &[String], name: &str, status: Option<Status>| {
+        let mut line = format!("{id:<id_w$}");
+        for (i, (value, w)) in values.iter().zip(&widths).enumerate() {
+            let pad = " ".repeat(w.saturating_sub(value.width()));
+            let cell = match (i, status) {
+                (0, Some(status)) => style.status(status, 0),
+                _ => value.clone(),
+            };
+            line.push_str("  ");
+            if columns[i].right {
+                line.push_str(&pad);
+                line.push_str(&cell);
+            } else {
+                line.push_str(&cell);
+                line.push_str(&pad);
+            }
+        }
+        format!("{line}  {name}")
+    };
+    let titles: Vec<String> = columns[..shown].iter().map(|c| c.title.to_owned()).collect();
+    let mut text = style.bold(&row("ID", &titles, "NAME", None)) + "\n";
+    for (i, t) in tasks.iter().enumerate() {
+        let values: Vec<String> = cells[..shown].iter().map(|col| col[i].clone()).collect();
+        text.push_str(&row(&t.id, &values, &fit(&visible(&t.name), name_w), Some(t.status())));
+        text.push('\n');
     }
     if more {
         text.push_str(&style.dim("… older tasks: errand ls --all"));
@@ -162,12 +243,13 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     for (k, v) in &task.env {
         lines.push(("env", visible(&format!("{k}={v}")).into_owned()));
     }
-    lines.push(("created", relative(now - task.created_at)));
+    let when = |at: i64| format!("{} ({})", crate::sys::local_time(at), relative(now - at));
+    lines.push(("created", when(task.created_at)));
     if let Some(s) = task.started_at() {
-        lines.push(("started", relative(now - s)));
+        lines.push(("started", when(s)));
     }
     if let Some(e) = task.ended_at() {
-        lines.push(("ended", relative(now - e)));
+        lines.push(("ended", when(e)));
     }
     if let Some(d) = task.duration_ms(now) {
         lines.push(("duration", duration(d)));
@@ -214,7 +296,8 @@ mod tests {
     #[test]
     fn times_read_as_people_say_them() {
         assert_eq!(relative(3_400), "3s ago");
-        assert_eq!(relative(-5), "0s ago", "a clock step back is now");
+        assert_eq!(relative(1_600), "2s ago", "rounded, not cut");
+        assert_eq!(relative(-5), "now", "a clock step back is now");
         assert_eq!(relative(4 * 60_000 + 1), "4m ago");
         assert_eq!(relative(2 * 3_600_000), "2h ago");
         assert_eq!(relative(5 * 86_400_000), "5d ago");
@@ -234,7 +317,7 @@ mod tests {
             error: None,
         };
         let tasks = [task("k3vq", "make", failed), task("zz1x", "echo hi", State::Queued)];
-        let text = table(&tasks, true, 10_000, &Style { color: false });
+        let text = table(&tasks, true, 10_000, &Style::plain());
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("ID    STATUS"));
         assert!(lines[1].contains("failed") && lines[1].contains("1.5s") && lines[1].contains("sig9"));
@@ -255,10 +338,10 @@ mod tests {
     fn names_commands_and_folders_never_reach_the_terminal_raw() {
         let mut t = task("k3vq", "a\nb\x1b[31m", State::Queued);
         t.cwd = "/tmp/\x1b]0;x\x07".into();
-        let table = table(std::slice::from_ref(&t), false, 0, &Style { color: false });
+        let table = table(std::slice::from_ref(&t), false, 0, &Style::plain());
         assert_eq!(table.lines().count(), 2, "one row: {table}");
         assert!(table.ends_with("a^Jb^[[31m\n"));
-        let shown = details(&t, 0, &Style { color: false });
+        let shown = details(&t, 0, &Style::plain());
         assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
         assert!(shown.contains("/tmp/^[]0;x^G"));
     }

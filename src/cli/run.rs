@@ -1,7 +1,7 @@
 //! `errand run`: queue a command or a workflow, print its id, maybe wait.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 
 use super::args::RunArgs;
 use super::{print_json, stdout_error, wait, Context};
@@ -31,6 +31,11 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
         print_json(out, &protocol::Task::now(&task))?;
     } else {
         writeln!(out, "{}", task.id).map_err(stdout_error)?;
+        // On a terminal, what to do next; stdout stays the bare id for scripts.
+        if !args.wait && std::io::stderr().is_terminal() {
+            let hint = format!("errand logs -f {id} · errand cancel {id}", id = task.id);
+            eprintln!("{}", cx.style.dim(&hint));
+        }
     }
     out.flush().map_err(stdout_error)?;
     if args.wait {

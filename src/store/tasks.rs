@@ -224,17 +224,33 @@ impl Store {
     }
 
     pub fn counts(&self) -> Result<Counts> {
+        self.counts_in(None)
+    }
+
+    /// The counts of one group's tasks (None: all).
+    pub fn counts_in(&self, group: Option<&str>) -> Result<Counts> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
-                    (SELECT count(*) FROM tasks WHERE status = 'queued'),
+            "SELECT (SELECT count(*) FROM tasks WHERE status = 'running' AND (?2 IS NULL OR grp = ?2)),
+                    (SELECT count(*) FROM tasks WHERE status = 'queued' AND (?2 IS NULL OR grp = ?2)),
                     (SELECT count(*) FROM tasks INDEXED BY tasks_failures
-                        WHERE status IN ('failed', 'lost') AND read_at IS NULL AND deleted_at IS NULL AND ended_at > ?1),
+                        WHERE status IN ('failed', 'lost') AND read_at IS NULL AND deleted_at IS NULL AND ended_at > ?1
+                        AND (?2 IS NULL OR grp = ?2)),
                     (SELECT value FROM counters WHERE name = 'change')",
         )?;
         // One statement: the numbers and the change number are one snapshot.
-        Ok(stmt.query_row([now_ms() - FAILURE_VISIBLE_MS], |r| {
+        Ok(stmt.query_row(params![now_ms() - FAILURE_VISIBLE_MS, group], |r| {
             Ok(Counts { running: r.get(0)?, queued: r.get(1)?, failed: r.get(2)?, seq: r.get(3)? })
         })?)
+    }
+
+    /// Finished tasks of a group (None: all) nobody has marked read, counted
+    /// up to `cap` (a prompt shows "999+", and stays fast at any history).
+    pub fn unread_count(&self, group: Option<&str>, cap: u32) -> Result<u32> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT count(*) FROM (SELECT 1 FROM tasks INDEXED BY tasks_unread
+             WHERE read_at IS NULL AND deleted_at IS NULL AND {FINAL} AND (?1 IS NULL OR grp = ?1) LIMIT ?2)"
+        ))?;
+        Ok(stmt.query_row(params![group, cap], |r| r.get(0))?)
     }
 
     /// Finished tasks nobody has marked read, newest first.

@@ -97,12 +97,7 @@ impl TaskProcesses for ProcessGroup {
         if let Ok(exe) = std::env::current_exe() {
             cmd.env("ERRAND_BIN", exe);
         }
-        cmd
-            .current_dir(spec.cwd)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
+        cmd.current_dir(spec.cwd).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
         let supervisor = std::process::id();
         let umask = spec.umask.unwrap_or(0o022);
         // SAFETY: the closure only makes async-signal-safe calls (prctl,

@@ -58,3 +58,30 @@ pub fn preallocate(file: &std::fs::File, len: u64) -> io::Result<()> {
         errno => Err(io::Error::from_raw_os_error(errno)),
     }
 }
+
+/// The width of the terminal on stdout, if stdout is one.
+pub fn terminal_columns() -> Option<u16> {
+    // SAFETY: TIOCGWINSZ writes one winsize into the struct we own.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) } == 0;
+    (ok && size.ws_col > 0).then_some(size.ws_col)
+}
+
+/// A moment (ms since the epoch) in local time: "2026-12-02 14:03:12".
+pub fn local_time(ms: i64) -> String {
+    let secs = (ms.div_euclid(1000)) as libc::time_t;
+    // SAFETY: localtime_r fills the tm we own from the time_t we pass.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    if unsafe { libc::localtime_r(&secs, &mut tm) }.is_null() {
+        return String::new();
+    }
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        tm.tm_year + 1900,
+        tm.tm_mon + 1,
+        tm.tm_mday,
+        tm.tm_hour,
+        tm.tm_min,
+        tm.tm_sec
+    )
+}

@@ -16,7 +16,10 @@ impl Terminal {
     /// errand on PATH, the test's ERRAND_HOME, and HOME in the test's
     /// folder (no user's shell setup is read or written).
     pub fn start(home: &Home, width: u16, height: u16, command: &str) -> Terminal {
-        let socket = home.path().join("tmux.sock");
+        // A server of its own each: one shutting down never takes the next.
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let socket = home.path().join(format!("tmux{n}.sock"));
         let bin = Path::new(env!("CARGO_BIN_EXE_errand")).parent().unwrap();
         let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
         let shell_home = home.path().join("user");
