@@ -69,6 +69,9 @@ SQL
 echo "tasks in history: $(sqlite3 "$ERRAND_HOME/errand.db" 'select count(*) from tasks')"
 hyperfine -N --warmup 20 --runs 300 --style basic \
   "$E status --short" "$E ls" "$E ls --status failed" 2>&1 | grep -E 'Benchmark|Time'
+echo "prompt segments (aim: <= 5 ms):"
+hyperfine -N --warmup 20 --runs 300 --style basic \
+  "$E status --format '[{running}▶ ][{failed}✗ ][{unread} new]'" "$E status --long" 2>&1 | grep -E 'Benchmark|Time'
 echo "shell completion of task ids (aim: <= 10 ms), all / a broad prefix / a narrow one:"
 ERRAND_COMPLETE=bash _CLAP_COMPLETE_INDEX=2 hyperfine -N --warmup 20 --runs 300 --style basic \
   "$E -- errand cancel ''" "$E -- errand show b0" "$E -- errand show b09999" 2>&1 | grep -E 'Benchmark|Time'
