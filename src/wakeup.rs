@@ -46,6 +46,9 @@ pub struct Waiter {
     found_dead: bool,
     /// A watched supervisor died since the last `supervisor_died`.
     died: bool,
+    /// Ctrl-C, when listened for (`listen_for_interrupt`), and how many came.
+    interrupt: Option<OwnedFd>,
+    interrupts: usize,
 }
 
 impl Waiter {
@@ -53,7 +56,7 @@ impl Waiter {
         let file = changed_file(paths);
         let inotify = Inotify::new().context(|| "inotify".to_owned())?;
         inotify.watch(&file, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", file.display()))?;
-        Ok(Waiter { inotify, supervisors: Vec::new(), found_dead: false, died: false })
+        Ok(Waiter { inotify, supervisors: Vec::new(), found_dead: false, died: false, interrupt: None, interrupts: 0 })
     }
 
     /// Also wake when a supervisor the queue counts on dies (running a
@@ -91,8 +94,15 @@ impl Waiter {
             self.died = true;
             return Ok(true);
         }
-        let fds: Vec<BorrowedFd<'_>> = self.supervisors.iter().map(|(_, fd)| fd.as_fd()).collect();
-        let woke = self.inotify.wait_with(&fds, timeout).context(|| "waiting for a change".to_owned())?;
+        let mut fds: Vec<BorrowedFd<'_>> = self.supervisors.iter().map(|(_, fd)| fd.as_fd()).collect();
+        fds.extend(self.interrupt.as_ref().map(|fd| fd.as_fd()));
+        let mut woke = self.inotify.wait_with(&fds, timeout).context(|| "waiting for a change".to_owned())?;
+        if let (Some(fd), Some(ready)) = (&self.interrupt, &mut woke) {
+            if ready.last() == Some(&self.supervisors.len()) {
+                ready.pop();
+                self.interrupts += crate::sys::drain_signals(fd.as_fd());
+            }
+        }
         if let Some(dead) = &woke {
             // A pidfd stays readable: forget the dead.
             let dead: Vec<Identity> = dead.iter().map(|&i| self.supervisors[i].0.clone()).collect();
@@ -100,6 +110,18 @@ impl Waiter {
             self.died |= !dead.is_empty();
         }
         Ok(woke.is_some())
+    }
+
+    /// Also wake on Ctrl-C, which no longer stops this process: count it
+    /// (`interrupts`) and let the caller decide.
+    pub fn listen_for_interrupt(&mut self) -> Result<()> {
+        self.interrupt = Some(crate::sys::interrupt_fd().context(|| "cannot listen for Ctrl-C".to_owned())?);
+        Ok(())
+    }
+
+    /// How many times Ctrl-C was pressed since the last call.
+    pub fn interrupts(&mut self) -> usize {
+        std::mem::take(&mut self.interrupts)
     }
 
     /// Did a watched supervisor die since the last call? Its tasks may need

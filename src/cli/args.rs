@@ -74,6 +74,10 @@ pub enum Command {
         /// Wait for every queued and running task.
         #[arg(long, conflicts_with = "ids")]
         all: bool,
+        /// Show the task's output as it comes (one task; Ctrl-C detaches,
+        /// twice cancels).
+        #[arg(long, short = 'f', conflicts_with = "all")]
+        follow: bool,
     },
     /// Counts for a prompt or statusline: "2 running · 1 failed", empty when idle.
     Status {
@@ -180,7 +184,8 @@ pub struct RunArgs {
     /// Group (default: the project folder, if there is an errand.toml).
     #[arg(long)]
     pub group: Option<String>,
-    /// Wait for the task and exit with its status.
+    /// Stay in the foreground: show its output as it comes and exit with
+    /// its status. Ctrl-C detaches (the task goes on); twice cancels it.
     #[arg(long, short = 'w')]
     pub wait: bool,
     /// Let processes the task starts outlive it (a command meant to leave a

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod complete;
+mod foreground;
 mod logs;
 mod ls;
 mod man;
@@ -69,7 +70,7 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
         Command::Restart { id, json } => manage::restart(&cx, &id, json, out),
         Command::Rm { ids } => manage::delete(&cx, &ids),
         Command::Restore { ids } => manage::restore(&cx, &ids),
-        Command::Wait { ids, all } => wait::wait_command(&cx, &ids, all),
+        Command::Wait { ids, all, follow } => wait::wait_command(&cx, &ids, all, follow),
         Command::Status { group, short: _, long, json, format } => {
             let shape = match (long, json, format) {
                 (true, _, _) => status::Shape::Long,

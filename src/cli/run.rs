@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 
 use super::args::RunArgs;
-use super::{print_json, stdout_error, wait, Context};
+use super::{foreground, print_json, stdout_error, Context};
 use crate::error::{Error, Result};
 use crate::launch::{self, RunRequest, What};
 use crate::protocol;
@@ -29,17 +29,19 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
     let task = cx.queue().submit(&new)?;
     if args.json {
         print_json(out, &protocol::Task::now(&task))?;
+    } else if args.wait {
+        // stdout is the task's own now: the id goes with foreground's hint.
     } else {
         writeln!(out, "{}", task.id).map_err(stdout_error)?;
         // On a terminal, what to do next; stdout stays the bare id for scripts.
-        if !args.wait && std::io::stderr().is_terminal() {
+        if std::io::stderr().is_terminal() {
             let hint = format!("errand logs -f {id} · errand cancel {id}", id = task.id);
             eprintln!("{}", cx.style.dim(&hint));
         }
     }
     out.flush().map_err(stdout_error)?;
     if args.wait {
-        return wait::wait(cx, Some(std::slice::from_ref(&task.id)));
+        return foreground::follow(cx, &task.id);
     }
     Ok(0)
 }

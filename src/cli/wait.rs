@@ -11,9 +11,13 @@ use crate::wakeup::Waiter;
 /// (they could have been killed); an hour-long task is fine.
 const RECHECK: Duration = Duration::from_secs(60);
 
-pub fn wait_command(cx: &Context, ids: &[String], all: bool) -> Result<i32> {
+pub fn wait_command(cx: &Context, ids: &[String], all: bool, follow: bool) -> Result<i32> {
     if !all && ids.is_empty() {
         return Err(Error::InvalidInput("name the tasks to wait for, or --all".into()));
+    }
+    if follow {
+        let [id] = ids else { return Err(Error::InvalidInput("--follow shows one task's output: name one".into())) };
+        return super::foreground::follow(cx, &cx.store.resolve(id)?);
     }
     let ids = if all { None } else { Some(cx.resolve_all(ids)?) };
     wait(cx, ids.as_deref())

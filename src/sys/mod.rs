@@ -85,3 +85,32 @@ pub fn local_time(ms: i64) -> String {
         tm.tm_sec
     )
 }
+
+/// SIGINT as a file descriptor: blocked for the process, readable when
+/// Ctrl-C is pressed, so a waiter that polls files hears it too. Only for a
+/// single-threaded command (the mask is this thread's).
+pub fn interrupt_fd() -> io::Result<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: the sigset is ours and initialised by sigemptyset before use;
+    // signalfd returns a new fd that we own.
+    unsafe {
+        let mut mask: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut mask);
+        libc::sigaddset(&mut mask, libc::SIGINT);
+        cvt(libc::pthread_sigmask(libc::SIG_BLOCK, &mask, std::ptr::null_mut()))?;
+        let fd = cvt(libc::signalfd(-1, &mask, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK))?;
+        Ok(std::os::fd::OwnedFd::from_raw_fd(fd))
+    }
+}
+
+/// Consume what a signalfd holds; how many signals it held.
+pub fn drain_signals(fd: std::os::fd::BorrowedFd<'_>) -> usize {
+    use std::os::fd::AsRawFd;
+    let mut info = [0u8; std::mem::size_of::<libc::signalfd_siginfo>()];
+    let mut count = 0;
+    // SAFETY: info is valid for its length; a non-blocking read ends with EAGAIN.
+    while unsafe { libc::read(fd.as_raw_fd(), info.as_mut_ptr().cast(), info.len()) } == info.len() as isize {
+        count += 1;
+    }
+    count
+}

@@ -1,0 +1,85 @@
+//! Foreground mode (`run -w`, `wait --follow`): the task's output on this
+//! terminal as it comes, stdout to stdout and stderr to stderr, then its
+//! exit status. Ctrl-C detaches (the task goes on in the background); a
+//! second Ctrl-C within a second cancels it, and its end is still shown.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::{Duration, Instant};
+
+use super::{stdout_error, Context};
+use crate::error::{Error, Result};
+use crate::output::{LogFiles, Reader, Which};
+use crate::wakeup::Waiter;
+
+/// How long a first Ctrl-C waits for a second before detaching.
+const SECOND_PRESS: Duration = Duration::from_secs(1);
+
+/// The exit status of a detached `run -w`: the shell's for Ctrl-C.
+const DETACHED: i32 = 130;
+
+/// Stream `id`'s output until it ends; its `wait` exit status (or 130 when
+/// detached).
+pub fn follow(cx: &Context, id: &str) -> Result<i32> {
+    // Watch before the first read, so nothing written in between is missed.
+    let mut waiter = Waiter::new(cx.paths)?;
+    waiter.watch_entries(&cx.paths.logs)?;
+    waiter.listen_for_interrupt()?;
+    if io::stderr().is_terminal() {
+        eprintln!("{}", cx.style.dim(&format!("{id} · Ctrl-C detaches, twice cancels")));
+    }
+    let files = LogFiles::of(cx.paths, id);
+    let read_err = |e: io::Error| match e.kind() {
+        io::ErrorKind::BrokenPipe => stdout_error(e),
+        _ => Error::io(format!("cannot read the output of {id}"), e),
+    };
+    let (mut out_at, mut err_at) = (0, 0);
+    // Set by a first Ctrl-C: when to detach unless a second one comes.
+    let mut detach_at: Option<Instant> = None;
+    let mut cancelling = false;
+    loop {
+        // Status first, output second: all output is printed before we leave.
+        cx.store.reap_lost()?;
+        let task = cx.store.get(id)?;
+        for which in [Which::Stdout, Which::Stderr] {
+            if files.growing(which).exists() {
+                waiter.watch_file(files.growing(which))?;
+            }
+        }
+        let reader = Reader::open(cx.paths, id)?;
+        out_at = reader.copy(Which::Stdout, out_at, u64::MAX, &mut io::stdout().lock()).map_err(read_err)?;
+        err_at = reader.copy(Which::Stderr, err_at, u64::MAX, &mut io::stderr().lock()).map_err(read_err)?;
+        io::stdout().flush().map_err(stdout_error)?;
+        if task.is_final() {
+            cx.store.mark_read(Some(std::slice::from_ref(&task.id)))?;
+            return Ok(task.wait_status());
+        }
+        let presses = waiter.interrupts();
+        if presses > 0 && !cancelling {
+            if detach_at.is_some() || presses > 1 {
+                match crate::control::cancel(cx.store, cx.paths, id) {
+                    Ok(_) | Err(Error::AlreadyFinished { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+                eprintln!("errand: cancelling {id}");
+                cancelling = true;
+                detach_at = None;
+            } else {
+                eprintln!(
+                    "\nerrand: {id} goes on in the background (errand logs -f {id}); \
+                     press Ctrl-C again within a second to cancel it"
+                );
+                detach_at = Some(Instant::now() + SECOND_PRESS);
+            }
+        }
+        if detach_at.is_some_and(|at| Instant::now() >= at) {
+            eprintln!("errand: detached from {id}; errand cancel {id} stops it");
+            return Ok(DETACHED);
+        }
+        waiter.watch_supervisors(cx.store)?;
+        // A supervisor the queue counted on died: the task may need another.
+        if waiter.supervisor_died() {
+            cx.queue().kick()?;
+        }
+        waiter.wait(detach_at.map(|at| at.saturating_duration_since(Instant::now())))?;
+    }
+}
