@@ -30,9 +30,9 @@ pub enum Command {
     Ls(LsArgs),
     /// Everything about one task, with the end of its output.
     Show {
-        /// A task id or a unique prefix.
+        /// A task id or a unique prefix (none: pick one from a list).
         #[arg(add = ArgValueCompleter::new(complete::any_task))]
-        id: String,
+        id: Option<String>,
         /// The task as JSON (the protocol's Task).
         #[arg(long)]
         json: bool,
@@ -41,8 +41,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Cancel tasks: queued ones never run; running ones get SIGTERM, then SIGKILL.
     Cancel {
-        /// Task ids or unique prefixes.
-        #[arg(required = true, add = ArgValueCompleter::new(complete::active_task))]
+        /// Task ids or unique prefixes (none: pick one from a list).
+        #[arg(add = ArgValueCompleter::new(complete::active_task))]
         ids: Vec<String>,
     },
     /// Run a task again, as a new task.
@@ -233,9 +233,9 @@ pub struct LsArgs {
 
 #[derive(Args, Debug)]
 pub struct LogsArgs {
-    /// A task id or a unique prefix.
+    /// A task id or a unique prefix (none: pick one from a list).
     #[arg(add = ArgValueCompleter::new(complete::active_task))]
-    pub id: String,
+    pub id: Option<String>,
     /// Keep printing output as it arrives, until the task ends.
     #[arg(long, short = 'f')]
     pub follow: bool,

@@ -13,7 +13,7 @@ use crate::output::{LogFiles, Reader, Which};
 use crate::wakeup::Waiter;
 
 pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
-    let id = cx.store.resolve(&args.id)?;
+    let id = cx.store.resolve(args.id.as_deref().unwrap_or_default())?;
     let which = match (args.stdout, args.stderr) {
         (true, _) => Which::Stdout,
         (_, true) => Which::Stderr,

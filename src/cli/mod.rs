@@ -9,6 +9,7 @@ mod logs;
 mod ls;
 mod man;
 mod manage;
+mod pick;
 mod progress;
 mod render;
 mod run;
@@ -64,9 +65,25 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
     match command {
         Command::Run(args) => run::run(&cx, args, out),
         Command::Ls(args) => ls::ls(&cx, args, out),
-        Command::Show { id, json } => show::show(&cx, &id, json, out),
-        Command::Logs(args) => logs::logs(&cx, args, out),
-        Command::Cancel { ids } => manage::cancel(&cx, &ids, out),
+        Command::Show { id, json } => {
+            let id = match id {
+                Some(id) => id,
+                None => pick::pick(&cx, "show", pick::Offer::Newest)?,
+            };
+            show::show(&cx, &id, json, out)
+        }
+        Command::Logs(mut args) => {
+            if args.id.is_none() {
+                args.id = Some(pick::pick(&cx, "logs", pick::Offer::Active)?);
+            }
+            logs::logs(&cx, args, out)
+        }
+        Command::Cancel { mut ids } => {
+            if ids.is_empty() {
+                ids.push(pick::pick(&cx, "cancel", pick::Offer::Active)?);
+            }
+            manage::cancel(&cx, &ids, out)
+        }
         Command::Restart { id, json } => manage::restart(&cx, &id, json, out),
         Command::Rm { ids } => manage::delete(&cx, &ids),
         Command::Restore { ids } => manage::restore(&cx, &ids),
