@@ -53,3 +53,37 @@ fn the_zsh_prompt_recipe() {
 fn the_fish_prompt_recipe() {
     check("fish", "fish --no-config", "");
 }
+
+/// The tmux recipe: a tmux started with README's lines as its config, inside
+/// the test's terminal, so its status line is on the screen.
+#[test]
+fn the_tmux_status_bar_recipe() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let config: Vec<&str> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("# tmux (~/.tmux.conf)"))
+        .skip(1)
+        .take_while(|l| !l.starts_with("```"))
+        .collect();
+    assert!(config.iter().any(|l| l.contains("status-right")), "README.md has the tmux recipe");
+    let home = Home::new();
+    let conf = home.path().join("tmux.conf");
+    std::fs::write(&conf, config.join("\n").replace("status-interval 5", "status-interval 1")).unwrap();
+    let inner = home.path().join("inner.sock");
+    let t = Terminal::start(
+        &home,
+        100,
+        10,
+        &format!("tmux -S '{}' -f '{}' new-session bash --norc --noprofile", inner.display(), conf.display()),
+    );
+    let status_line = |s: &str| s.lines().last().unwrap_or("").to_owned();
+    let idle = t.until("the status line", |s| status_line(s).contains(':'));
+    assert!(!idle.contains('▶'), "idle shows nothing:\n{idle}");
+    let running = home.submit("sleep 100");
+    home.pid_of(&running);
+    t.until("the segment in the status bar", |s| status_line(s).contains("1▶"));
+    home.ok(&["cancel", &running]);
+    home.wait(&[&running]);
+    t.until("idle again", |s| !status_line(s).contains('▶'));
+    let _ = std::process::Command::new("tmux").arg("-S").arg(&inner).arg("kill-server").status();
+}
