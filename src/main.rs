@@ -29,16 +29,18 @@ fn role(command: Command, paths: &Paths) -> Result<i32, Error> {
     // (ERRAND_LOG), which keeps `status` fit for a prompt.
     let long_lived = matches!(command, Command::Worker | Command::Serve);
     let _log = (long_lived || std::env::var_os("ERRAND_LOG").is_some()).then(|| errand::logging::init(paths));
+    // Shell commands die quietly on a closed pipe (`errand man | head`), as
+    // other commands do; the long-lived roles handle EPIPE themselves.
+    if !long_lived {
+        errand::sys::default_sigpipe();
+    }
     match command {
         Command::Worker => errand::supervisor::run(paths).map(|()| 0),
         Command::Serve => errand::server::serve(paths),
         Command::Schema { format } => print_schema(format),
         Command::Completions { shell } => errand::cli::complete::script(&shell, &mut std::io::stdout().lock()),
         Command::Man { dir } => errand::cli::man(dir.as_deref(), &mut std::io::stdout().lock()),
-        command => {
-            errand::sys::default_sigpipe();
-            errand::cli::run(command, paths)
-        }
+        command => errand::cli::run(command, paths),
     }
 }
 

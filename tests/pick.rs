@@ -19,17 +19,20 @@ fn cancel_without_an_id_at_a_terminal_offers_running_tasks_first() {
     let screen = t.until("the list", |s| s.contains("Number [1]"));
     let first = screen.lines().find(|l| l.trim_start().starts_with("1  ")).unwrap_or_else(|| panic!("{screen}"));
     assert!(first.contains(&running) && first.contains("the server"), "running first:\n{screen}");
-    assert!(screen.contains(&done), "{screen}");
+    assert!(!screen.contains(&done), "a finished task cannot be cancelled: not offered\n{screen}");
     t.type_text("\n"); // Enter: the first
     t.until("cancelled", |s| s.contains(&format!("{running}: cancelling")));
     home.wait(&[&running]);
     assert_eq!(home.status_of(&running), "cancelled");
 
-    // A wrong answer is an error, and nothing is cancelled.
-    t.type_text("errand show; echo code=$?\n");
-    t.until("the list again", |s| s.matches("Number [1]").count() == 2);
+    // A wrong answer asks again; Ctrl-D chooses nothing.
+    t.type_text("clear; errand show; echo code=$?\n");
+    t.until("the list again", |s| s.contains("Number [1]") && !s.contains("cancelling"));
     t.type_text("9\n");
-    t.until("refused", |s| s.contains("is not a number from 1 to 2") && s.contains("code=2"));
+    t.until("asked again", |s| s.contains("is not a number from 1 to 2") && s.matches("Number [1]").count() == 2);
+    t.keys(&["C-d"]);
+    t.until("nothing chosen", |s| s.contains("no task chosen") && s.lines().any(|l| l == "code=2"));
+    assert_eq!(home.status_of(&done), "completed");
 }
 
 #[test]

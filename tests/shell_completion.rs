@@ -46,14 +46,30 @@ fn bash_completes_task_ids_and_workflows() {
     t.until("the script loads", |s| s.contains("\nloaded"));
     tab_completes(&t, &format!("errand logs {}", &running[..3]), &format!("errand logs {running}"));
     tab_completes(&t, &format!("errand show {}", &done[..3]), &format!("errand show {done}"));
-    // `#` starts a comment in bash: a workflow is quoted.
+    // `#` starts a comment in bash: a workflow is escaped as it completes,
+    // or kept in the user's quotes.
+    tab_completes(&t, "errand run #bu", "errand run \\#build");
     tab_completes(&t, "errand run '#bu", "errand run '#build'");
-    // Every candidate, the running task first for cancel.
-    t.type_text("errand cancel ");
+    // Every candidate, the running task first for wait.
+    t.type_text("errand wait ");
     t.keys(&["Tab", "Tab"]);
     let screen = t.until("both ids listed", |s| s.contains(&running) && s.contains(&done));
-    let list = screen.lines().find(|l| l.contains(&running) && !l.contains("errand cancel")).unwrap_or("");
+    let list = screen.lines().find(|l| l.contains(&running) && !l.contains("errand wait")).unwrap_or("");
     assert!(list.find(&running) < list.find(&done), "running first:\n{screen}");
+    // Only what can be cancelled, for cancel; only what is finished, for rm.
+    for (line, offered, not_offered) in [("errand cancel ", &running, &done), ("errand rm ", &done, &running)] {
+        t.keys(&["C-u"]);
+        t.type_text("clear\n");
+        t.until("cleared", |s| !s.contains("errand"));
+        t.type_text(line);
+        t.keys(&["Tab", "Tab"]);
+        let screen = t.until(&format!("{line}lists {offered}"), |s| s.contains(offered.as_str()));
+        assert!(!screen.contains(not_offered.as_str()), "{line}: {screen}");
+    }
+    // Ids match in any case, as typed.
+    t.keys(&["C-u"]);
+    let upper = running[..3].to_uppercase();
+    tab_completes(&t, &format!("errand show {upper}"), &format!("errand show {upper}{}", &running[3..]));
 }
 
 #[test]
@@ -64,12 +80,15 @@ fn zsh_completes_task_ids_with_their_names_and_workflows() {
     t.until("the script loads", |s| s.contains("\nloaded"));
     tab_completes(&t, &format!("errand logs {}", &running[..3]), &format!("errand logs {running}"));
     tab_completes(&t, "errand run #bu", "errand run \\#build");
-    t.type_text("errand cancel ");
+    t.type_text("errand logs ");
     t.keys(&["Tab"]);
     let screen = t.until("ids listed with names", |s| s.contains("dev server 日本語") && s.contains("unit tests"));
     let at = |what: &str| screen.find(what).unwrap();
     assert!(at(&format!("{running} ")) < at(&format!("{done} ")), "running first:\n{screen}");
     assert!(screen.contains("running · dev server 日本語"), "{screen}");
+    t.keys(&["C-u"]);
+    let upper = running[..3].to_uppercase();
+    tab_completes(&t, &format!("errand show {upper}"), &format!("errand show {upper}{}", &running[3..]));
 }
 
 #[test]

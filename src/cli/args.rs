@@ -56,8 +56,8 @@ pub enum Command {
     },
     /// Delete tasks from the list (restorable with `errand restore`).
     Rm {
-        /// Task ids or unique prefixes.
-        #[arg(required = true, add = ArgValueCompleter::new(complete::any_task))]
+        /// Task ids or unique prefixes (of finished tasks).
+        #[arg(required = true, add = ArgValueCompleter::new(complete::finished_task))]
         ids: Vec<String>,
     },
     /// Bring deleted tasks back.
@@ -69,7 +69,7 @@ pub enum Command {
     /// Wait until tasks finish; exit with the first failure's status.
     Wait {
         /// Task ids or unique prefixes.
-        #[arg(add = ArgValueCompleter::new(complete::active_task))]
+        #[arg(add = ArgValueCompleter::new(complete::active_task_first))]
         ids: Vec<String>,
         /// Wait for every queued and running task.
         #[arg(long, conflicts_with = "ids")]
@@ -234,7 +234,7 @@ pub struct LsArgs {
 #[derive(Args, Debug)]
 pub struct LogsArgs {
     /// A task id or a unique prefix (none: pick one from a list).
-    #[arg(add = ArgValueCompleter::new(complete::active_task))]
+    #[arg(add = ArgValueCompleter::new(complete::active_task_first))]
     pub id: Option<String>,
     /// Keep printing output as it arrives, until the task ends.
     #[arg(long, short = 'f')]

@@ -3,12 +3,16 @@
 //! exit status. Ctrl-C detaches (the task goes on in the background); a
 //! second Ctrl-C within a second cancels it, and its end is still shown.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::time::{Duration, Instant};
 
 use super::{stdout_error, Context};
+use crate::control;
 use crate::error::{Error, Result};
 use crate::output::{LogFiles, Reader, Which};
+use crate::paths::Paths;
+use crate::store::Store;
+use crate::task::Status;
 use crate::wakeup::Waiter;
 
 /// How long a first Ctrl-C waits for a second before detaching.
@@ -33,6 +37,7 @@ pub fn follow(cx: &Context, id: &str) -> Result<i32> {
         _ => Error::io(format!("cannot read the output of {id}"), e),
     };
     let (mut out_at, mut err_at) = (0, 0);
+    let mut forwarding = false;
     // Set by a first Ctrl-C: when to detach unless a second one comes.
     let mut detach_at: Option<Instant> = None;
     let mut cancelling = false;
@@ -53,10 +58,14 @@ pub fn follow(cx: &Context, id: &str) -> Result<i32> {
             cx.store.mark_read(Some(std::slice::from_ref(&task.id)))?;
             return Ok(task.wait_status());
         }
+        if !forwarding && task.status() == Status::Running {
+            forward_stdin(cx.paths.clone(), task.id.clone());
+            forwarding = true;
+        }
         let presses = waiter.interrupts();
         if presses > 0 && !cancelling {
             if detach_at.is_some() || presses > 1 {
-                match crate::control::cancel(cx.store, cx.paths, id) {
+                match control::cancel(cx.store, cx.paths, id) {
                     Ok(_) | Err(Error::AlreadyFinished { .. }) => {}
                     Err(e) => return Err(e),
                 }
@@ -82,4 +91,29 @@ pub fn follow(cx: &Context, id: &str) -> Result<i32> {
         }
         waiter.wait(detach_at.map(|at| at.saturating_duration_since(Instant::now())))?;
     }
+}
+
+/// Our stdin becomes the task's, as in a shell: lines typed at the terminal
+/// (Ctrl-D closes it), or a pipe to its end. Started once the task runs (its
+/// supervisor's FIFO takes the input); SIGINT stays blocked in this thread
+/// too (the mask is inherited), so Ctrl-C still reaches the follower.
+fn forward_stdin(paths: Paths, id: String) {
+    std::thread::spawn(move || {
+        let Ok(store) = Store::open(&paths) else { return };
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut stdin = io::stdin().lock();
+        loop {
+            let sent = match stdin.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    let _ = control::send_input(&store, &paths, &id, None, true);
+                    return;
+                }
+                Ok(n) => control::send_input(&store, &paths, &id, Some(buf[..n].to_vec()), false),
+            };
+            // It ended (or stopped reading): the rest is not for it.
+            if sent.is_err() {
+                return;
+            }
+        }
+    });
 }

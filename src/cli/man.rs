@@ -11,7 +11,8 @@ use crate::error::{Error, IoContext, Result};
 
 /// Print errand.1, or write it and a page per command into `dir`.
 pub fn man(dir: Option<&Path>, out: &mut impl Write) -> Result<i32> {
-    let cmd = Cli::command();
+    // `help` is clap's own: `--help` says it all, and it has no page.
+    let cmd = Cli::command().disable_help_subcommand(true);
     match dir {
         Some(dir) => {
             std::fs::create_dir_all(dir).context(|| format!("cannot create {}", dir.display()))?;

@@ -29,7 +29,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::launch::{Queue, Spawner};
 use crate::paths::Paths;
-use crate::store::Store;
+use crate::store::{Offer, Store};
 use render::Style;
 
 /// What every command works with.
@@ -68,19 +68,19 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
         Command::Show { id, json } => {
             let id = match id {
                 Some(id) => id,
-                None => pick::pick(&cx, "show", pick::Offer::Newest)?,
+                None => pick::pick(&cx, "show", Offer::Newest)?,
             };
             show::show(&cx, &id, json, out)
         }
         Command::Logs(mut args) => {
             if args.id.is_none() {
-                args.id = Some(pick::pick(&cx, "logs", pick::Offer::Active)?);
+                args.id = Some(pick::pick(&cx, "logs", Offer::ActiveFirst)?);
             }
             logs::logs(&cx, args, out)
         }
         Command::Cancel { mut ids } => {
             if ids.is_empty() {
-                ids.push(pick::pick(&cx, "cancel", pick::Offer::Active)?);
+                ids.push(pick::pick(&cx, "cancel", Offer::Active)?);
             }
             manage::cancel(&cx, &ids, out)
         }

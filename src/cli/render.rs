@@ -159,11 +159,15 @@ pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
     use unicode_width::UnicodeWidthStr;
     let id_w = tasks.iter().map(|t| t.id.len()).max().unwrap_or(4).max(2);
     let mut columns = vec![Column { title: "STATUS", right: false, cell: |t, _| t.status().as_str().to_owned() }];
-    if tasks.iter().any(|t| t.progress().is_some()) {
+    // Progress means something while a task runs; afterwards its status says it.
+    if tasks.iter().any(|t| t.status() == Status::Running && t.progress().is_some()) {
         columns.push(Column {
             title: "DONE",
             right: true,
-            cell: |t, _| t.progress().map(|p| format!("{:.0}%", p.percent)).unwrap_or_default(),
+            cell: |t, _| match (t.status(), t.progress()) {
+                (Status::Running, Some(p)) => format!("{:.0}%", p.percent),
+                _ => String::new(),
+            },
         });
         columns.push(Column {
             title: "ETA",

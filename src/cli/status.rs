@@ -77,7 +77,9 @@ fn long(running: &[Task], queued: u32, now: i64, width: usize) -> String {
         return format!("No running tasks{queued}");
     }
     let id_w = running.iter().map(|t| t.id.len()).max().unwrap_or(2).max(2);
-    let mut text = format!("{:<id_w$}  {:>8}  {:>4}  {:>7}  NAME · STAGE\n", "ID", "RUNNING", "DONE", "ETA");
+    // Every line fits the terminal: the name and stage get what is left.
+    let mut text = fit(&format!("{:<id_w$}  {:>8}  {:>4}  {:>7}  NAME · STAGE", "ID", "RUNNING", "DONE", "ETA"), width);
+    text.push('\n');
     for t in running {
         let progress = t.progress();
         let done = progress.map(|p| format!("{:.0}%", p.percent)).unwrap_or_default();
@@ -89,8 +91,9 @@ fn long(running: &[Task], queued: u32, now: i64, width: usize) -> String {
             t.id,
             t.started_at().map(|s| duration(now - s)).unwrap_or_default()
         );
-        let rest = width.saturating_sub(prefix.len()).max(10);
-        text.push_str(&format!("{prefix}{}\n", fit(&format!("{}{stage}", visible(&t.name)), rest)));
+        let line = format!("{prefix}{}{stage}", visible(&t.name));
+        text.push_str(&fit(&line, width));
+        text.push('\n');
     }
     if queued > 0 {
         text.push_str(&format!("{queued} queued\n"));
@@ -126,7 +129,8 @@ impl Glance {
 
 /// `--format`: text with `{field}`s; a `[...]` part shows only when a field
 /// inside it is not empty, so `[{running}▶ ][{failed}✗]` shows `2▶ ` alone
-/// while nothing failed. When every field is empty, nothing at all shows.
+/// while nothing failed. When idle, nothing at all shows. `{{`, `}}`, `[[`
+/// and `]]` are the characters themselves.
 struct Template {
     parts: Vec<Part>,
 }
@@ -141,14 +145,28 @@ const FIELDS: [&str; 5] = ["running", "queued", "failed", "unread", "eta"];
 
 impl Template {
     fn parse(format: &str) -> Result<Template> {
+        let bad =
+            |what: &str| Error::InvalidInput(format!("--format: {what} (write {{{{ [[ ]] }}}} for the characters)"));
         let mut stack: Vec<Vec<Part>> = vec![Vec::new()];
-        let mut chars = format.chars();
+        let mut chars = format.chars().peekable();
         while let Some(c) = chars.next() {
             let nested = stack.len() > 1;
             let top = stack.last_mut().expect("the outermost level is never popped");
-            match c {
+            let literal = match c {
+                // A doubled bracket or brace is the character itself.
+                '{' | '}' | '[' | ']' if chars.peek() == Some(&c) => {
+                    chars.next();
+                    c
+                }
                 '{' => {
-                    let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    let mut name = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('}') => break,
+                            Some(c) => name.push(c),
+                            None => return Err(bad("a '{' is never closed")),
+                        }
+                    }
                     if !FIELDS.contains(&name.as_str()) {
                         return Err(Error::InvalidInput(format!(
                             "--format: unknown field {{{name}}} (fields: {})",
@@ -156,20 +174,28 @@ impl Template {
                         )));
                     }
                     top.push(Part::Field(name));
+                    continue;
                 }
-                '[' => stack.push(Vec::new()),
+                '[' => {
+                    stack.push(Vec::new());
+                    continue;
+                }
                 ']' if nested => {
                     let inner = stack.pop().unwrap_or_default();
                     stack.last_mut().expect("an outer level").push(Part::Optional(inner));
+                    continue;
                 }
-                _ => match top.last_mut() {
-                    Some(Part::Text(text)) => text.push(c),
-                    _ => top.push(Part::Text(c.to_string())),
-                },
+                ']' => return Err(bad("a ']' closes nothing")),
+                '}' => return Err(bad("a '}' closes nothing")),
+                c => c,
+            };
+            match top.last_mut() {
+                Some(Part::Text(text)) => text.push(literal),
+                _ => top.push(Part::Text(literal.to_string())),
             }
         }
         if stack.len() > 1 {
-            return Err(Error::InvalidInput("--format: a '[' is never closed".into()));
+            return Err(bad("a '[' is never closed"));
         }
         Ok(Template { parts: stack.pop().unwrap_or_default() })
     }
@@ -185,8 +211,13 @@ impl Template {
         walk(&self.parts, field)
     }
 
-    /// The text, and whether any field in it had a value.
+    /// The text; nothing at all when idle (nothing runs, waits, failed or
+    /// is unread), so a prompt segment disappears.
     fn render(&self, glance: &Glance) -> String {
+        let c = glance.counts;
+        if c.running + c.queued + c.failed + glance.unread.unwrap_or(0) == 0 {
+            return String::new();
+        }
         fn walk(parts: &[Part], glance: &Glance) -> (String, bool) {
             let mut text = String::new();
             let mut any = false;
@@ -209,10 +240,7 @@ impl Template {
             }
             (text, any)
         }
-        match walk(&self.parts, glance) {
-            (text, true) => text,
-            (_, false) => String::new(),
-        }
+        walk(&self.parts, glance).0
     }
 }
 
@@ -243,10 +271,26 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_format_is_a_clear_error() {
+    fn a_bad_format_is_a_clear_error_and_doubled_characters_are_literal() {
         let e = Template::parse("{runing}").err().unwrap().to_string();
         assert!(e.contains("unknown field {runing}") && e.contains("{running}"), "{e}");
-        assert!(Template::parse("[{running}").is_err());
+        for (bad, why) in [
+            ("[{running}", "never closed"),
+            ("{running", "never closed"),
+            ("a{", "never closed"),
+            ("x]", "closes nothing"),
+            ("}", "closes nothing"),
+        ] {
+            let e = Template::parse(bad).err().unwrap().to_string();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+        let literal = Template::parse("[[{{{running}}}]] jobs").unwrap();
+        assert_eq!(literal.render(&glance(2, 0, 0)), "[{2}] jobs");
+        assert_eq!(
+            Template::parse("busy").unwrap().render(&glance(1, 0, 0)),
+            "busy",
+            "text alone shows while not idle"
+        );
     }
 
     #[test]

@@ -13,6 +13,21 @@ use crate::task::{id, now_ms, CommandSpec, Counts, Status, Task};
 /// Failures stop counting in the statusline after this long, read or not.
 pub const FAILURE_VISIBLE_MS: i64 = 3_600_000;
 
+/// Which tasks a completion or a picker offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Any, newest first (show, restart).
+    Newest,
+    /// Running, then queued, then the newest (logs, wait).
+    ActiveFirst,
+    /// Only running and queued ones (cancel, send).
+    Active,
+    /// Only finished ones (rm).
+    Finished,
+    /// Only deleted ones (restore).
+    Deleted,
+}
+
 /// What a new task needs; everything else the store fills in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTask {
@@ -125,15 +140,14 @@ impl Store {
         id::choose(&prefix, &matches)
     }
 
-    /// For a shell's completion: up to `limit` tasks whose id starts with
-    /// `prefix`, newest first; with `active_first`, running and queued ones
-    /// lead. Deleted ones only (for `restore`) or none of them.
-    pub fn complete_ids(&self, prefix: &str, deleted: bool, active_first: bool, limit: u32) -> Result<Vec<Task>> {
+    /// For a shell's completion or a picker: up to `limit` tasks whose id
+    /// starts with `prefix`, newest first, as `offer` says.
+    pub fn complete_ids(&self, prefix: &str, offer: Offer, limit: u32) -> Result<Vec<Task>> {
         let prefix = prefix.to_ascii_lowercase();
         if !prefix.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Ok(Vec::new());
         }
-        let deleted = if deleted { "deleted_at IS NOT NULL" } else { "deleted_at IS NULL" };
+        let deleted = if offer == Offer::Deleted { "deleted_at IS NOT NULL" } else { "deleted_at IS NULL" };
         // A narrow prefix: its few ids through the id index, then sorted. A
         // broad one (`b` of 100,000): newest first along seq, filtered as it
         // goes (`+id` keeps SQLite off the id index), stopping at `limit`.
@@ -166,11 +180,15 @@ impl Store {
             }
             Ok(())
         };
-        if active_first {
+        if matches!(offer, Offer::ActiveFirst | Offer::Active) {
             query("status = 'running'")?;
             query("status = 'queued'")?;
         }
-        query("1")?;
+        match offer {
+            Offer::Active => {}
+            Offer::Finished => query(FINAL)?,
+            Offer::Newest | Offer::ActiveFirst | Offer::Deleted => query("1")?,
+        }
         Ok(found)
     }
 
@@ -384,7 +402,8 @@ pub(crate) mod tests {
         t.store.request_cancel(deleted).unwrap();
         t.store.delete(deleted).unwrap();
         let offered = |prefix: &str, active_first: bool| -> Vec<String> {
-            t.store.complete_ids(prefix, false, active_first, 100).unwrap().into_iter().map(|t| t.id).collect()
+            let offer = if active_first { Offer::ActiveFirst } else { Offer::Newest };
+            t.store.complete_ids(prefix, offer, 100).unwrap().into_iter().map(|t| t.id).collect()
         };
         // Empty and broad prefixes (more than 1000 ids) walk seq backwards.
         let newest: Vec<String> = ids.iter().rev().filter(|id| *id != deleted).take(100).cloned().collect();
@@ -396,7 +415,10 @@ pub(crate) mod tests {
         let expected: Vec<String> =
             ids.iter().rev().filter(|id| id.starts_with(prefix) && *id != deleted).take(100).cloned().collect();
         assert_eq!(offered(&prefix.to_uppercase(), false), expected);
-        assert_eq!(t.store.complete_ids("", true, false, 100).unwrap()[0].id, *deleted, "deleted ones, for restore");
+        assert_eq!(t.store.complete_ids("", Offer::Deleted, 100).unwrap()[0].id, *deleted, "deleted ones, for restore");
+        assert!(t.store.complete_ids("", Offer::Finished, 100).unwrap().iter().all(|t| t.is_final()));
+        let active = t.store.complete_ids("", Offer::Active, 2000).unwrap();
+        assert_eq!(active.len(), 1099, "the running one and the queued ones");
         assert!(offered("no-such!", false).is_empty());
     }
 

@@ -114,3 +114,12 @@ pub fn drain_signals(fd: std::os::fd::BorrowedFd<'_>) -> usize {
     }
     count
 }
+
+/// Send this process's stderr to /dev/null.
+pub fn silence_stderr() {
+    if let Ok(null) = std::fs::OpenOptions::new().write(true).open("/dev/null") {
+        use std::os::fd::AsRawFd;
+        // SAFETY: dup2 onto fd 2 of an fd we own; std's stderr is unbuffered.
+        unsafe { libc::dup2(null.as_raw_fd(), libc::STDERR_FILENO) };
+    }
+}

@@ -202,8 +202,11 @@ test("Run Command… and Run Workflow… run from the workspace folder (clientCw
 
 test("start-up: one summary of what finished while VS Code was closed; failures stay unread", async (t) => {
   const home = tempDir("errand-ext-");
-  assert.strictEqual(cli(home, "run", "-w", "--name", "ok-task", "--", "true").status, 0);
-  assert.strictEqual(cli(home, "run", "-w", "--name", "bad-task", "--", "sh", "-c", "exit 4").status, 4);
+  // Started and waited for without being watched (`run -w` shows the output,
+  // which marks a task read).
+  const ok = cli(home, "run", "--name", "ok-task", "--", "true").stdout.trim();
+  const bad = cli(home, "run", "--name", "bad-task", "--", "sh", "-c", "exit 4").stdout.trim();
+  assert.strictEqual(cli(home, "wait", ok, bad).status, 4);
   const { init } = await activate(t, { home });
   assert.strictEqual(init.unread.length, 2);
   const msg = await until("a summary", () => stub.calls.messages.find((m) => /while VS Code was closed/.test(m.text)));
