@@ -83,3 +83,32 @@ fn ctrl_c_twice_within_a_second_cancels_and_shows_the_end() {
     assert_eq!(home.status_of(&id), "cancelled");
     assert_eq!(code(&screen), Some("7"), "its own exit status: {screen}");
 }
+
+#[test]
+fn run_w_gives_the_task_its_stdin() {
+    let home = Home::new();
+    // A pipe, to its end.
+    let mut piped = home
+        .cmd()
+        .args(["run", "-w", "tr a-z A-Z; echo done"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let mut stdin = piped.stdin.take().unwrap();
+        stdin.write_all(b"hello\nworld\n").unwrap();
+    } // closed: the task sees EOF
+    let out = piped.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "HELLO\nWORLD\ndone\n");
+    // Lines typed at the terminal, Ctrl-D ending them.
+    let t = bash(&home);
+    t.type_text("errand run -w 'while read -r x; do echo got:$x; done; echo bye'; echo code=$?\n");
+    t.until("it runs", |s| s.contains("Ctrl-C detaches"));
+    t.type_text("one\n");
+    t.until("the line reached the task", |s| s.lines().any(|l| l == "got:one"));
+    t.keys(&["C-d"]);
+    let screen = t.until("EOF ended it", |s| code(s).is_some());
+    assert!(screen.lines().any(|l| l == "bye") && code(&screen) == Some("0"), "{screen}");
+}
