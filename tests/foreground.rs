@@ -13,6 +13,13 @@ fn code(screen: &str) -> Option<&str> {
     screen.lines().rev().find_map(|l| l.strip_prefix("code="))
 }
 
+/// Type `command` (a `run -w`), wait until its task prints "started"; its id.
+fn started(t: &Terminal, home: &Home, command: &str) -> String {
+    t.type_text(&format!("{command}; echo code=$?\n"));
+    t.until("it runs", |s| s.lines().any(|l| l == "started"));
+    home.tasks(&[])[0]["id"].as_str().unwrap().to_owned()
+}
+
 fn bash(home: &Home) -> Terminal {
     let t = Terminal::start(home, 100, 30, "bash --norc --noprofile");
     t.type_text("PS1='$ '\n");
@@ -46,9 +53,7 @@ fn run_w_streams_the_output_and_exits_with_the_status() {
 fn ctrl_c_once_detaches_and_the_task_goes_on() {
     let home = Home::new();
     let t = bash(&home);
-    t.type_text("errand run -w --name long 'echo started; sleep 100'; echo code=$?\n");
-    t.until("it runs", |s| s.lines().any(|l| l == "started"));
-    let id = home.tasks(&[])[0]["id"].as_str().unwrap().to_owned();
+    let id = started(&t, &home, "errand run -w --name long 'echo started; sleep 100'");
     t.keys(&["C-c"]);
     let screen = t.until("detached", |s| code(s).is_some());
     assert_eq!(code(&screen), Some("130"), "{screen}");
@@ -71,9 +76,7 @@ fn ctrl_c_once_detaches_and_the_task_goes_on() {
 fn ctrl_c_twice_within_a_second_cancels_and_shows_the_end() {
     let home = Home::new();
     let t = bash(&home);
-    t.type_text("errand run -w \"trap 'echo got TERM; exit 7' TERM; echo started; sleep 100 & wait\"; echo code=$?\n");
-    t.until("it runs", |s| s.lines().any(|l| l == "started"));
-    let id = home.tasks(&[])[0]["id"].as_str().unwrap().to_owned();
+    let id = started(&t, &home, "errand run -w \"trap 'echo got TERM; exit 7' TERM; echo started; sleep 100 & wait\"");
     t.keys(&["C-c"]);
     t.until("the first press is acknowledged", |s| s.contains("within a second"));
     t.keys(&["C-c"]);

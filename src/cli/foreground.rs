@@ -32,10 +32,7 @@ pub fn follow(cx: &Context, id: &str) -> Result<i32> {
         eprintln!("{}", cx.style.dim(&format!("{id} · Ctrl-C detaches, twice cancels")));
     }
     let files = LogFiles::of(cx.paths, id);
-    let read_err = |e: io::Error| match e.kind() {
-        io::ErrorKind::BrokenPipe => stdout_error(e),
-        _ => Error::io(format!("cannot read the output of {id}"), e),
-    };
+    let read_err = super::logs::read_error(id);
     let (mut out_at, mut err_at) = (0, 0);
     let mut forwarding = false;
     // Set by a first Ctrl-C: when to detach unless a second one comes.
@@ -51,8 +48,8 @@ pub fn follow(cx: &Context, id: &str) -> Result<i32> {
             }
         }
         let reader = Reader::open(cx.paths, id)?;
-        out_at = reader.copy(Which::Stdout, out_at, u64::MAX, &mut io::stdout().lock()).map_err(read_err)?;
-        err_at = reader.copy(Which::Stderr, err_at, u64::MAX, &mut io::stderr().lock()).map_err(read_err)?;
+        out_at = reader.copy(Which::Stdout, out_at, u64::MAX, &mut io::stdout().lock()).map_err(&read_err)?;
+        err_at = reader.copy(Which::Stderr, err_at, u64::MAX, &mut io::stderr().lock()).map_err(&read_err)?;
         io::stdout().flush().map_err(stdout_error)?;
         if task.is_final() {
             cx.store.mark_read(Some(std::slice::from_ref(&task.id)))?;

@@ -19,10 +19,7 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
         (_, true) => Which::Stderr,
         _ => Which::Both,
     };
-    let read_err = |e: io::Error| match e.kind() {
-        io::ErrorKind::BrokenPipe => stdout_error(e),
-        _ => Error::io(format!("cannot read the output of {id}"), e),
-    };
+    let read_err = read_error(&id);
     let files = LogFiles::of(cx.paths, &id);
     // Watch before the first read, so nothing written in between is missed.
     let waiter = match args.follow {
@@ -41,13 +38,13 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
     let mut reader = Reader::open(cx.paths, &id)?;
     let mut pos = match args.lines {
         Some(n) => {
-            out.write_all(&reader.tail(which, n).map_err(read_err)?).map_err(stdout_error)?;
+            out.write_all(&reader.tail(which, n).map_err(&read_err)?).map_err(stdout_error)?;
             reader.end(which)
         }
         None => 0,
     };
     let Some(mut waiter) = waiter else {
-        reader.copy(which, pos, u64::MAX, out).map_err(read_err)?;
+        reader.copy(which, pos, u64::MAX, out).map_err(&read_err)?;
         cx.store.mark_read(Some(std::slice::from_ref(&id)))?;
         return Ok(0);
     };
@@ -62,7 +59,7 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
         if growing.exists() {
             waiter.watch_file(growing)?;
         }
-        pos = reader.copy(which, pos, u64::MAX, out).map_err(read_err)?;
+        pos = reader.copy(which, pos, u64::MAX, out).map_err(&read_err)?;
         out.flush().map_err(stdout_error)?;
         if finished {
             // Files deleted before we first looked show only now, against
@@ -72,6 +69,15 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
         }
         waiter.watch_supervisors(cx.store)?;
         waiter.wait(None)?;
+    }
+}
+
+/// What failed while copying a task's output: writing it (a closed pipe)
+/// or reading it.
+pub(super) fn read_error(id: &str) -> impl Fn(io::Error) -> Error + '_ {
+    move |e: io::Error| match e.kind() {
+        io::ErrorKind::BrokenPipe => stdout_error(e),
+        _ => Error::io(format!("cannot read the output of {id}"), e),
     }
 }
 
