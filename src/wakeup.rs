@@ -35,11 +35,20 @@ pub fn changed_file(paths: &Paths) -> PathBuf {
     file
 }
 
+/// How often a waiter looks again when inotify is out of instances or
+/// watches (a per-user limit other programs share: 128 instances by
+/// default): late by at most this, never stuck.
+const FALLBACK_TICK: Duration = Duration::from_millis(50);
+
 /// Sleeps until the store changes, a watched file grows, or a watched
 /// supervisor dies (its death is a change nobody writes: whoever wakes
 /// marks its task lost).
 pub struct Waiter {
-    inotify: Inotify,
+    /// None while inotify is out of resources: waits then end on a timer,
+    /// and each wait tries again to get an instance.
+    inotify: Option<Inotify>,
+    /// Everything watched, to set up again on a new instance.
+    watches: Vec<(PathBuf, u32)>,
     /// pidfds of supervisors of running tasks.
     supervisors: Vec<(Identity, OwnedFd)>,
     /// A supervisor was found dead while watching: the next wait returns at once.
@@ -49,14 +58,70 @@ pub struct Waiter {
     /// Ctrl-C, when listened for (`listen_for_interrupt`), and how many came.
     interrupt: Option<OwnedFd>,
     interrupts: usize,
+    /// The want of inotify was logged (once per spell without it).
+    warned: bool,
 }
 
 impl Waiter {
-    pub fn new(paths: &Paths) -> Result<Waiter> {
-        let file = changed_file(paths);
-        let inotify = Inotify::new().context(|| "inotify".to_owned())?;
-        inotify.watch(&file, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", file.display()))?;
-        Ok(Waiter { inotify, supervisors: Vec::new(), found_dead: false, died: false, interrupt: None, interrupts: 0 })
+    /// A waiter on the store's change file. Never fails for want of
+    /// inotify: it then looks again every `FALLBACK_TICK`.
+    pub fn new(paths: &Paths) -> Waiter {
+        let mut waiter = Waiter {
+            inotify: None,
+            watches: vec![(changed_file(paths), libc::IN_MODIFY)],
+            supervisors: Vec::new(),
+            found_dead: false,
+            died: false,
+            interrupt: None,
+            interrupts: 0,
+            warned: false,
+        };
+        waiter.arm();
+        waiter
+    }
+
+    /// Get an inotify instance with every watch on it, if there is none.
+    fn arm(&mut self) {
+        if self.inotify.is_some() {
+            return;
+        }
+        let armed = Inotify::new().and_then(|inotify| {
+            for (path, mask) in &self.watches {
+                match inotify.watch(path, *mask) {
+                    Err(e) if crate::sys::is_exhausted(&e) => return Err(e),
+                    // A file gone since is no longer worth watching.
+                    _ => {}
+                }
+            }
+            Ok(inotify)
+        });
+        match armed {
+            Ok(inotify) => {
+                self.inotify = Some(inotify);
+                self.warned = false;
+            }
+            Err(e) if !std::mem::replace(&mut self.warned, true) => {
+                tracing::warn!("inotify unavailable ({e}): looking again every {FALLBACK_TICK:?}");
+            }
+            Err(_) => {}
+        }
+    }
+
+    fn watch(&mut self, path: &Path, mask: u32) -> Result<()> {
+        if !self.watches.iter().any(|(p, m)| p == path && *m == mask) {
+            self.watches.push((path.to_owned(), mask));
+        }
+        let Some(inotify) = &self.inotify else { return Ok(()) };
+        match inotify.watch(path, mask) {
+            Ok(_) => Ok(()),
+            Err(e) if crate::sys::is_exhausted(&e) => {
+                tracing::warn!("cannot watch {} ({e}): looking again every {FALLBACK_TICK:?}", path.display());
+                self.inotify = None;
+                self.warned = true;
+                Ok(())
+            }
+            Err(e) => Err(e).context(|| format!("cannot watch {}", path.display())),
+        }
     }
 
     /// Also wake when a supervisor the queue counts on dies (running a
@@ -77,26 +142,39 @@ impl Waiter {
     }
 
     /// Also wake when this file is written (a task's output, for `logs -f`).
-    pub fn watch_file(&self, path: &Path) -> Result<()> {
-        self.inotify.watch(path, libc::IN_MODIFY).map(drop).context(|| format!("cannot watch {}", path.display()))
+    pub fn watch_file(&mut self, path: &Path) -> Result<()> {
+        self.watch(path, libc::IN_MODIFY)
     }
 
     /// Also wake when a file appears in `dir` or leaves it (output files are
     /// created on a task's first write; a follower must notice them deleted).
-    pub fn watch_entries(&self, dir: &Path) -> Result<()> {
-        let mask = libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO;
-        self.inotify.watch(dir, mask).map(drop).context(|| format!("cannot watch {}", dir.display()))
+    pub fn watch_entries(&mut self, dir: &Path) -> Result<()> {
+        self.watch(dir, libc::IN_CREATE | libc::IN_DELETE | libc::IN_MOVED_FROM | libc::IN_MOVED_TO)
     }
 
-    /// Block until something changed; false if `timeout` passed first.
+    /// Block until something changed (or, without inotify, until it may
+    /// have); false if `timeout` passed first.
     pub fn wait(&mut self, timeout: Option<Duration>) -> Result<bool> {
         if std::mem::take(&mut self.found_dead) {
             self.died = true;
             return Ok(true);
         }
+        self.arm();
         let mut fds: Vec<BorrowedFd<'_>> = self.supervisors.iter().map(|(_, fd)| fd.as_fd()).collect();
         fds.extend(self.interrupt.as_ref().map(|fd| fd.as_fd()));
-        let mut woke = self.inotify.wait_with(&fds, timeout).context(|| "waiting for a change".to_owned())?;
+        let mut woke = match &self.inotify {
+            Some(inotify) => inotify.wait_with(&fds, timeout),
+            None => {
+                let tick = timeout.map_or(FALLBACK_TICK, |t| t.min(FALLBACK_TICK));
+                crate::sys::poll_readable(&fds, Some(tick)).map(|woke| match woke {
+                    None if timeout.is_some_and(|t| t <= FALLBACK_TICK) => None,
+                    // The tick, not the caller's timeout: look again.
+                    None => Some(Vec::new()),
+                    some => some,
+                })
+            }
+        }
+        .context(|| "waiting for a change".to_owned())?;
         if let (Some(fd), Some(ready)) = (&self.interrupt, &mut woke) {
             if ready.last() == Some(&self.supervisors.len()) {
                 ready.pop();
@@ -140,7 +218,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths::in_home(dir.path());
         paths.create_dirs().unwrap();
-        let mut waiter = Waiter::new(&paths).unwrap();
+        let mut waiter = Waiter::new(&paths);
         assert!(!waiter.wait(Some(Duration::from_millis(1))).unwrap(), "nothing happened");
         signal(&paths);
         assert!(waiter.wait(Some(Duration::from_secs(10))).unwrap());

@@ -26,6 +26,7 @@ fn on_small_disk(home: &Home, size: &str, script: &str) -> String {
         .args(["-m", "sh", "-c", &full])
         .env("ERRAND_HOME", &dir)
         .env("E", env!("CARGO_BIN_EXE_errand"))
+        .env("STARTED", home.path().join("started"))
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -34,7 +35,9 @@ fn on_small_disk(home: &Home, size: &str, script: &str) -> String {
 }
 
 /// The whole store on a 2 MiB disk; the task writes 5 MB. The task ends
-/// completed with the capture error, and every command keeps working.
+/// completed with the capture error, and every command keeps working,
+/// cancelling a running task too (once its command runs: before, there is
+/// no signal to report).
 #[test]
 fn a_full_disk_loses_no_outcome_and_commands_keep_working() {
     if !root() {
@@ -49,7 +52,8 @@ fn a_full_disk_loses_no_outcome_and_commands_keep_working() {
            "$E" show --json $id > /tmp/errand-full-show.$$ && echo "show=$?" && cat /tmp/errand-full-show.$$ && rm /tmp/errand-full-show.$$ &&
            "$E" ls >/dev/null && echo ls=ok &&
            "$E" status --json && echo status=ok &&
-           long=$("$E" run 'sleep 300') && "$E" cancel $long >/dev/null && "$E" wait $long; echo "cancel=$?" &&
+           long=$("$E" run "touch '$STARTED'; sleep 300") && until [ -e "$STARTED" ]; do :; done &&
+           "$E" cancel $long >/dev/null && "$E" wait $long; echo "cancel=$?" &&
            "$E" ls --json --all | grep -c '"id"'"#,
     );
     assert!(out.contains("wait=0"), "the task succeeded: {out}");

@@ -25,7 +25,7 @@ const DETACHED: i32 = 130;
 /// detached).
 pub fn follow(cx: &Context, id: &str) -> Result<i32> {
     // Watch before the first read, so nothing written in between is missed.
-    let mut waiter = Waiter::new(cx.paths)?;
+    let mut waiter = Waiter::new(cx.paths);
     waiter.watch_entries(&cx.paths.logs)?;
     waiter.listen_for_interrupt()?;
     if io::stderr().is_terminal() {

@@ -24,7 +24,7 @@ pub fn logs(cx: &Context, args: LogsArgs, out: &mut impl Write) -> Result<i32> {
     // Watch before the first read, so nothing written in between is missed.
     let waiter = match args.follow {
         true => {
-            let w = Waiter::new(cx.paths)?;
+            let mut w = Waiter::new(cx.paths);
             w.watch_entries(&cx.paths.logs)?;
             Some(w)
         }

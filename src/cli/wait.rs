@@ -31,7 +31,7 @@ pub fn wait(cx: &Context, ids: Option<&[String]>) -> Result<i32> {
     // Taken first: every task that ends from here on, queued meanwhile or
     // not, is one `--all` waited for.
     let start = cx.store.change()?;
-    let mut waiter = Waiter::new(cx.paths)?;
+    let mut waiter = Waiter::new(cx.paths);
     let mut kicked = false;
     loop {
         cx.store.reap_lost()?;

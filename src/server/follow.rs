@@ -3,15 +3,14 @@
 
 use std::sync::Arc;
 
-use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 
 use super::state::Server;
 use super::transport::Out;
+use super::wakeups::Wakeups;
 use super::watch::send;
 use crate::output::{Carry, LogFiles, Reader, Which};
 use crate::protocol::{Notification, OutputEvent};
-use crate::sys::Inotify;
 
 /// One event carries at most this much output.
 const BATCH: u64 = 256 << 10;
@@ -19,7 +18,7 @@ const BATCH: u64 = 256 << 10;
 /// Send new output of followed tasks, one batch at a time (the client's
 /// pace bounds memory), and drop follows of finished tasks once all their
 /// output is sent. False if the client is gone.
-pub async fn push(server: &Arc<Server>, inotify: &Arc<AsyncFd<Inotify>>, out: &mpsc::Sender<Out>) -> bool {
+pub async fn push(server: &Arc<Server>, wakeups: &mut Wakeups, out: &mpsc::Sender<Out>) -> bool {
     let ids: Vec<String> = match server.follows.lock() {
         Ok(f) => f.keys().cloned().collect(),
         Err(_) => return true,
@@ -33,7 +32,7 @@ pub async fn push(server: &Arc<Server>, inotify: &Arc<AsyncFd<Inotify>>, out: &m
         };
         let Some((which, mut pos, watch, mut carry)) = server.follow_of(&id) else { continue };
         let file = LogFiles::of(&server.paths, &id).growing(which).clone();
-        let watch = watch.or_else(|| inotify.get_ref().watch(&file, libc::IN_MODIFY).ok());
+        let watch = watch.or_else(|| wakeups.watch(&file));
         loop {
             let (batch, returned) = {
                 let id = id.clone();
@@ -54,7 +53,7 @@ pub async fn push(server: &Arc<Server>, inotify: &Arc<AsyncFd<Inotify>>, out: &m
             if finished {
                 follows.remove(&id);
                 if let Some(wd) = watch {
-                    inotify.get_ref().unwatch(wd);
+                    wakeups.unwatch(wd);
                 }
             } else if let Some(follow) = follows.get_mut(&id) {
                 follow.pos = pos;

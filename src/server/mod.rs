@@ -13,6 +13,7 @@
 //! - `methods`: the body of every method.
 //! - `watch`: store changes and dead supervisors as notifications.
 //! - `follow`: output of followed tasks as notifications.
+//! - `wakeups`: what wakes the watcher (inotify, or a timer without it).
 //! - `state`: what the server holds.
 //! - `budget`: how much memory a connection may hold.
 
@@ -22,6 +23,7 @@ mod follow;
 mod methods;
 mod state;
 mod transport;
+mod wakeups;
 mod watch;
 
 use std::sync::Arc;

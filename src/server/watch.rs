@@ -1,7 +1,8 @@
 //! Notifications for every change to the store, whoever made it: the CLI,
 //! another editor, a supervisor. The watcher sleeps until the store's change
 //! file moves (inotify), a followed task writes, or a supervisor dies
-//! (pidfd); nothing runs on a timer while nothing happens. The one timer:
+//! (pidfd); nothing runs on a timer while nothing happens (unless inotify
+//! ran short: see wakeups.rs). The one timer:
 //! when the oldest counted failure stops counting, an hour after it ended.
 
 use std::collections::{HashMap, HashSet};
@@ -13,13 +14,13 @@ use tokio::sync::{mpsc, oneshot};
 use super::follow;
 use super::state::Server;
 use super::transport::Out;
-use crate::error::{Error, IoContext, Result};
+use super::wakeups::Wakeups;
+use crate::error::{Error, Result};
 use crate::output::{Reader, Which};
 use crate::paths::Paths;
 use crate::process::Identity;
 use crate::protocol::{self, FinishedEvent, Notification, ProgressEvent, TaskEvent};
 use crate::store::{Change, Store};
-use crate::sys::Inotify;
 use crate::task::{now_ms, Counts, Progress, Status, Task};
 
 /// Lines of output a task/finished carries.
@@ -60,13 +61,7 @@ pub async fn watch(server: Arc<Server>, out: mpsc::Sender<Out>, feed: Feed, read
 }
 
 async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> Result<()> {
-    let inotify = Inotify::new_nonblocking().context(|| "inotify".to_owned())?;
-    let changed = crate::wakeup::changed_file(&server.paths);
-    inotify.watch(&changed, libc::IN_MODIFY).context(|| "cannot watch the store".to_owned())?;
-    // Output files appear on a task's first write.
-    inotify.watch(&server.paths.logs, libc::IN_CREATE).context(|| "cannot watch the output folder".to_owned())?;
-    let inotify = Arc::new(crate::sys::async_fd(inotify).context(|| "inotify".to_owned())?);
-
+    let mut wakeups = Wakeups::new(server.paths.clone());
     let mut watched_workers: HashSet<Identity> = HashSet::new();
     let (died_tx, mut died_rx) = mpsc::unbounded_channel::<Identity>();
     loop {
@@ -89,7 +84,9 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
                 return Ok(());
             }
         }
-        if !follow::push(server, &inotify, out).await {
+        // Without an instance yet (inotify ran short): try again.
+        wakeups.arm();
+        if !follow::push(server, &mut wakeups, out).await {
             return Ok(());
         }
         // A queued task with a free slot and no supervisor (its client died
@@ -114,12 +111,7 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
             }
         };
         tokio::select! {
-            ready = inotify.readable() => {
-                if let Ok(mut guard) = ready {
-                    let _ = guard.get_inner().drain();
-                    guard.clear_ready();
-                }
-            }
+            () = wakeups.next() => {}
             () = server.wake.notified() => {}
             // Its task is lost, or (an idle one) a task left to it needs
             // another supervisor: the next round's kick starts one.

@@ -77,8 +77,11 @@ pub fn run(paths: &Paths) -> Result<()> {
             Ok::<_, std::io::Error>(rx)
         })
         .context(|| format!("cannot open {}", ctl.display()))?;
-    // Watch before claiming, so a task queued right after an empty claim wakes us.
-    let mut waiter = Waiter::new(paths)?;
+    // Watch before claiming, so a task queued right after an empty claim
+    // wakes us. Only while not running a task: inotify instances are a
+    // per-user resource (128 by default), and 64 busy supervisors should
+    // not hold 64 of them.
+    let mut waiter = Some(Waiter::new(paths));
     let mut stopping = false;
     let mut finished: Option<(String, Outcome)> = None;
     let mut idle_since: Option<Instant> = None;
@@ -96,6 +99,7 @@ pub fn run(paths: &Paths) -> Result<()> {
         match next {
             Some(task) => {
                 idle_since = None;
+                waiter = None;
                 tracing::info!(task = %task.id, "starting");
                 let supervision = run_task::Supervision {
                     paths,
@@ -115,6 +119,8 @@ pub fn run(paths: &Paths) -> Result<()> {
             None if when_idle != WhenIdle::Linger => break,
             None => {
                 let since = *idle_since.get_or_insert_with(Instant::now);
+                // Watching before the check below: a task queued after it wakes us.
+                let waiter = waiter.get_or_insert_with(|| Waiter::new(paths));
                 // Sleep until a task is queued or the linger time is up.
                 // Most changes are not new tasks: check with a read before
                 // trying a claim (a write). A task waiting for a slot is not

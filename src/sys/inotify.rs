@@ -2,7 +2,7 @@
 //! (see wakeup.rs), and fds registered with tokio's reactor.
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::path::Path;
 use std::time::Duration;
 
@@ -76,35 +76,48 @@ impl Inotify {
     /// `wait`, also woken by any of `others` becoming readable (pidfds of
     /// processes whose end matters). Some(indexes of the readable others).
     pub fn wait_with(&self, others: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<Option<Vec<usize>>> {
-        let mut pfds: Vec<libc::pollfd> = std::iter::once(self.fd.as_raw_fd())
-            .chain(others.iter().map(|fd| fd.as_raw_fd()))
-            .map(|fd| libc::pollfd { fd, events: libc::POLLIN, revents: 0 })
-            .collect();
-        let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as libc::c_int);
-        loop {
-            // SAFETY: pfds is a valid array of pollfd of the length given.
-            match cvt(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) }) {
-                Ok(0) => return Ok(None),
-                Ok(_) => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+        let mut fds = vec![self.fd.as_fd()];
+        fds.extend_from_slice(others);
+        let Some(mut ready) = poll_readable(&fds, timeout)? else { return Ok(None) };
+        if ready.first() == Some(&0) {
+            ready.remove(0);
+            let mut buf = [0u8; 4096];
+            // SAFETY: buf is valid for its length. Events are only a wake-up: their content is not needed.
+            let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
             }
         }
-        let ready: Vec<usize> = pfds[1..].iter().enumerate().filter(|(_, p)| p.revents != 0).map(|(i, _)| i).collect();
-        if pfds[0].revents == 0 {
-            return Ok(Some(ready));
-        }
-        let mut buf = [0u8; 4096];
-        // SAFETY: buf is valid for its length. Events are only a wake-up: their content is not needed.
-        let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() != io::ErrorKind::Interrupted {
-                return Err(e);
-            }
-        }
-        Ok(Some(ready))
+        Ok(Some(ready.into_iter().map(|i| i - 1).collect()))
     }
+}
+
+/// Whether an inotify call failed for want of a per-user resource
+/// (instances, watches, kernel memory) rather than for its arguments: a
+/// waiter then looks again on a timer instead of failing.
+pub fn is_exhausted(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE | libc::ENOSPC | libc::ENOMEM))
+}
+
+/// Block until any of `fds` is readable or `timeout` passes (None).
+/// Some(indexes of the readable fds).
+pub fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<Option<Vec<usize>>> {
+    let mut pfds: Vec<libc::pollfd> =
+        fds.iter().map(|fd| libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 }).collect();
+    let ms = timeout.map_or(-1, |t| t.as_millis().min(i32::MAX as u128) as libc::c_int);
+    loop {
+        // SAFETY: pfds is a valid array of pollfd of the length given.
+        match cvt(unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, ms) }) {
+            Ok(0) => return Ok(None),
+            Ok(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(Some(pfds.iter().enumerate().filter(|(_, p)| p.revents != 0).map(|(i, _)| i).collect()))
 }
 
 impl AsRawFd for Inotify {
