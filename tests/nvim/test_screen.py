@@ -137,3 +137,18 @@ def test_a_task_outlives_neovim_and_the_next_one_reports_it(env):
         wait_for("1 failed in the statusline", lambda: second.exec_lua("return require('errand').status()") == "1 failed")
     finally:
         second.close()
+
+
+def test_the_statusline_follows_while_the_tasks_window_has_the_focus(env):
+    """No `redraw!` here: what the user sees is what Neovim draws by itself."""
+    nvim = start_nvim()
+    try:
+        nvim.command("set laststatus=2 statusline=%f%=%{v:lua.require'errand'.status()}")
+        nvim.exec_lua("require('errand').run('until [ -e go ]; do sleep 0.01; done', { name = 'gated' })")
+        wait_for("1 running on screen", lambda: screen(nvim)[-2].rstrip().endswith("1 running"))
+        nvim.command("Errand list")
+        wait_for("the window shows it", lambda: "gated" in "\n".join(screen(nvim)))
+        (env / "go").touch()
+        wait_for("the statusline empties", lambda: not screen(nvim)[-2].rstrip().endswith("running"))
+    finally:
+        nvim.close()

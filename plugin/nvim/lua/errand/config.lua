@@ -15,7 +15,13 @@ M.defaults = {
     failure_lines = 5,
   },
   -- The tasks window.
-  window = { width = 0.8, height = 0.7, border = "rounded" },
+  window = {
+    width = 0.8,
+    height = 0.7,
+    border = "rounded",
+    -- Close it when another window takes the focus.
+    close_on_leave = true,
+  },
   -- Icons per status.
   icons = {
     running = "●",
@@ -29,16 +35,27 @@ M.defaults = {
 
 M.options = vim.deepcopy(M.defaults)
 
---- Check the types of what the user gave (an error names the option), then
---- merge it over the defaults.
+local known = { binary = true, notify = true, window = true, icons = true }
+
+--- Check what the user gave (an error names the option), then merge it
+--- over the defaults. `notify = false` turns every popup off, `true` on.
 ---@param opts table?
 function M.set(opts)
   vim.validate("opts", opts, "table", true)
-  opts = opts or {}
-  vim.validate("binary", opts.binary, "string", true)
-  for _, key in ipairs({ "notify", "window", "icons" }) do
-    vim.validate(key, opts[key], "table", true)
+  opts = vim.deepcopy(opts or {})
+  for key in pairs(opts) do
+    if not known[key] then
+      error(("errand.setup: unknown option %q (see :help errand-configuration)"):format(tostring(key)), 2)
+    end
   end
+  vim.validate("binary", opts.binary, "string", true)
+  vim.validate("notify", opts.notify, { "table", "boolean" }, true)
+  if type(opts.notify) == "boolean" then
+    local on = opts.notify
+    opts.notify = { on_complete = on, on_failure = on, on_cancel = on, on_startup = on }
+  end
+  vim.validate("window", opts.window, "table", true)
+  vim.validate("icons", opts.icons, "table", true)
   local n = opts.notify or {}
   for _, key in ipairs({ "on_complete", "on_failure", "on_cancel", "on_startup" }) do
     vim.validate("notify." .. key, n[key], "boolean", true)
@@ -47,6 +64,11 @@ function M.set(opts)
   local w = opts.window or {}
   vim.validate("window.width", w.width, "number", true)
   vim.validate("window.height", w.height, "number", true)
+  vim.validate("window.border", w.border, { "string", "table" }, true)
+  vim.validate("window.close_on_leave", w.close_on_leave, "boolean", true)
+  for status, icon in pairs(opts.icons or {}) do
+    vim.validate("icons." .. tostring(status), icon, "string")
+  end
   M.options = vim.tbl_deep_extend("force", vim.deepcopy(M.defaults), opts)
 end
 

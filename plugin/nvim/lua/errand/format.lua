@@ -2,13 +2,21 @@
 --- in popups, the tasks window and the details view.
 local M = {}
 
+--- Milliseconds since the epoch (os.time() counts whole seconds: a task
+--- 1.3 s old would read "0s ago").
+---@return integer
+function M.now_ms()
+  local sec, usec = vim.uv.gettimeofday()
+  return sec * 1000 + math.floor(usec / 1000)
+end
+
 --- "3s ago", "4m ago", "2h ago", "5d ago".
 ---@param ms integer? milliseconds since the epoch
 function M.relative(ms)
   if not ms then
     return ""
   end
-  local s = math.max(0, math.floor((os.time() * 1000 - ms) / 1000))
+  local s = math.max(0, math.floor((M.now_ms() - ms) / 1000))
   if s < 60 then
     return s .. "s ago"
   elseif s < 3600 then

@@ -28,7 +28,8 @@ local function emit_status()
   end
   status_text = table.concat(parts, " · ")
   vim.api.nvim_exec_autocmds("User", { pattern = "ErrandStatus", modeline = false })
-  vim.cmd("redrawstatus")
+  -- Every window's statusline: the focused one may be the tasks window.
+  vim.cmd("redrawstatus!")
 end
 
 --- For statuslines: "2 running · 1 failed", "" when idle.

@@ -12,7 +12,15 @@ local M = {}
 
 local ns = vim.api.nvim_create_namespace("errand")
 
---- The one window: { buf, win, view = "list" | "details", rows = {line -> id}, detail = id, tail, timer }.
+--- At most one redraw per this many ms: a burst of 2,000 events is a few
+--- redraws, not 2,000.
+local RENDER_EVERY_MS = 50
+--- Tasks a finished section loads at a time.
+local PAGE = 200
+
+--- The one window: { buf, win, view = "list" | "details", rows = {line ->
+--- id or {more = section}}, detail = id, tail, timer, more = {section ->
+--- cursor}, pending, rendered_at }.
 local view = nil
 
 local function valid()
@@ -29,20 +37,51 @@ local function set_lines(lines, marks)
   end
 end
 
-local function render()
+--- The list again, the cursor on the same task at the same screen line
+--- (rows move as tasks start, end and arrive; keys act on what is under
+--- the cursor).
+local function render_list()
+  local row = vim.api.nvim_win_get_cursor(view.win)[1]
+  local kept = view.rows[row]
+  local screen_line = vim.api.nvim_win_call(view.win, vim.fn.winline)
+  local lines, marks, rows = list.render(view.more, vim.api.nvim_win_get_width(view.win))
+  view.rows = rows
+  set_lines(lines, marks)
+  for line, what in pairs(rows) do
+    if kept ~= nil and vim.deep_equal(what, kept) then
+      row = line
+      break
+    end
+  end
+  row = math.min(row, #lines)
+  vim.api.nvim_win_call(view.win, function()
+    vim.fn.winrestview({ lnum = row, col = 0, topline = math.max(1, row - screen_line + 1) })
+  end)
+end
+
+local function render_now()
   if not valid() then
     return
   end
+  view.pending, view.rendered_at = false, vim.uv.now()
   if view.view == "details" then
     local task = state.by_id[view.detail]
     if task then
       set_lines(details.render(task, view.tail))
     end
   else
-    local lines, marks, rows = list.render()
-    view.rows = rows
-    set_lines(lines, marks)
+    render_list()
   end
+end
+
+--- Redraw soon: at most one redraw per RENDER_EVERY_MS, however many
+--- changes arrive.
+local function render()
+  if not valid() or view.pending then
+    return
+  end
+  view.pending = true
+  vim.defer_fn(render_now, math.max(0, (view.rendered_at or 0) + RENDER_EVERY_MS - vim.uv.now()))
 end
 
 --- The output tail of the task in the details view, from the server.
@@ -60,7 +99,8 @@ local function refresh_tail()
   end)
 end
 
-local function task_under_cursor()
+--- What the row under the cursor is: a task's id, or {more = section}.
+local function row_under_cursor()
   if not valid() then
     return nil
   end
@@ -68,6 +108,33 @@ local function task_under_cursor()
     return view.detail
   end
   return view.rows[vim.api.nvim_win_get_cursor(view.win)[1]]
+end
+
+local function task_under_cursor()
+  local row = row_under_cursor()
+  return type(row) == "string" and row or nil
+end
+
+--- Load a section's next page of finished tasks (all pages of the active).
+---@param section string a key of list.sections
+---@param cursor string? where the previous page ended
+local function load(section, cursor)
+  local statuses = list.statuses(section)
+  local active = section == "running" or section == "queued"
+  local params = { status = statuses, limit = active and 1000 or PAGE, cursor = cursor }
+  client.request("task/list", params, function(err, res)
+    if err or not res or not valid() then
+      return
+    end
+    for _, t in ipairs(res.tasks) do
+      state.merge(t)
+    end
+    if active and res.nextCursor then
+      return load(section, res.nextCursor)
+    end
+    view.more[section] = res.nextCursor
+    render()
+  end)
 end
 
 function M.show_details(id)
@@ -105,6 +172,7 @@ function M.close()
       view.timer:close()
     end
     state.listeners.window = nil
+    pcall(vim.api.nvim_del_augroup_by_name, "errand_window")
     view = nil
   end
 end
@@ -128,7 +196,8 @@ local help = {
   "r      restart",
   "d      delete (restorable with errand restore)",
   "o      output in a split, following it",
-  "x      clear failed (mark read)",
+  "x      clear failed (mark every finished task read)",
+  '<CR> on "more"  load the next tasks of that section',
   "<Esc>  back to the list (in details) / close",
   "q      close",
 }
@@ -138,9 +207,11 @@ local function map_keys(buf)
     vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true })
   end
   map("<CR>", function()
-    local id = task_under_cursor()
-    if id then
-      M.show_details(id)
+    local row = row_under_cursor()
+    if type(row) == "table" then
+      load(row.more, view.more[row.more])
+    elseif row then
+      M.show_details(row)
     end
   end)
   map("c", function()
@@ -159,16 +230,10 @@ local function map_keys(buf)
       require("errand.ui.output").open(id)
     end
   end)
+  -- Every finished task, loaded in the window or not: the statusline's
+  -- failure count goes to zero, as after :Errand clear.
   map("x", function()
-    local ids = {}
-    for id, t in pairs(state.by_id) do
-      if t.status == "failed" or t.status == "lost" then
-        table.insert(ids, id)
-      end
-    end
-    if #ids > 0 then
-      client.request("task/markRead", { ids = ids })
-    end
+    client.request("task/markRead", { all = true })
   end)
   map("?", function()
     vim.notify(table.concat(help, "\n"), vim.log.levels.INFO, { title = "errand" })
@@ -184,6 +249,20 @@ local function map_keys(buf)
   end)
 end
 
+--- Where the float goes and how big it is, for the editor's size now.
+local function float_config()
+  local o = config.options.window
+  local width = math.min(math.max(60, math.floor(vim.o.columns * o.width)), vim.o.columns - 2)
+  local height = math.min(math.max(10, math.floor(vim.o.lines * o.height)), vim.o.lines - 4)
+  return {
+    relative = "editor",
+    width = math.max(1, width),
+    height = math.max(1, height),
+    row = math.max(0, math.floor((vim.o.lines - height) / 2) - 1),
+    col = math.max(0, math.floor((vim.o.columns - width) / 2)),
+  }
+end
+
 --- Open (or focus) the tasks window on its list.
 function M.open()
   highlights.define()
@@ -193,31 +272,49 @@ function M.open()
     vim.api.nvim_set_current_win(view.win)
     return
   end
-  local o = config.options.window
-  local width = math.max(60, math.floor(vim.o.columns * o.width))
-  local height = math.max(10, math.floor(vim.o.lines * o.height))
   local buf = vim.api.nvim_create_buf(false, true)
   vim.bo[buf].bufhidden = "wipe"
   vim.bo[buf].filetype = "errand"
-  local win = vim.api.nvim_open_win(buf, true, {
-    relative = "editor",
-    width = math.min(width, vim.o.columns - 2),
-    height = math.min(height, vim.o.lines - 4),
-    row = math.floor((vim.o.lines - height) / 2) - 1,
-    col = math.floor((vim.o.columns - width) / 2),
-    style = "minimal",
-    border = o.border,
-    title = " errand ",
-    title_pos = "center",
-  })
+  -- Redrawn in full many times: no undo history to grow with each.
+  vim.bo[buf].undolevels = -1
+  local win = vim.api.nvim_open_win(
+    buf,
+    true,
+    vim.tbl_extend("force", float_config(), {
+      style = "minimal",
+      border = config.options.window.border,
+      title = " errand ",
+      title_pos = "center",
+    })
+  )
   vim.wo[win].cursorline = true
-  view = { buf = buf, win = win, view = "list", rows = {} }
+  view = { buf = buf, win = win, view = "list", rows = {}, more = {} }
   map_keys(buf)
+  local group = vim.api.nvim_create_augroup("errand_window", { clear = true })
   vim.api.nvim_create_autocmd({ "BufWipeout", "WinClosed" }, {
+    group = group,
     buffer = buf,
     once = true,
     callback = function()
       vim.schedule(M.close)
+    end,
+  })
+  if config.options.window.close_on_leave then
+    vim.api.nvim_create_autocmd("WinLeave", {
+      group = group,
+      buffer = buf,
+      callback = function()
+        vim.schedule(M.close)
+      end,
+    })
+  end
+  vim.api.nvim_create_autocmd("VimResized", {
+    group = group,
+    callback = function()
+      if valid() then
+        vim.api.nvim_win_set_config(view.win, float_config())
+        render()
+      end
     end,
   })
   state.listeners.window = function(t)
@@ -225,19 +322,14 @@ function M.open()
       render()
     end
   end
-  -- Relative times stay current while the window is open (and only then).
+  -- Relative times and running durations stay current while the window is
+  -- open (and only then).
   view.timer = vim.uv.new_timer()
   view.timer:start(1000, 1000, vim.schedule_wrap(tick))
   render()
-  client.request("task/list", { limit = 200 }, function(err, res)
-    if err or not res then
-      return
-    end
-    for _, t in ipairs(res.tasks) do
-      state.merge(t)
-    end
-    render()
-  end)
+  for _, section in ipairs(list.section_keys) do
+    load(section)
+  end
 end
 
 return M

@@ -1,0 +1,162 @@
+-- The tasks window while tasks move under it: the cursor stays on its task,
+-- every task a count refers to can be reached, times tick, the float
+-- follows the editor's size and closes when left. Each test in its own
+-- Neovim and task store (run.lua).
+return function(H)
+  local errand = require("errand")
+  local state = require("errand.state")
+
+  --- Submit `n` tasks running `command` from a shell loop (the CLI, as a
+  --- user's script would); returns when all are submitted.
+  local function burst(n, command)
+    local loop = ('for i in $(seq %d); do "$E" run %s >/dev/null || exit 1; done'):format(n, command)
+    local out = vim.system({ "sh", "-c", loop }, { env = { E = H.bin } }):wait()
+    H.eq(out.code, 0, "the burst: " .. (out.stderr or ""))
+  end
+
+  --- Three finished tasks named alpha, bravo, charlie; their ids by name.
+  local function three()
+    local ids = {}
+    for _, name in ipairs({ "alpha", "bravo", "charlie" }) do
+      errand.run("true", { name = name }, function(t)
+        ids[name] = t.id
+      end)
+      H.popup(vim.log.levels.INFO, "✓ " .. name)
+    end
+    return ids
+  end
+
+  local function open_list(want)
+    vim.cmd("Errand list")
+    local lines, win
+    H.wait("the window shows " .. want, function()
+      lines, win = H.float_lines()
+      return lines and table.concat(lines, "\n"):find(want)
+    end)
+    return win
+  end
+
+  local function row_of(win, id)
+    for i, l in ipairs(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)) do
+      if l:find(" " .. id .. "  ", 1, true) then
+        return i
+      end
+    end
+  end
+
+  local function id_under_cursor(win)
+    local line = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+    return line[vim.api.nvim_win_get_cursor(win)[1]]:match("^  %S+ (%w+)  ")
+  end
+
+  local function press(keys)
+    vim.api.nvim_feedkeys(vim.api.nvim_replace_termcodes(keys, true, false, true), "x", false)
+  end
+
+  return {
+    {
+      "the cursor stays on its task while 2,000 tasks arrive; d deletes that task",
+      function()
+        local ids = three()
+        local win = open_list("charlie")
+        vim.api.nvim_win_set_cursor(win, { row_of(win, ids.bravo), 0 })
+        burst(2000, "true")
+        H.wait("2,000 more in the window", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find("Completed %(2003%)") and state.counts.running + state.counts.queued == 0
+        end, 60000)
+        H.eq(id_under_cursor(win), ids.bravo, "the task under the cursor")
+        press("d")
+        H.wait("bravo deleted", function()
+          return H.task(ids.bravo).deletedAt ~= nil
+        end)
+        H.eq(H.task(ids.charlie).deletedAt, nil, "charlie is not")
+        H.eq(H.task(ids.alpha).deletedAt, nil, "alpha is not")
+        H.eq(vim.bo[vim.api.nvim_win_get_buf(win)].undolevels, -1, "no undo history for a redrawn list")
+      end,
+    },
+
+    {
+      "every failure the statusline counts can be reached: more rows, then x clears them all",
+      function()
+        burst(230, "false")
+        H.wait("230 failed", function()
+          return errand.status() == "230 failed"
+        end, 30000)
+        local win = open_list("Failed %(200%+%)")
+        local more = nil
+        H.wait("a more row", function()
+          for i, l in ipairs(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)) do
+            if l:find("more") then
+              more = i
+              return true
+            end
+          end
+        end)
+        vim.api.nvim_win_set_cursor(win, { more, 0 })
+        press("<CR>")
+        H.wait("all 230 loaded", function()
+          return table.concat(H.float_lines(), "\n"):find("Failed %(230%)")
+        end)
+        press("x")
+        H.wait("the statusline cleared", function()
+          return errand.status() == ""
+        end)
+      end,
+    },
+
+    {
+      "running durations and relative times tick; the float follows the editor's size and closes when left",
+      function()
+        errand.run("sleep 100", { name = "long" })
+        H.wait("running", function()
+          return errand.status() == "1 running"
+        end)
+        local win = open_list("long")
+        local function long_row()
+          for _, l in ipairs(H.float_lines()) do
+            if l:find("long") then
+              return l
+            end
+          end
+        end
+        local first = long_row()
+        H.wait("the running row changes by itself", function()
+          local now = long_row()
+          return now ~= first and now:find("1s ago") and now:find("%d%.%ds")
+        end, 5000)
+        vim.o.columns = 160
+        vim.cmd("doautocmd VimResized")
+        H.wait("a wider float", function()
+          return vim.api.nvim_win_get_width(win) == math.floor(160 * 0.8)
+        end)
+        vim.cmd("wincmd p")
+        H.wait("closed when left", function()
+          return not vim.api.nvim_win_is_valid(win)
+        end)
+      end,
+    },
+
+    {
+      "setup: notify = false silences every popup without errors; unknown options are refused",
+      function()
+        errand.setup({ binary = H.bin, notify = false })
+        vim.v.errmsg = ""
+        local done
+        errand.run("true", { name = "quiet" }, function(t)
+          done = t
+        end)
+        errand.run("exit 2", { name = "quiet failure" })
+        H.wait("both ended", function()
+          return done and state.counts.running + state.counts.queued == 0 and errand.status() == "1 failed"
+        end)
+        H.eq(#H.popups, 0, "no popup: " .. vim.inspect(H.popups))
+        H.eq(vim.v.errmsg, "", "no error")
+        H.truthy(not vim.fn.execute("messages"):find("rror"), vim.fn.execute("messages"))
+        local ok, err = pcall(errand.setup, { notfy = false })
+        H.eq(ok, false, "a misspelt option is refused")
+        H.truthy(tostring(err):find("notfy"), tostring(err))
+      end,
+    },
+  }
+end
