@@ -77,6 +77,15 @@ pub fn client_env() -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A client's environment sent over the protocol, checked as overrides
+/// are, minus errand's marker of an enclosing task (an editor started
+/// inside a task must not make its tasks look nested).
+pub fn base_env(mut env: BTreeMap<String, String>) -> std::result::Result<BTreeMap<String, String>, String> {
+    validate_env(&env)?;
+    env.remove("ERRAND_TASK_ID");
+    Ok(env)
+}
+
 /// This process's current directory.
 pub fn current_dir() -> Result<PathBuf> {
     std::env::current_dir().context(|| "cannot read the current directory".to_owned())

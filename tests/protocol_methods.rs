@@ -182,3 +182,21 @@ fn invalid_params_name_the_field_and_unknown_fields_are_ignored() {
     let list = c.call("task/list", json!({ "next_cursor": "zz" }));
     assert_eq!(list["tasks"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn client_env_replaces_the_servers_environment_as_the_base() {
+    let home = Home::new();
+    let mut c = Client::spawn(home.cmd(), Framing::Lines);
+    let path = std::env::var("PATH").unwrap();
+    let client_env = json!({ "PATH": path, "FROM_EDITOR": "yes", "ERRAND_TASK_ID": "zzzz" });
+    let script = "echo \"$FROM_EDITOR ${ERRAND_HOME:-no-home} $ERRAND_TASK_ID $OVERRIDE\"";
+    let t = c.call("task/run", json!({ "command": script, "clientEnv": client_env, "env": { "OVERRIDE": "over" } }));
+    let id = t["id"].as_str().unwrap().to_owned();
+    let fin = c.notification("task/finished", |p| p["task"]["id"] == id.as_str());
+    // The server's own ERRAND_HOME is not there: the client's environment is the whole base.
+    // ERRAND_TASK_ID is the task's own, never the client's.
+    assert_eq!(fin["outputTail"], format!("yes no-home {id} over\n"), "{fin}");
+    let e = c.call_err("task/run", json!({ "command": "true", "clientEnv": { "A=B": "1" } }));
+    assert_eq!(e["code"], -32602, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("A=B") || e["data"].to_string().contains("A=B"), "{e}");
+}

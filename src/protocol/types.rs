@@ -182,9 +182,14 @@ pub struct RunParams {
     /// workflow's own folder for a workflow.
     #[serde(default)]
     pub cwd: Option<String>,
-    /// Environment overrides, on top of the workflow's and the server's environment.
+    /// Environment overrides, on top of the workflow's and the base environment.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// The base environment: the client's own as it is now (an editor's,
+    /// after `:let $VAR` or a PATH change, as its `:!` sees it), the whole
+    /// of it. Default: the server's, fixed when it started.
+    #[serde(default)]
+    pub client_env: Option<BTreeMap<String, String>>,
     /// A group (default: the project of the folder it runs in).
     #[serde(default)]
     pub group: Option<String>,

@@ -98,7 +98,10 @@ impl Handler for Server {
             cwd: params.cwd.map(PathBuf::from),
             env: params.env,
             group: params.group,
-            base_env: launch::client_env(),
+            base_env: match params.client_env {
+                Some(env) => launch::base_env(env).map_err(Error::InvalidInput)?,
+                None => launch::client_env(),
+            },
             keep_children: params.keep_children,
         };
         let new = launch::new_task(&self.config, &self.paths, request)?;

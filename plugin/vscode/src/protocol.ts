@@ -233,8 +233,10 @@ export interface RunParams {
   clientCwd?: string | null;
   /** Where to run, instead of `clientCwd` for a command, or instead of the workflow's own folder for a workflow. */
   cwd?: string | null;
-  /** Environment overrides, on top of the workflow's and the server's environment. */
+  /** Environment overrides, on top of the workflow's and the base environment. */
   env?: Record<string, string>;
+  /** The base environment: the client's own as it is now (an editor's, after `:let $VAR` or a PATH change, as its `:!` sees it), the whole of it. Default: the server's, fixed when it started. */
+  clientEnv?: Record<string, string> | null;
   /** A group (default: the project of the folder it runs in). */
   group?: string | null;
   /** Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped. */

@@ -78,7 +78,16 @@ function M.run(opts)
     if rest == "" then
       return vim.notify("errand: :Errand run {command}", vim.log.levels.ERROR, { title = "errand" })
     end
-    return errand().run(rest)
+    -- %, #, <cword> and the rest, as :! expands them.
+    local ok, expanded = pcall(vim.fn.expandcmd, rest)
+    if not ok then
+      return vim.notify(
+        "errand: " .. tostring(expanded):gsub("^Vim%(.-%):", ""),
+        vim.log.levels.ERROR,
+        { title = "errand" }
+      )
+    end
+    return errand().run(expanded)
   elseif sub == "cancel" then
     return with_task(args[2], active, "Cancel task", errand().cancel)
   elseif sub == "restart" then
@@ -109,6 +118,10 @@ function M.complete(arglead, cmdline)
     end, subcommands)
   end
   local sub = words[2]
+  if sub == "run" then
+    -- As after :!, a command first, then files.
+    return vim.fn.getcompletion(arglead, #words == 3 and "shellcmd" or "file")
+  end
   local filter = ({ cancel = active, restart = finished, output = any, follow = any })[sub]
   if filter and #words == 3 then
     return vim.tbl_filter(

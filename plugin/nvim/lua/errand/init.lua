@@ -41,13 +41,21 @@ local function ask(method, params, cb)
   end)
 end
 
+--- Where and with what a task starts: this window's directory and
+--- Neovim's environment as it is now (`:let $VAR`, a changed PATH), as
+--- `:!` would run it.
+local function context()
+  local env = vim.fn.environ()
+  return { clientCwd = vim.fn.getcwd(), clientEnv = next(env) and env or vim.empty_dict() }
+end
+
 --- Run a shell command in the background. opts: name, cwd, env. cb(task).
 ---@param cmd string
 ---@param opts { name: string?, cwd: string?, env: table<string, string>? }?
 ---@param cb fun(task: errand.Task)?
 function M.run(cmd, opts, cb)
   opts = opts or {}
-  local params = { command = cmd, name = opts.name, clientCwd = vim.fn.getcwd(), cwd = opts.cwd, env = opts.env }
+  local params = vim.tbl_extend("force", context(), { command = cmd, name = opts.name, cwd = opts.cwd, env = opts.env })
   ask("task/run", params, function(task)
     task = require("errand.state").merge(task)
     if cb then
@@ -60,7 +68,7 @@ end
 ---@param name string
 ---@param cb fun(task: errand.Task)?
 function M.run_workflow(name, cb)
-  ask("task/run", { workflow = name, clientCwd = vim.fn.getcwd() }, cb)
+  ask("task/run", vim.tbl_extend("force", context(), { workflow = name }), cb)
 end
 
 --- Open the tasks window.

@@ -122,7 +122,8 @@
 ---@field name string? A name for the task (default: the workflow's name, or the command).
 ---@field clientCwd string? The client's own directory (an editor's current directory): workflows are looked up from it, a relative `cwd` starts from it, and a command runs in it by default. Default: the server's directory.
 ---@field cwd string? Where to run, instead of `clientCwd` for a command, or instead of the workflow's own folder for a workflow.
----@field env table<string, string>? Environment overrides, on top of the workflow's and the server's environment.
+---@field env table<string, string>? Environment overrides, on top of the workflow's and the base environment.
+---@field clientEnv table<string, string>? The base environment: the client's own as it is now (an editor's, after `:let $VAR` or a PATH change, as its `:!` sees it), the whole of it. Default: the server's, fixed when it started.
 ---@field group string? A group (default: the project of the folder it runs in).
 ---@field keepChildren boolean? Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped.
 
