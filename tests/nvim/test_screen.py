@@ -22,7 +22,10 @@ def env(tmp_path, monkeypatch):
     return tmp_path
 
 
-def start_nvim(cols=100, rows=30):
+def start_nvim(cols=100, rows=30, record_popups=True):
+    """A child Neovim with the plugin; popups recorded (as a notification
+    plugin would take them) unless `record_popups` is False: then Neovim's
+    own vim.notify shows them on the message line."""
     nvim = pynvim.attach("child", argv=[NVIM, "--embed", "--headless", "--clean", "-n"])
     nvim.exec_lua(
         """
@@ -30,10 +33,13 @@ def start_nvim(cols=100, rows=30):
         vim.cmd("runtime plugin/errand.lua")
         require("errand").setup({ binary = select(2, ...) })
         _G.popups = {}
-        vim.notify = function(msg, level) table.insert(_G.popups, { msg = msg, level = level }) end
+        if select(3, ...) then
+          vim.notify = function(msg, level) table.insert(_G.popups, { msg = msg, level = level }) end
+        end
         """,
         os.path.join(ROOT, "plugin", "nvim"),
         ERRAND,
+        record_popups,
     )
     nvim.ui_attach(cols, rows, rgb=True, ext_linegrid=True)
     return nvim
@@ -150,5 +156,49 @@ def test_the_statusline_follows_while_the_tasks_window_has_the_focus(env):
         wait_for("the window shows it", lambda: "gated" in "\n".join(screen(nvim)))
         (env / "go").touch()
         wait_for("the statusline empties", lambda: not screen(nvim)[-2].rstrip().endswith("running"))
+    finally:
+        nvim.close()
+
+
+def test_no_press_enter_prompt_in_a_stock_neovim(env):
+    """Neovim's own vim.notify, an 80-column screen: a failure with many
+    lines of output, a burst of 12, the keys help and the start-up summary
+    each leave the editor free for input."""
+    def free(nvim, what):
+        # nvim_get_mode answers even at a prompt (other requests wait there).
+        mode = nvim.api.get_mode()
+        assert not mode["blocking"] and mode["mode"] == "n", f"{what}: {mode}"
+
+    def messages(nvim):
+        free(nvim, "before reading :messages")
+        return nvim.exec_lua("return vim.fn.execute('messages')")
+
+    # Ended before Neovim started: the start-up summary.
+    for i in range(3):
+        out = subprocess.run([ERRAND, "run", "--name", f"earlier task number {i} with a long name", "--", "false"],
+                             capture_output=True, text=True, check=True)
+        subprocess.run([ERRAND, "wait", out.stdout.strip()], capture_output=True)
+    nvim = start_nvim(cols=80, rows=24, record_popups=False)
+    try:
+        nvim.exec_lua("require('errand').status()")
+        wait_for("the summary", lambda: "finished while" in messages(nvim))
+        free(nvim, "start-up summary")
+
+        nvim.exec_lua("require('errand').run('seq 1 40; echo boom >&2; exit 3', { name = 'a failing build' })")
+        wait_for("the failure", lambda: "boom" in messages(nvim))
+        free(nvim, "a failure")
+        assert "(exit 3)" in messages(nvim)
+
+        nvim.exec_lua("for i = 1, 12 do require('errand').run('true', { name = 'burst ' .. i }) end")
+        wait_for("the burst summary", lambda: "more tasks finished" in messages(nvim))
+        free(nvim, "a burst")
+        shown = messages(nvim)
+        assert shown.count("burst ") <= 3, shown
+
+        nvim.command("Errand list")
+        wait_for("the window", lambda: free(nvim, "the window") or "Running (" in "\n".join(screen(nvim)))
+        nvim.input("?")
+        wait_for("the keys help in the window", lambda: "errand tasks window" in "\n".join(screen(nvim)))
+        free(nvim, "the keys help")
     finally:
         nvim.close()

@@ -1,13 +1,73 @@
 --- Popups through vim.notify (so nvim-notify, snacks, noice or fidget
 --- render them): when a task ends, and once at start-up for what ended
---- while Neovim was closed.
+--- while Neovim was closed. They never block: with Neovim's own
+--- vim.notify (the message line) every popup is one line that fits, since
+--- a longer one stops the editor at a "Press ENTER" prompt; a notification
+--- plugin gets the output's last lines too. A burst is combined.
 local config = require("errand.config")
 local format = require("errand.format")
 
 local M = {}
 
+--- Popups shown one by one within BURST_MS of the first; the rest of the
+--- burst becomes one summary at its end.
+local BURST_MS = 1000
+local BURST_SHOWN = 3
+
 --- Summarised once per Neovim, even when the server restarts.
 local summarised = false
+
+--- Is vim.notify Neovim's own (the message line), not a plugin's?
+local function message_line()
+  local info = debug.getinfo(vim.notify, "S")
+  return info ~= nil and info.source:find("vim/_editor", 1, true) ~= nil
+end
+
+--- Show `first` (one line) and, where a notification plugin renders it,
+--- `more` lines under it. On the message line: `first` cut to fit.
+---@param first string
+---@param more string?
+---@param level integer
+local function show(first, more, level)
+  if message_line() then
+    local room = math.max(20, vim.v.echospace - 1)
+    if vim.fn.strdisplaywidth(first) > room then
+      first = vim.trim(format.fit(first, room - 1))
+    end
+    return vim.notify(first, level, { title = "errand" })
+  end
+  local msg = (more and more ~= "") and (first .. "\n" .. more) or first
+  vim.notify(msg, level, { title = "errand" })
+end
+
+--- The burst in progress: { started (ms), shown, held, failed }.
+local burst = nil
+
+--- True if this popup is one a burst holds back (counted for its summary).
+---@param failed boolean
+local function held_by_burst(failed)
+  local now = vim.uv.now()
+  if not burst or now - burst.started > BURST_MS then
+    burst = { started = now, shown = 0, held = 0, failed = 0 }
+  end
+  if burst.shown < BURST_SHOWN then
+    burst.shown = burst.shown + 1
+    return false
+  end
+  if burst.held == 0 then
+    local mine = burst
+    vim.defer_fn(function()
+      local text = ("%d more task%s finished"):format(mine.held, mine.held == 1 and "" or "s")
+      if mine.failed > 0 then
+        text = text .. (" · %d failed"):format(mine.failed)
+      end
+      show(text .. " (:Errand list)", nil, mine.failed > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
+    end, math.max(0, mine.started + BURST_MS - now))
+  end
+  burst.held = burst.held + 1
+  burst.failed = burst.failed + (failed and 1 or 0)
+  return true
+end
 
 --- The popup for a task that ended.
 ---@param task errand.Task
@@ -16,18 +76,26 @@ function M.finished(task, tail)
   local n = config.options.notify
   local icons = config.options.icons
   local name = format.sanitize(task.name)
-  if task.status == "completed" and n.on_complete then
-    local text = ("%s %s (%s)"):format(icons.completed, name, format.duration(task.durationMs))
-    vim.notify(text, vim.log.levels.INFO, { title = "errand" })
-  elseif (task.status == "failed" or task.status == "lost") and n.on_failure then
-    local msg = ("%s %s (%s)"):format(icons.failed, name, format.why(task))
-    local lines = format.last_lines((tail and tail ~= "") and tail or task.error, n.failure_lines)
-    if lines ~= "" then
-      msg = msg .. "\n" .. lines
+  local failed = task.status == "failed" or task.status == "lost"
+  local wanted = (task.status == "completed" and n.on_complete)
+    or (failed and n.on_failure)
+    or (task.status == "cancelled" and n.on_cancel)
+  if not wanted or held_by_burst(failed) then
+    return
+  end
+  if task.status == "completed" then
+    local text = ("%s %s (%s) · %s"):format(icons.completed, name, format.duration(task.durationMs), task.id)
+    show(text, nil, vim.log.levels.INFO)
+  elseif failed then
+    local output = (tail and tail ~= "") and tail or task.error
+    local first = ("%s %s (%s) · %s"):format(icons.failed, name, format.why(task), task.id)
+    local last = format.last_lines(output, 1)
+    if message_line() and last ~= "" then
+      first = first .. ": " .. last
     end
-    vim.notify(msg, vim.log.levels.ERROR, { title = "errand" })
-  elseif task.status == "cancelled" and n.on_cancel then
-    vim.notify(("%s %s cancelled"):format(icons.cancelled, name), vim.log.levels.WARN, { title = "errand" })
+    show(first, format.last_lines(output, n.failure_lines), vim.log.levels.ERROR)
+  else
+    show(("%s %s cancelled · %s"):format(icons.cancelled, name, task.id), nil, vim.log.levels.WARN)
   end
 end
 
@@ -42,18 +110,23 @@ function M.startup(unread)
   summarised = true
   local state = require("errand.state")
   local icons = config.options.icons
-  local parts, seen, level = {}, {}, vim.log.levels.INFO
+  local parts, seen, failed = {}, {}, 0
   for _, t in ipairs(unread) do
     state.merge(t)
     table.insert(parts, ("%s %s"):format(icons[t.status] or "", format.sanitize(t.name)))
     if t.status == "failed" or t.status == "lost" then
-      level = vim.log.levels.WARN
+      failed = failed + 1
     else
       table.insert(seen, t.id)
     end
   end
-  local head = ("%d task%s finished while Neovim was closed:"):format(#unread, #unread == 1 and "" or "s")
-  vim.notify(head .. "\n" .. table.concat(parts, "\n"), level, { title = "errand" })
+  local head = ("%d task%s finished while Neovim was closed"):format(#unread, #unread == 1 and "" or "s")
+  if failed > 0 then
+    head = head .. (" · %d failed"):format(failed)
+  end
+  -- On the message line the names follow on the same line (cut to fit).
+  local inline = message_line() and (": " .. table.concat(parts, ", ") .. " (:Errand list)") or ""
+  show(head .. inline, table.concat(parts, "\n"), failed > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
   if #seen > 0 then
     require("errand.client").request("task/markRead", { ids = seen })
   end

@@ -69,6 +69,8 @@ local function render_now()
     if task then
       set_lines(details.render(task, view.tail))
     end
+  elseif view.view == "help" then
+    set_lines(M.help, {})
   else
     render_list()
   end
@@ -106,6 +108,8 @@ local function row_under_cursor()
   end
   if view.view == "details" then
     return view.detail
+  elseif view.view == "help" then
+    return nil
   end
   return view.rows[vim.api.nvim_win_get_cursor(view.win)[1]]
 end
@@ -188,7 +192,9 @@ local function act(method, id)
   end)
 end
 
-local help = {
+--- Shown in the window by `?` (a multi-line message would stop Neovim at
+--- a "Press ENTER" prompt).
+M.help = {
   "errand tasks window",
   "",
   "<CR>   details of the task",
@@ -198,8 +204,10 @@ local help = {
   "o      output in a split, following it",
   "x      clear failed (mark every finished task read)",
   '<CR> on "more"  load the next tasks of that section',
-  "<Esc>  back to the list (in details) / close",
+  "<Esc>  back to the list (in details and help) / close",
   "q      close",
+  "",
+  "<Esc> back",
 }
 
 local function map_keys(buf)
@@ -236,11 +244,12 @@ local function map_keys(buf)
     client.request("task/markRead", { all = true })
   end)
   map("?", function()
-    vim.notify(table.concat(help, "\n"), vim.log.levels.INFO, { title = "errand" })
+    view.view = "help"
+    render()
   end)
   map("q", M.close)
   map("<Esc>", function()
-    if view and view.view == "details" then
+    if view and view.view ~= "list" then
       view.view = "list"
       render()
     else
