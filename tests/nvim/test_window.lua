@@ -138,6 +138,32 @@ return function(H)
     },
 
     {
+      "details opened while a task runs show its last lines once it ends",
+      function()
+        local task
+        -- Output the command line itself does not hold: $((...)) expands.
+        local command = "echo $((1+1))-first; until [ -e go ]; do sleep 0.01; done; echo $((6*7))-last"
+        errand.run(command, { name = "gated" }, function(t)
+          task = t
+        end)
+        H.wait("it runs", function()
+          return task and state.by_id[task.id].status == "running"
+        end)
+        local win = open_list("gated")
+        vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
+        press("<CR>")
+        H.wait("details with the first line", function()
+          return table.concat(H.float_lines(), "\n"):find("\n2%-first")
+        end)
+        vim.fn.writefile({}, "go")
+        H.wait("the last line and the end", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find("\n42%-last") and text:find("exit code  0")
+        end, 5000)
+      end,
+    },
+
+    {
       "setup: notify = false silences every popup without errors; unknown options are refused",
       function()
         errand.setup({ binary = H.bin, notify = false })

@@ -327,8 +327,14 @@ function M.open()
     end,
   })
   state.listeners.window = function(t)
-    if valid() and (view.view == "list" or (t and t.id == view.detail)) then
+    if not valid() then
+      return
+    elseif view.view == "list" then
       render()
+    elseif view.view == "details" and t and t.id == view.detail then
+      -- Its status and its output up to the end (a task that just ended
+      -- wrote its last lines after the last tick).
+      refresh_tail()
     end
   end
   -- Relative times and running durations stay current while the window is
