@@ -5,8 +5,22 @@ return function(H)
   local client = require("errand.client")
   local state = require("errand.state")
 
+  --- A terminal buffer's lines, without the empty ones below the output.
   local function lines(buf)
-    return vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+    local all = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
+    while #all > 0 and all[#all] == "" do
+      table.remove(all)
+    end
+    return all
+  end
+
+  --- Open `id`'s output with `cmd` (":Errand output ID" by default); its buffer.
+  local function open(id, cmd)
+    vim.cmd(cmd or ("Errand output " .. id))
+    H.wait("the output window", function()
+      return vim.api.nvim_buf_get_name(0) == "errand://" .. id
+    end)
+    return vim.api.nvim_get_current_buf()
   end
 
   local function run(script)
@@ -17,8 +31,7 @@ return function(H)
     H.wait("queued", function()
       return task ~= nil
     end)
-    vim.cmd("Errand output " .. task.id)
-    return task, vim.api.nvim_get_current_buf()
+    return task, open(task.id)
   end
 
   return {
@@ -56,6 +69,45 @@ return function(H)
         H.wait("the whole character", function()
           return vim.deep_equal(lines(buf), { "pr€ €" })
         end)
+      end,
+    },
+
+    {
+      "a terminal: \\r redraws the line, colour codes are not shown as text (typing: test_screen.py)",
+      function()
+        local _, buf = run([[printf 'step 1%%\rstep 99%%\n\033[31mred\033[0m plain\n']])
+        H.eq(vim.bo[buf].buftype, "terminal", "a terminal buffer")
+        H.wait("the rendered output", function()
+          return vim.deep_equal(lines(buf), { "step 99%", "red plain" })
+        end)
+      end,
+    },
+
+    {
+      "one window per task, reused; :vertical and :tab honoured; an unknown id opens nothing",
+      function()
+        local a = run("echo a")
+        local wins = #vim.api.nvim_list_wins()
+        vim.cmd("wincmd p")
+        open(a.id)
+        H.eq(#vim.api.nvim_list_wins(), wins, "the same window again")
+        local b
+        errand.run("echo b", {}, function(t)
+          b = t
+        end)
+        H.wait("b", function()
+          return b ~= nil
+        end)
+        local vbuf = open(b.id, "vertical Errand output " .. b.id)
+        H.truthy(vim.api.nvim_win_get_width(0) < vim.o.columns, "a vertical split")
+        vim.api.nvim_win_close(0, true)
+        local tabs = #vim.api.nvim_list_tabpages()
+        H.eq(open(b.id, "tab Errand output " .. b.id), vbuf, "the task's one buffer")
+        H.eq(#vim.api.nvim_list_tabpages(), tabs + 1, "in a new tab")
+        local before = #vim.api.nvim_list_wins()
+        vim.cmd("Errand output zzzzzz")
+        H.popup(vim.log.levels.ERROR, "zzzzzz")
+        H.eq(#vim.api.nvim_list_wins(), before, "no empty split")
       end,
     },
   }

@@ -170,14 +170,20 @@ return function(H)
           return task ~= nil
         end)
         vim.cmd("Errand output " .. task.id)
+        H.wait("the output window", function()
+          return vim.api.nvim_buf_get_name(0) == "errand://" .. task.id
+        end)
         local buf = vim.api.nvim_get_current_buf()
-        H.eq(vim.api.nvim_buf_get_name(buf), "errand://" .. task.id, "buffer name")
+        -- A terminal buffer: the rows below the output are empty.
+        local function text()
+          return vim.trim(table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n"))
+        end
         H.wait("the first line, while the task runs", function()
-          return vim.deep_equal(vim.api.nvim_buf_get_lines(buf, 0, -1, false), { "line 1" })
+          return text() == "line 1"
         end)
         vim.fn.writefile({}, "go")
         H.wait("all lines", function()
-          return vim.deep_equal(vim.api.nvim_buf_get_lines(buf, 0, -1, false), { "line 1", "line 2", "line 3" })
+          return text() == "line 1\nline 2\nline 3"
         end)
       end,
     },

@@ -202,3 +202,30 @@ def test_no_press_enter_prompt_in_a_stock_neovim(env):
         free(nvim, "the keys help")
     finally:
         nvim.close()
+
+
+def test_output_terminal_shows_colour_and_takes_typed_lines(env):
+    """Typed as a user types (nvim_input with a UI attached): terminal mode
+    sends keys to the task a line at a time; Ctrl-D closes its stdin."""
+    nvim = start_nvim(cols=80, rows=24)
+    try:
+        task = subprocess.run(
+            [ERRAND, "run", r"""printf '\033[31mred\033[0m plain\n'; while read l; do echo "got $l"; done; echo eof"""],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        nvim.command(f"Errand output {task}")
+        rows = wait_for("the output on screen", lambda: [r for r in screen(nvim) if "red plain" in r])
+        row = screen(nvim).index(rows[0]) + 1
+        col = rows[0].index("red") + 1
+        red, plain = nvim.funcs.screenattr(row, col), nvim.funcs.screenattr(row, col + 4)
+        assert red != plain, "red is drawn in its own colour"
+        nvim.input("i")
+        wait_for("terminal mode", lambda: nvim.api.get_mode()["mode"] == "t")
+        nvim.input("hellx<BS>o<CR>")
+        wait_for("the line reached the task", lambda: any(r.startswith("got hello") for r in screen(nvim)))
+        nvim.input("<C-d>")
+        wait_for("its stdin closed, it ended", lambda: any(r.startswith("eof") for r in screen(nvim)))
+        wait_for("completed", lambda: '"status": "completed"' in subprocess.run(
+            [ERRAND, "show", "--json", task], capture_output=True, text=True).stdout)
+    finally:
+        nvim.close()

@@ -93,7 +93,17 @@ function M.run(opts)
   elseif sub == "restart" then
     return with_task(args[2], finished, "Restart task", errand().restart)
   elseif sub == "output" or sub == "follow" then
-    return with_task(args[2], any, "Output of task", errand().output)
+    local id = args[2]
+    if not id then
+      -- The newest running task, or else the newest one.
+      local list = candidates(any)
+      local pick = vim.tbl_filter(active, list)[1] or list[1]
+      if not pick then
+        return vim.notify("errand: no task yet", vim.log.levels.WARN, { title = "errand" })
+      end
+      id = pick.id
+    end
+    return errand().output(id, opts.mods)
   elseif sub == "clear" then
     return errand().clear()
   end

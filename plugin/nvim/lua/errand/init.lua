@@ -87,10 +87,13 @@ function M.restart(id, cb)
   ask("task/restart", { id = id }, cb)
 end
 
---- Open a task's output in a split (following it while it runs).
----@param id string
-function M.output(id)
-  return require("errand.ui.output").open(id)
+--- Open a task's output in a terminal split, following it while it runs
+--- (the same window again if one shows it). `mods`: "vertical", "tab"...
+---@param id string an id or a unique prefix
+---@param mods string?
+---@param cb fun(buf: integer)? once it shows
+function M.output(id, mods, cb)
+  require("errand.ui.output").open(id, mods, cb)
 end
 
 --- Mark finished tasks read: failures leave the statusline.

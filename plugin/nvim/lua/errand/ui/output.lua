@@ -1,47 +1,29 @@
---- A task's output in a buffer (`errand://ID`), following it while it runs.
+--- A task's output in a terminal buffer (`errand://ID`, through
+--- nvim_open_term): colours, `\r` progress bars and cursor movement render
+--- as in a shell, and it follows the task while it runs. What is typed in
+--- it (terminal mode) goes to the task's stdin a line at a time, echoed and
+--- editable as a cooked terminal would; Ctrl-D closes the task's stdin.
+--- One buffer and one window per task, reused.
 local client = require("errand.client")
 local state = require("errand.state")
 
 local M = {}
 
---- Append `data` to `buf`, continuing its last line when that one is open.
-local function appender(buf)
-  local partial = false -- does the buffer end with an unfinished line?
-  return function(data)
-    if data == "" or not vim.api.nvim_buf_is_valid(buf) then
-      return
-    end
-    local pieces = vim.split(data, "\n", { plain = true })
-    local n = vim.api.nvim_buf_line_count(buf)
-    local empty = n == 1 and vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1] == ""
-    if partial or empty then
-      local last = vim.api.nvim_buf_get_lines(buf, n - 1, n, false)[1] or ""
-      pieces[1] = last .. pieces[1]
-      vim.api.nvim_buf_set_lines(buf, n - 1, n, false, pieces)
-    else
-      vim.api.nvim_buf_set_lines(buf, n, n, false, pieces)
-    end
-    partial = pieces[#pieces] ~= ""
-    if not partial then
-      -- The split left an empty last piece for the final newline: drop it.
-      local count = vim.api.nvim_buf_line_count(buf)
-      if count > 1 then
-        vim.api.nvim_buf_set_lines(buf, count - 1, count, false, {})
-      end
-    end
-    for _, win in ipairs(vim.fn.win_findbuf(buf)) do
-      if win ~= vim.api.nvim_get_current_win() then
-        vim.api.nvim_win_set_cursor(win, { vim.api.nvim_buf_line_count(buf), 0 })
-      end
-    end
+--- Followed tasks: where their output goes on, and their terminal's channel.
+---@type table<string, {next: integer, chan: integer, buf: integer}>
+local following = {}
+
+--- The task's output as a terminal shows it: a pipe's "\n" is a terminal's
+--- "\r\n" (what a pty's onlcr would have done).
+---@param chan integer
+---@param data string
+local function put(chan, data)
+  if data ~= "" then
+    vim.api.nvim_chan_send(chan, (data:gsub("\r?\n", "\r\n")))
   end
 end
 
---- Followed tasks: where their output goes on, and their buffer's appender.
----@type table<string, {next: integer, append: fun(data: string)}>
-local following = {}
-
---- Read from where the buffer ends, then follow while the task runs.
+--- Read from where the terminal ends, then follow while the task runs.
 ---@param id string
 local function catch_up(id)
   local f = following[id]
@@ -53,7 +35,7 @@ local function catch_up(id)
       vim.notify("errand: " .. (err and err.message or "no output"), vim.log.levels.ERROR, { title = "errand" })
       return
     end
-    f.append(res.data)
+    put(f.chan, res.data)
     f.next = res.next
     if res.more then
       return catch_up(id)
@@ -63,9 +45,9 @@ local function catch_up(id)
       return
     end
     state.output_listeners[id] = function(ev)
-      -- Only what continues the buffer: a restart's catch-up may cross an event.
+      -- Only what continues the terminal: a restart's catch-up may cross an event.
       if following[id] == f and ev.from == f.next then
-        f.append(ev.data)
+        put(f.chan, ev.data)
         f.next = ev.next
       end
     end
@@ -73,24 +55,84 @@ local function catch_up(id)
   end)
 end
 
---- Open the task's output in a split; returns the buffer.
+--- Keys typed in terminal mode, as a cooked terminal takes them: echoed,
+--- Backspace edits the line, Enter sends it, Ctrl-D sends what is typed
+--- and closes the task's stdin.
 ---@param id string
-function M.open(id)
-  local name = "errand://" .. id
-  local existing = vim.fn.bufnr(name)
-  local buf = existing ~= -1 and existing or vim.api.nvim_create_buf(false, true)
-  if existing == -1 then
+local function input_handler(id)
+  local line = ""
+  return function(_, chan, _, data)
+    for _, c in ipairs(vim.fn.split(data, "\\zs")) do
+      if c == "\r" or c == "\n" then
+        client.request("task/sendInput", { id = id, text = line .. "\n" })
+        vim.api.nvim_chan_send(chan, "\r\n")
+        line = ""
+      elseif c == "\127" or c == "\8" then
+        if line ~= "" then
+          line = vim.fn.strcharpart(line, 0, vim.fn.strchars(line) - 1)
+          vim.api.nvim_chan_send(chan, "\8 \8")
+        end
+      elseif c == "\4" then
+        client.request("task/sendInput", { id = id, text = line, eof = true })
+        line = ""
+      else
+        line = line .. c
+        vim.api.nvim_chan_send(chan, c)
+      end
+    end
+  end
+end
+
+--- Show `buf` in its window if one shows it, else in a new split (`mods`:
+--- the command's modifiers, `vertical`, `tab`, `botright` by default).
+local function show(buf, mods)
+  local win = vim.fn.win_findbuf(buf)[1]
+  if win then
+    return vim.api.nvim_set_current_win(win)
+  end
+  vim.cmd((mods ~= "" and mods or "botright") .. " split")
+  vim.api.nvim_win_set_buf(0, buf)
+end
+
+--- Open the task's output (`typed`: an id or a unique prefix); `mods` as
+--- `:vertical`, `:tab`. cb(buf) once it shows; nothing opens for an
+--- unknown id (the error is a popup).
+---@param typed string
+---@param mods string?
+---@param cb fun(buf: integer)?
+function M.open(typed, mods, cb)
+  client.request("task/get", { id = typed }, function(err, res)
+    if err or not res then
+      vim.notify("errand: " .. (err and err.message or "no such task"), vim.log.levels.ERROR, { title = "errand" })
+      return
+    end
+    local id = res.task.id
+    local name = "errand://" .. id
+    local existing = vim.fn.bufnr(name)
+    if existing ~= -1 then
+      show(existing, mods or "")
+      return cb and cb(existing)
+    end
+    local buf = vim.api.nvim_create_buf(false, true)
     vim.api.nvim_buf_set_name(buf, name)
+    show(buf, mods or "")
+    local chan = vim.api.nvim_open_term(buf, { on_input = input_handler(id) })
     vim.bo[buf].bufhidden = "hide"
     vim.bo[buf].filetype = "errandoutput"
-  end
-  vim.cmd("botright split")
-  vim.api.nvim_win_set_buf(0, buf)
-  vim.api.nvim_buf_set_lines(buf, 0, -1, false, {})
-  local append = appender(buf)
-  following[id] = { next = 0, append = append }
-  catch_up(id)
-  return buf
+    vim.api.nvim_create_autocmd("BufWipeout", {
+      buffer = buf,
+      once = true,
+      callback = function()
+        following[id] = nil
+        state.output_listeners[id] = nil
+      end,
+    })
+    following[id] = { next = 0, chan = chan, buf = buf }
+    catch_up(id)
+    if cb then
+      cb(buf)
+    end
+  end)
 end
 
 --- A new server (after a restart) knows nothing of our follows: read on
