@@ -80,3 +80,31 @@ fn stdin_eof_leaves_tasks_running_and_a_new_server_reports_them_unread() {
     c2.call("task/markRead", json!({ "all": true }));
     assert_eq!(c2.call("initialize", json!({}))["unread"], json!([]));
 }
+
+#[test]
+fn each_finish_is_summarised_once_and_never_after_a_task_finished() {
+    let home = Home::new();
+    // 60 ended while no server ran.
+    for _ in 0..60 {
+        home.submit("true");
+    }
+    assert_eq!(home.run(&["wait", "--all"]).code, 0);
+    let mut first = Client::spawn(home.cmd(), Framing::Lines);
+    let init = first.call("initialize", json!({}));
+    assert_eq!(init["unread"].as_array().unwrap().len(), 50, "the newest 50");
+    assert_eq!(init["unreadTotal"], 60, "counted in full");
+    // A task that ends while this client is there reaches it as task/finished...
+    let t = first.call("task/run", json!({ "command": "exit 3" }));
+    let id = t["id"].as_str().unwrap().to_owned();
+    first.notification("task/finished", |p| p["task"]["id"] == id.as_str());
+    // ...so no later client summarises it, nor the 60 given already.
+    let mut second = Client::spawn(home.cmd(), Framing::Lines);
+    let init = second.call("initialize", json!({}));
+    assert_eq!((init["unread"].clone(), init["unreadTotal"].clone()), (json!([]), json!(0)), "{init}");
+    // Nor does a task a user read at the shell (`run -w` shows its output).
+    drop(first);
+    drop(second);
+    assert_eq!(home.run(&["run", "-w", "true"]).code, 0);
+    let mut third = Client::spawn(home.cmd(), Framing::Lines);
+    assert_eq!(third.call("initialize", json!({}))["unreadTotal"], 0);
+}

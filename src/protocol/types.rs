@@ -152,9 +152,13 @@ pub struct InitializeResult {
     pub limits: Limits,
     /// The counts now.
     pub counts: Counts,
-    /// Finished tasks nobody has marked read yet, newest first (at most 50):
-    /// what finished while no editor was open.
+    /// What finished while no client was there to be told: finished tasks
+    /// no client got a `task/finished` or a summary for, and nobody read,
+    /// newest first (at most 50). Each is given once: to the first client
+    /// that asks, never again.
     pub unread: Vec<Task>,
+    /// How many such tasks there were in all (`unread` holds the newest 50).
+    pub unread_total: u32,
 }
 
 /// `task/run` params: exactly one of `command`, `argv`, `workflow`.

@@ -66,6 +66,8 @@ impl Handler for Server {
         }
         self.with_store(|store| {
             store.reap_lost()?;
+            // Tasks that end after the baseline reach this client as task/finished.
+            let (unread, unread_total) = store.take_unannounced(self.baseline_change(), UNREAD_LIMIT)?;
             Ok(p::InitializeResult {
                 server: "errand".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
@@ -78,7 +80,8 @@ impl Handler for Server {
                     max_frame_bytes: MAX_FRAME,
                 },
                 counts: self.give_counts(store.counts()?),
-                unread: store.unread(UNREAD_LIMIT)?.iter().map(p::Task::now).collect(),
+                unread: unread.iter().map(p::Task::now).collect(),
+                unread_total,
             })
         })
     }

@@ -2,6 +2,7 @@
 //! store connections, the followed tasks, and the signals between its parts.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
@@ -42,6 +43,9 @@ pub struct Server {
     /// answer). The watcher compares with these, so a client never keeps
     /// counts that a later change does not correct.
     counts: Mutex<Counts>,
+    /// The store's change number the client's first view was taken at (see
+    /// watch::baseline): what ends after it is a task/finished.
+    baseline_change: AtomicI64,
 }
 
 impl Server {
@@ -57,7 +61,16 @@ impl Server {
             shutdown: Notify::new(),
             budget: Budget::default(),
             counts: Mutex::new(Counts::default()),
+            baseline_change: AtomicI64::new(0),
         })
+    }
+
+    pub fn set_baseline_change(&self, change: i64) {
+        self.baseline_change.store(change, Ordering::Relaxed);
+    }
+
+    pub fn baseline_change(&self) -> i64 {
+        self.baseline_change.load(Ordering::Relaxed)
     }
 
     /// Run `f` with a store connection. Blocking: call it from the blocking

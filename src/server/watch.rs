@@ -48,6 +48,7 @@ pub async fn baseline(server: &Arc<Server>) -> Result<Feed> {
     let paths = server.paths.clone();
     let feed = server.store(move |store| Feed::start(paths, store)).await?;
     server.set_counts(feed.counts);
+    server.set_baseline_change(feed.last_change);
     Ok(feed)
 }
 
@@ -82,6 +83,20 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
         for notification in &polled.notifications {
             if !send(server, out, notification).await {
                 return Ok(());
+            }
+        }
+        // Told: no editor's start-up summary repeats these.
+        let told: Vec<String> = polled
+            .notifications
+            .iter()
+            .filter_map(|n| match n {
+                Notification::TaskFinished(e) => Some(e.task.id.clone()),
+                _ => None,
+            })
+            .collect();
+        if !told.is_empty() {
+            if let Err(e) = server.store(move |store| store.mark_announced(&told)).await {
+                tracing::warn!("cannot record that finished tasks were announced: {e}");
             }
         }
         // Without an instance yet (inotify ran short): try again.

@@ -2,7 +2,8 @@
 //! user_version` records how many ran. Append, never edit: a store written
 //! by any earlier errand opens in this one.
 
-pub const MIGRATIONS: &[&str] = &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS, V4_CONTAINMENT, V5_OUTPUT_SIZE];
+pub const MIGRATIONS: &[&str] =
+    &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS, V4_CONTAINMENT, V5_OUTPUT_SIZE, V6_ANNOUNCED];
 
 const V1_TABLES: &str = r#"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -158,6 +159,16 @@ ALTER TABLE tasks ADD COLUMN after_task TEXT;
 const V5_OUTPUT_SIZE: &str = r#"
 ALTER TABLE tasks ADD COLUMN stdout_bytes INTEGER CHECK (stdout_bytes IS NULL OR stdout_bytes >= 0);
 ALTER TABLE tasks ADD COLUMN stderr_bytes INTEGER CHECK (stderr_bytes IS NULL OR stderr_bytes >= 0);
+"#;
+
+/// When a client was first told a task finished (a `task/finished`, or an
+/// editor's start-up summary): an editor that starts reports only what no
+/// client was told and nobody read, and each such task once. Not a change a
+/// watcher reports (the trigger leaves it out).
+const V6_ANNOUNCED: &str = r#"
+ALTER TABLE tasks ADD COLUMN announced_at INTEGER;
+CREATE INDEX tasks_unannounced ON tasks(seq)
+    WHERE announced_at IS NULL AND read_at IS NULL AND deleted_at IS NULL AND status NOT IN ('queued', 'running');
 "#;
 
 #[cfg(test)]

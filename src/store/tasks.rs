@@ -271,15 +271,41 @@ impl Store {
         Ok(stmt.query_row(params![group, cap], |r| r.get(0))?)
     }
 
-    /// Finished tasks nobody has marked read, newest first.
-    pub fn unread(&self, limit: u32) -> Result<Vec<Task>> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks INDEXED BY tasks_unread
-             WHERE read_at IS NULL AND deleted_at IS NULL AND {FINAL}
-             ORDER BY seq DESC LIMIT ?1"
-        ))?;
-        let tasks = stmt.query_map([limit], task_from_row)?.collect::<Result<_, _>>()?;
-        Ok(tasks)
+    /// Finished tasks no client was told about and nobody read, final at
+    /// or before the store change `up_to` (later ones reach the asking
+    /// client as `task/finished`): the newest `limit`, how many there are in
+    /// all, and every one of them is marked told.
+    pub fn take_unannounced(&self, up_to: i64, limit: u32) -> Result<(Vec<Task>, u32)> {
+        let unannounced = format!(
+            "FROM tasks INDEXED BY tasks_unannounced WHERE announced_at IS NULL AND read_at IS NULL
+             AND deleted_at IS NULL AND {FINAL} AND final_change <= ?1"
+        );
+        self.write(|tx| {
+            let total: u32 = tx.query_row(&format!("SELECT count(*) {unannounced}"), [up_to], |r| r.get(0))?;
+            let mut stmt = tx.prepare(&format!("SELECT {TASK_COLUMNS} {unannounced} ORDER BY seq DESC LIMIT ?2"))?;
+            let tasks = stmt.query_map(params![up_to, limit], task_from_row)?.collect::<Result<Vec<_>, _>>()?;
+            tx.execute(
+                &format!("UPDATE tasks SET announced_at = ?2 WHERE seq IN (SELECT seq {unannounced})"),
+                params![up_to, now_ms()],
+            )?;
+            Ok((tasks, total))
+        })
+    }
+
+    /// A client was told these tasks finished.
+    pub fn mark_announced(&self, ids: &[String]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let now = now_ms();
+        self.write(|tx| {
+            let mut stmt =
+                tx.prepare_cached("UPDATE tasks SET announced_at = ?2 WHERE id = ?1 AND announced_at IS NULL")?;
+            for id in ids {
+                stmt.execute(params![id, now])?;
+            }
+            Ok(())
+        })
     }
 
     pub fn set_progress(&self, id: &str, percent: f64, message: Option<&str>) -> Result<()> {

@@ -94,12 +94,13 @@ export function lastLine(text: string): string {
   return lines.length > 0 ? lines[lines.length - 1] : "";
 }
 
-/** One message for the tasks that finished while no editor was open. */
-export function startupSummary(unread: Task[]): Popup | null {
+/** One message for the tasks that finished while no editor was open
+ * (`unread`: the newest of them, `total`: how many in all). */
+export function startupSummary(unread: Task[], total: number = unread.length): Popup | null {
   if (unread.length === 0) return null;
   const failed = unread.filter((t) => t.status === "failed" || t.status === "lost").length;
   const names = unread.slice(0, 5).map((t) => sanitize(t.name)).join(", ");
-  const more = unread.length > 5 ? ` and ${unread.length - 5} more` : "";
-  const head = `${unread.length} task${unread.length === 1 ? "" : "s"} finished while VS Code was closed`;
+  const more = total > 5 ? ` and ${total - 5} more` : "";
+  const head = `${total} task${total === 1 ? "" : "s"} finished while VS Code was closed`;
   return { kind: failed > 0 ? "warning" : "info", text: `${head}${failed > 0 ? ` (${failed} failed)` : ""}: ${names}${more}` };
 }

@@ -109,8 +109,10 @@ export interface InitializeResult {
   limits: Limits;
   /** The counts now. */
   counts: Counts;
-  /** Finished tasks nobody has marked read yet, newest first (at most 50): what finished while no editor was open. */
+  /** What finished while no client was there to be told: finished tasks no client got a `task/finished` or a summary for, and nobody read, newest first (at most 50). Each is given once: to the first client that asks, never again. */
   unread: Task[];
+  /** How many such tasks there were in all (`unread` holds the newest 50). */
+  unreadTotal: number;
 }
 
 /** Limits the server works within. */

@@ -111,7 +111,7 @@ local function initialize()
         { title = "errand" }
       )
     end
-    popups.startup(res.unread or {})
+    popups.startup(res.unread or {}, res.unreadTotal)
     for _, fn in pairs(M.on_initialized) do
       fn()
     end

@@ -99,37 +99,36 @@ function M.finished(task, tail)
   end
 end
 
---- One summary of the tasks that finished while Neovim was closed. The
---- ones that succeeded are marked read; failures stay unread, so they
---- count in the statusline until cleared.
----@param unread errand.Task[]
-function M.startup(unread)
+--- One summary of what finished while no editor was there to be told (the
+--- server gives each such task once, to the first client that asks).
+---@param unread errand.Task[] the newest of them
+---@param total integer? how many in all
+function M.startup(unread, total)
   if summarised or #unread == 0 or not config.options.notify.on_startup then
     return
   end
   summarised = true
+  total = math.max(total or #unread, #unread)
   local state = require("errand.state")
   local icons = config.options.icons
-  local parts, seen, failed = {}, {}, 0
+  local parts, failed = {}, 0
   for _, t in ipairs(unread) do
     state.merge(t)
     table.insert(parts, ("%s %s"):format(icons[t.status] or "", format.sanitize(t.name)))
     if t.status == "failed" or t.status == "lost" then
       failed = failed + 1
-    else
-      table.insert(seen, t.id)
     end
   end
-  local head = ("%d task%s finished while Neovim was closed"):format(#unread, #unread == 1 and "" or "s")
+  if total > #unread then
+    table.insert(parts, ("… %d more"):format(total - #unread))
+  end
+  local head = ("%d task%s finished while Neovim was closed"):format(total, total == 1 and "" or "s")
   if failed > 0 then
     head = head .. (" · %d failed"):format(failed)
   end
   -- On the message line the names follow on the same line (cut to fit).
   local inline = message_line() and (": " .. table.concat(parts, ", ") .. " (:Errand list)") or ""
   show(head .. inline, table.concat(parts, "\n"), failed > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
-  if #seen > 0 then
-    require("errand.client").request("task/markRead", { ids = seen })
-  end
 end
 
 return M

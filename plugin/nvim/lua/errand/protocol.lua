@@ -60,7 +60,8 @@
 ---@field dataDir string Where the task store lives.
 ---@field limits errand.Limits The limits in force.
 ---@field counts errand.Counts The counts now.
----@field unread errand.Task[] Finished tasks nobody has marked read yet, newest first (at most 50): what finished while no editor was open.
+---@field unread errand.Task[] What finished while no client was there to be told: finished tasks no client got a `task/finished` or a summary for, and nobody read, newest first (at most 50). Each is given once: to the first client that asks, never again.
+---@field unreadTotal integer How many such tasks there were in all (`unread` holds the newest 50).
 
 ---@class errand.Limits Limits the server works within.
 ---@field parallel integer Tasks running at once, across every client.
