@@ -164,6 +164,84 @@ return function(H)
     },
 
     {
+      "filters: text (searched by the server too), unread only, one group; the title says which",
+      function()
+        for _, name in ipairs({ "alpha build", "beta test", "gamma build" }) do
+          errand.run("true", { name = name })
+          H.popup(vim.log.levels.INFO, "✓ " .. name)
+        end
+        H.cli({ "logs", H.cli({ "ls", "-n", "1", "--json" }):match('"id": "(%w+)"') }) -- gamma read at the shell
+        local win = open_list("gamma build")
+        vim.ui.input = function(opts, cb)
+          H.eq(opts.prompt, "Filter tasks: ", "the prompt")
+          cb("BUILD")
+        end
+        press("/")
+        H.eq(vim.v.errmsg, "", "no error")
+        H.wait("only the builds", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find("alpha build") and text:find("gamma build") and not text:find("beta test")
+        end)
+        H.truthy(vim.api.nvim_win_get_config(win).title[1][1]:find("“BUILD”"), "the title names the filter")
+        press("u")
+        H.wait("unread builds only", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find("alpha build") and not text:find("gamma build")
+        end)
+        vim.ui.select = function(items, opts, cb)
+          H.eq(opts.kind, "errand.group", "a kind for pickers")
+          cb(items[1], 1)
+        end
+        press("g")
+        press("u")
+        vim.ui.input = function(_, cb)
+          cb("")
+        end
+        press("/")
+        H.wait("all again", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find("alpha build") and text:find("gamma build") and text:find("beta test")
+        end)
+      end,
+    },
+
+    {
+      "keys are configurable and every action is a <Plug> mapping; ? lists the keys in the window",
+      function()
+        errand.setup({ binary = H.bin, window = { keys = { cancel = "C", delete = false } } })
+        local task
+        errand.run("sleep 100", { name = "long" }, function(t)
+          task = t
+        end)
+        H.wait("running", function()
+          return task and state.by_id[task.id] and state.by_id[task.id].status == "running"
+        end)
+        local win = open_list("long")
+        vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
+        local buf = vim.api.nvim_win_get_buf(win)
+        H.eq(vim.fn.maparg("d", "n", false, true).buffer, nil, "d is unmapped")
+        H.truthy(vim.fn.hasmapto("<Plug>(errand-delete)", "n") == 0, "nothing maps to delete")
+        H.truthy(#vim.api.nvim_buf_get_keymap(buf, "n") > 0, "buffer keys")
+        press("?")
+        H.wait("the keys in the window", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find("\nC%s+cancel") and text:find("\n%-%s+delete")
+        end)
+        press("<Esc>")
+        H.wait("the list again", function()
+          return table.concat(H.float_lines(), "\n"):find("Running %(1%)")
+        end)
+        press("C")
+        H.wait("cancelled by C", function()
+          return H.task(task.id).status == "cancelled"
+        end)
+        local ok, err = pcall(errand.setup, { window = { keys = { cancle = "x" } } })
+        H.eq(ok, false, "an unknown action is refused")
+        H.truthy(tostring(err):find("cancle"), tostring(err))
+      end,
+    },
+
+    {
       "setup: notify = false silences every popup without errors; unknown options are refused",
       function()
         errand.setup({ binary = H.bin, notify = false })

@@ -21,6 +21,22 @@ M.defaults = {
     border = "rounded",
     -- Close it when another window takes the focus.
     close_on_leave = true,
+    -- Keys of each action (a string, a list, or false for none); every
+    -- action is also <Plug>(errand-NAME) in the window.
+    keys = {
+      details = "<CR>",
+      cancel = "c",
+      restart = "r",
+      delete = "d",
+      output = "o",
+      clear = "x",
+      filter = "/",
+      group = "g",
+      unread = "u",
+      help = "?",
+      back = "<Esc>",
+      close = "q",
+    },
   },
   -- Icons per status.
   icons = {
@@ -66,6 +82,13 @@ function M.set(opts)
   vim.validate("window.height", w.height, "number", true)
   vim.validate("window.border", w.border, { "string", "table" }, true)
   vim.validate("window.close_on_leave", w.close_on_leave, "boolean", true)
+  vim.validate("window.keys", w.keys, "table", true)
+  for action, keys in pairs(w.keys or {}) do
+    if M.defaults.window.keys[action] == nil then
+      error(("errand.setup: window.keys: no action %q (see :help errand-keys)"):format(tostring(action)), 2)
+    end
+    vim.validate("window.keys." .. action, keys, { "string", "table", "boolean" })
+  end
   for status, icon in pairs(opts.icons or {}) do
     vim.validate("icons." .. tostring(status), icon, "string")
   end

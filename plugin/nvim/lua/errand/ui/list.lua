@@ -26,7 +26,7 @@ function M.statuses(key)
 end
 
 --- `?` first: in a narrow window the rest is cut, not the way to it.
-M.keys_hint = "? help  <CR> details  c cancel  r restart  d delete  o output  x clear failed  q close"
+M.keys_hint = "? help  <CR> details  c cancel  r restart  d delete  o output  / filter  u unread  q close"
 
 --- How long a task took, or has been running so far.
 ---@param t errand.Task
@@ -43,14 +43,15 @@ end
 --- (a task's id, or {more = section} for a section with more to load).
 ---@param more table<string, string?> the sections with more tasks to load
 ---@param width integer the window's width: rows never wrap
+---@param passes (fun(t: errand.Task): boolean)? the window's filters
 ---@return string[] lines, table[] marks, table<integer, string|table> rows
-function M.render(more, width)
+function M.render(more, width, passes)
   local icons = config.options.icons
   -- Beside the name: icon, id, when and how long (about 40 cells).
   local name_width = math.max(10, width - 42)
   local lines, marks, rows = {}, {}, {}
   local by_status = {}
-  for _, t in ipairs(state.list()) do
+  for _, t in ipairs(state.list(passes)) do
     by_status[t.status] = by_status[t.status] or {}
     table.insert(by_status[t.status], t)
   end

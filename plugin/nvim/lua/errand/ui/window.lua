@@ -4,6 +4,7 @@
 local client = require("errand.client")
 local config = require("errand.config")
 local details = require("errand.ui.details")
+local format = require("errand.format")
 local highlights = require("errand.highlights")
 local list = require("errand.ui.list")
 local state = require("errand.state")
@@ -37,6 +38,26 @@ local function set_lines(lines, marks)
   end
 end
 
+--- Does `t` pass the window's filters (text in its name or command,
+--- its group, unread only)? Active tasks are never hidden as read.
+---@param t errand.Task
+local function passes(t)
+  local f = view.filter
+  if f.group and t.group ~= f.group then
+    return false
+  end
+  if f.unread and t.readAt and not state.is_active(t) then
+    return false
+  end
+  if f.text then
+    local hay = (t.name .. "\n" .. format.command(t.command)):lower()
+    if not hay:find(f.text:lower(), 1, true) then
+      return false
+    end
+  end
+  return true
+end
+
 --- The list again, the cursor on the same task at the same screen line
 --- (rows move as tasks start, end and arrive; keys act on what is under
 --- the cursor).
@@ -44,7 +65,7 @@ local function render_list()
   local row = vim.api.nvim_win_get_cursor(view.win)[1]
   local kept = view.rows[row]
   local screen_line = vim.api.nvim_win_call(view.win, vim.fn.winline)
-  local lines, marks, rows = list.render(view.more, vim.api.nvim_win_get_width(view.win))
+  local lines, marks, rows = list.render(view.more, vim.api.nvim_win_get_width(view.win), passes)
   view.rows = rows
   set_lines(lines, marks)
   for line, what in pairs(rows) do
@@ -70,7 +91,7 @@ local function render_now()
       set_lines(details.render(task, view.tail))
     end
   elseif view.view == "help" then
-    set_lines(M.help, {})
+    set_lines(M.help_lines(), {})
   else
     render_list()
   end
@@ -125,7 +146,13 @@ end
 local function load(section, cursor)
   local statuses = list.statuses(section)
   local active = section == "running" or section == "queued"
-  local params = { status = statuses, limit = active and 1000 or PAGE, cursor = cursor }
+  local params = {
+    status = statuses,
+    limit = active and 1000 or PAGE,
+    cursor = cursor,
+    text = view.filter.text,
+    group = view.filter.group,
+  }
   client.request("task/list", params, function(err, res)
     if err or not res or not valid() then
       return
@@ -192,70 +219,188 @@ local function act(method, id)
   end)
 end
 
---- Shown in the window by `?` (a multi-line message would stop Neovim at
---- a "Press ENTER" prompt).
-M.help = {
-  "errand tasks window",
-  "",
-  "<CR>   details of the task",
-  "c      cancel",
-  "r      restart",
-  "d      delete (restorable with errand restore)",
-  "o      output in a split, following it",
-  "x      clear failed (mark every finished task read)",
-  '<CR> on "more"  load the next tasks of that section',
-  "<Esc>  back to the list (in details and help) / close",
-  "q      close",
-  "",
-  "<Esc> back",
+--- The filters in words, for the window's title.
+local function filter_title()
+  local f, parts = view.filter, {}
+  if f.text then
+    table.insert(parts, ("“%s”"):format(format.sanitize(f.text)))
+  end
+  if f.group then
+    table.insert(parts, "group " .. format.sanitize(f.group))
+  end
+  if f.unread then
+    table.insert(parts, "unread")
+  end
+  return #parts > 0 and (" errand · " .. table.concat(parts, " · ") .. " ") or " errand "
+end
+
+--- Filters changed: the title says so, and every section loads again.
+local function refilter()
+  vim.api.nvim_win_set_config(view.win, { title = filter_title(), title_pos = "center" })
+  view.more = {}
+  for _, section in ipairs(list.section_keys) do
+    load(section)
+  end
+  render()
+end
+
+--- Every action of the window, in the order `?` lists them: its name (for
+--- `window.keys` and `<Plug>(errand-NAME)`), what it does, and how.
+local actions = {
+  {
+    "details",
+    "details of the task; on a more row, load more",
+    function()
+      local row = row_under_cursor()
+      if type(row) == "table" then
+        load(row.more, view.more[row.more])
+      elseif row then
+        M.show_details(row)
+      end
+    end,
+  },
+  {
+    "cancel",
+    "cancel",
+    function()
+      act("task/cancel", task_under_cursor())
+    end,
+  },
+  {
+    "restart",
+    "restart",
+    function()
+      act("task/restart", task_under_cursor())
+    end,
+  },
+  {
+    "delete",
+    "delete (restorable with errand restore)",
+    function()
+      act("task/delete", task_under_cursor())
+    end,
+  },
+  {
+    "output",
+    "output in a terminal split, following it",
+    function()
+      local id = task_under_cursor()
+      if id then
+        M.close()
+        require("errand.ui.output").open(id)
+      end
+    end,
+  },
+  {
+    "clear",
+    "clear failed (mark every finished task read)",
+    -- Every finished task, loaded in the window or not: the statusline's
+    -- failure count goes to zero, as after :Errand clear.
+    function()
+      client.request("task/markRead", { all = true })
+    end,
+  },
+  {
+    "filter",
+    "filter by text in the name or command (empty: none)",
+    function()
+      view.prompting = true
+      vim.ui.input({ prompt = "Filter tasks: ", default = view.filter.text or "" }, function(text)
+        if view then
+          view.prompting = false
+        end
+        if text and valid() then
+          view.filter.text = text ~= "" and text or nil
+          refilter()
+        end
+      end)
+    end,
+  },
+  {
+    "group",
+    "show one group (project)",
+    function()
+      local groups = { "(all groups)" }
+      local seen = {}
+      for _, t in pairs(state.by_id) do
+        if t.group and not seen[t.group] then
+          seen[t.group] = true
+          table.insert(groups, t.group)
+        end
+      end
+      view.prompting = true
+      vim.ui.select(groups, { prompt = "Group", kind = "errand.group" }, function(choice, index)
+        if view then
+          view.prompting = false
+        end
+        if choice and valid() then
+          view.filter.group = index ~= 1 and choice or nil
+          refilter()
+        end
+      end)
+    end,
+  },
+  {
+    "unread",
+    "unread only, or all again",
+    function()
+      view.filter.unread = not view.filter.unread
+      refilter()
+    end,
+  },
+  {
+    "help",
+    "these keys",
+    function()
+      view.view = "help"
+      render()
+    end,
+  },
+  {
+    "back",
+    "back to the list (from details or help), or close",
+    function()
+      if view and view.view ~= "list" then
+        view.view = "list"
+        render()
+      else
+        M.close()
+      end
+    end,
+  },
+  { "close", "close", M.close },
 }
 
-local function map_keys(buf)
-  local function map(lhs, fn)
-    vim.keymap.set("n", lhs, fn, { buffer = buf, nowait = true, silent = true })
+--- The keys of an action as the user configured them (a string, a list, or
+--- false for none).
+local function keys_of(name)
+  local k = config.options.window.keys[name]
+  if not k then
+    return {}
   end
-  map("<CR>", function()
-    local row = row_under_cursor()
-    if type(row) == "table" then
-      load(row.more, view.more[row.more])
-    elseif row then
-      M.show_details(row)
+  return type(k) == "table" and k or { k }
+end
+
+--- The help view: every action with its keys (a multi-line message would
+--- stop Neovim at a "Press ENTER" prompt, so it shows in the window).
+function M.help_lines()
+  local lines = { "errand tasks window", "" }
+  for _, a in ipairs(actions) do
+    local keys = table.concat(keys_of(a[1]), " ")
+    table.insert(lines, ("%-12s %s"):format(keys ~= "" and keys or "-", a[2]))
+  end
+  vim.list_extend(lines, { "", "Every action is also <Plug>(errand-NAME): details, cancel, …" })
+  return lines
+end
+
+local function map_keys(buf)
+  for _, a in ipairs(actions) do
+    local plug = "<Plug>(errand-" .. a[1] .. ")"
+    vim.keymap.set("n", plug, a[3], { buffer = buf, desc = "errand: " .. a[2] })
+    for _, lhs in ipairs(keys_of(a[1])) do
+      vim.keymap.set("n", lhs, plug, { buffer = buf, nowait = true, silent = true, remap = true })
     end
-  end)
-  map("c", function()
-    act("task/cancel", task_under_cursor())
-  end)
-  map("r", function()
-    act("task/restart", task_under_cursor())
-  end)
-  map("d", function()
-    act("task/delete", task_under_cursor())
-  end)
-  map("o", function()
-    local id = task_under_cursor()
-    if id then
-      M.close()
-      require("errand.ui.output").open(id)
-    end
-  end)
-  -- Every finished task, loaded in the window or not: the statusline's
-  -- failure count goes to zero, as after :Errand clear.
-  map("x", function()
-    client.request("task/markRead", { all = true })
-  end)
-  map("?", function()
-    view.view = "help"
-    render()
-  end)
-  map("q", M.close)
-  map("<Esc>", function()
-    if view and view.view ~= "list" then
-      view.view = "list"
-      render()
-    else
-      M.close()
-    end
-  end)
+  end
 end
 
 --- Where the float goes and how big it is, for the editor's size now.
@@ -297,7 +442,7 @@ function M.open()
     })
   )
   vim.wo[win].cursorline = true
-  view = { buf = buf, win = win, view = "list", rows = {}, more = {} }
+  view = { buf = buf, win = win, view = "list", rows = {}, more = {}, filter = {} }
   map_keys(buf)
   local group = vim.api.nvim_create_augroup("errand_window", { clear = true })
   vim.api.nvim_create_autocmd({ "BufWipeout", "WinClosed" }, {
@@ -313,7 +458,11 @@ function M.open()
       group = group,
       buffer = buf,
       callback = function()
-        vim.schedule(M.close)
+        -- A picker or prompt of the window's own (a float of dressing or
+        -- snacks) is not leaving it.
+        if not view.prompting then
+          vim.schedule(M.close)
+        end
       end,
     })
   end
