@@ -228,15 +228,34 @@ return function(H)
       ":help errand has the tags",
       function()
         vim.cmd("helptags " .. H.root .. "/plugin/nvim/doc")
-        for _, tag in ipairs({
+        local tags = {
           "errand",
           ":Errand",
           "errand-keys",
+          "errand-window-keys",
+          "errand-<Plug>",
           "errand-statusline",
           "errand-configuration",
-          "errand.status()",
-        }) do
-          vim.cmd("help " .. tag)
+          "errand-highlights",
+          "User_ErrandStatus",
+        }
+        -- Every function of the API, every option and every highlight group.
+        for name, value in pairs(errand) do
+          if type(value) == "function" then
+            table.insert(tags, "errand." .. name .. "()")
+          end
+        end
+        for option in pairs(require("errand.config").defaults) do
+          table.insert(tags, "errand-option-" .. option)
+        end
+        require("errand.highlights").define()
+        for _, group in ipairs(vim.fn.getcompletion("Errand", "highlight")) do
+          table.insert(tags, group)
+        end
+        H.truthy(#tags > 25, "the API, options and groups were found: " .. #tags)
+        for _, tag in ipairs(tags) do
+          local ok, err = pcall(vim.cmd, "help " .. vim.fn.escape(tag, " "))
+          H.truthy(ok, "no help for " .. tag .. ": " .. tostring(err))
           vim.cmd("close")
         end
       end,

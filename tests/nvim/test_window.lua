@@ -242,6 +242,60 @@ return function(H)
     },
 
     {
+      "progress and ETA in the window, the details and status({ progress = true }); the lualine component",
+      function()
+        local task
+        local script = '"$ERRAND_BIN" progress 40 compiling; until [ -e go ]; do sleep 0.01; done'
+        errand.run(script, { name = "half way" }, function(t)
+          task = t
+        end)
+        H.wait("40% in the statusline", function()
+          return errand.status({ progress = true }):find("^1 running 40%% · [%d.ms]+ left$")
+        end)
+        H.eq(errand.status(), "1 running", "the plain statusline")
+        local win = open_list("half way")
+        H.wait("the row", function()
+          local row = vim.api.nvim_buf_get_lines(
+            vim.api.nvim_win_get_buf(win),
+            row_of(win, task.id) - 1,
+            row_of(win, task.id),
+            false
+          )[1]
+          return row:find("40%% · [%d.ms]+ left")
+        end)
+        vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
+        press("<CR>")
+        H.wait("the details", function()
+          return table.concat(H.float_lines(), "\n"):find("progress  40%% · [%d.ms]+ left  compiling")
+        end)
+        -- lualine cannot be installed here: a stand-in with lualine's
+        -- component API (extend, super.init, options, update_status).
+        package.preload["lualine.component"] = function()
+          local Base = {}
+          Base.__index = Base
+          function Base:extend()
+            local cls = setmetatable({}, { __index = self })
+            cls.__index, cls.super = cls, self
+            return cls
+          end
+          function Base:init(options)
+            self.options = options
+          end
+          function Base:new(options)
+            local o = setmetatable({}, self)
+            o:init(options)
+            return o
+          end
+          return Base
+        end
+        local component = require("lualine.components.errand")
+        H.eq(component:new({}):update_status(), "1 running", "the component")
+        H.truthy(component:new({ progress = true }):update_status():find("40%%"), "with progress")
+        vim.fn.writefile({}, "go")
+      end,
+    },
+
+    {
       "setup: notify = false silences every popup without errors; unknown options are refused",
       function()
         errand.setup({ binary = H.bin, notify = false })

@@ -56,6 +56,7 @@ local function with_task(id, filter, prompt, fn)
   end
   vim.ui.select(list, {
     prompt = prompt,
+    kind = "errand.task",
     format_item = function(t)
       return ("%s %s  %s"):format(t.id, t.status, format.sanitize(t.name))
     end,

@@ -88,6 +88,21 @@ function M.fit(text, width)
   return shown .. (" "):rep(width - vim.fn.strdisplaywidth(shown))
 end
 
+--- A running task's progress: "45%", "45% · 1m04s left" with an ETA
+--- (milliseconds since the epoch), "" without progress.
+---@param task errand.Task
+---@return string
+function M.progress(task)
+  if not task.progress then
+    return ""
+  end
+  local text = ("%d%%"):format(math.floor(task.progress))
+  if task.etaAt then
+    text = text .. " · " .. M.duration(math.max(0, task.etaAt - M.now_ms())) .. " left"
+  end
+  return text
+end
+
 --- Why a task did not succeed: its exit code, its signal, or its status.
 ---@param task errand.Task
 function M.why(task)

@@ -14,14 +14,18 @@ local status_started = false
 --- For any statusline: "2 running · 1 failed", "" when idle. Cheap: a
 --- cached string, refreshed by the server's notifications. The first call
 --- starts the server (on the next tick, never inside a redraw).
-function M.status()
+--- `{ progress = true }` adds the progress of the running task that ends
+--- last: "1 running 45% · 1m04s left".
+---@param opts { progress: boolean? }?
+---@return string
+function M.status(opts)
   if not status_started then
     status_started = true
     vim.schedule(function()
       require("errand.client").ensure()
     end)
   end
-  return require("errand.state").status()
+  return require("errand.state").status(opts)
 end
 
 local function report(err)

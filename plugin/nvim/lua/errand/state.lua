@@ -32,9 +32,26 @@ local function emit_status()
   vim.cmd("redrawstatus!")
 end
 
---- For statuslines: "2 running · 1 failed", "" when idle.
-function M.status()
-  return status_text
+--- For statuslines: "2 running · 1 failed", "" when idle. With
+--- `progress`, the running task that will end last adds its progress:
+--- "1 running 45% · 1m04s left".
+---@param opts { progress: boolean? }?
+function M.status(opts)
+  if not (opts and opts.progress) or M.counts.running == 0 then
+    return status_text
+  end
+  local last
+  for _, t in pairs(M.by_id) do
+    if t.status == "running" and t.progress and (not last or (t.etaAt or math.huge) > (last.etaAt or math.huge)) then
+      last = t
+    end
+  end
+  if not last then
+    return status_text
+  end
+  local progress = require("errand.format").progress(last)
+  -- A "%" in a gsub replacement is an escape: doubled, it is itself.
+  return (status_text:gsub("running", "running " .. progress:gsub("%%", "%%%%"), 1))
 end
 
 --- Counts from the server. Of two, the one read at the later store change

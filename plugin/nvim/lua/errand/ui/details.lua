@@ -29,7 +29,8 @@ function M.render(task, tail)
     table.insert(rows, { "signal", tostring(task.signal) })
   end
   if task.progress then
-    table.insert(rows, { "progress", ("%d%% %s"):format(task.progress, format.sanitize(task.progressMessage)) })
+    local message = task.progressMessage and ("  " .. format.sanitize(task.progressMessage)) or ""
+    table.insert(rows, { "progress", format.progress(task) .. message })
   end
   if task.error then
     table.insert(rows, { "error", format.sanitize(task.error) })

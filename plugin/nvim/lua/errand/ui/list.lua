@@ -78,8 +78,8 @@ function M.render(more, width, passes)
         elseif t.signal and t.status ~= "cancelled" then
           extra = extra .. "  signal " .. t.signal
         end
-        if t.progress then
-          extra = extra .. ("  %d%%"):format(t.progress)
+        if t.progress and t.status == "running" then
+          extra = extra .. "  " .. format.progress(t)
         end
         local icon = icons[t.status] or " "
         local line = ("  %s %s  %s %8s  %s"):format(icon, t.id, format.fit(t.name, name_width), when, extra)
