@@ -296,6 +296,45 @@ return function(H)
     },
 
     {
+      "lang = zh: the window, details, help, popups and messages in Chinese, every key of English translated",
+      function()
+        local messages = require("errand.messages")
+        for key in pairs(messages.languages.en) do
+          H.truthy(messages.languages.zh[key], "zh lacks " .. key)
+        end
+        errand.setup({ binary = H.bin, lang = "zh" })
+        local task
+        errand.run("sleep 100", { name = "长任务" }, function(t)
+          task = t
+        end)
+        H.wait("running", function()
+          return task and state.by_id[task.id] and state.by_id[task.id].status == "running"
+        end)
+        local win = open_list("运行中 %(1%)")
+        local text = table.concat(H.float_lines(), "\n")
+        H.truthy(text:find("已完成 %(0%)") and text:find("\n%? 帮助"), text)
+        vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
+        press("<CR>")
+        H.wait("details", function()
+          local l = H.float_lines()
+          -- Labels right-aligned by screen cells: the values line up.
+          return l[1]:find("^        状态  ● running$") and l[2]:find("^        名称  长任务$")
+        end)
+        press("<Esc>")
+        press("?")
+        H.wait("help", function()
+          return table.concat(H.float_lines(), "\n"):find("errand 任务窗口")
+        end)
+        press("q")
+        errand.cancel(task.id)
+        H.popup(vim.log.levels.WARN, "长任务 已取消")
+        local ok, err = pcall(errand.setup, { lang = "fr" })
+        H.eq(ok, false, "an unknown language is refused")
+        H.truthy(tostring(err):find("lang"), tostring(err))
+      end,
+    },
+
+    {
       "setup: notify = false silences every popup without errors; unknown options are refused",
       function()
         errand.setup({ binary = H.bin, notify = false })

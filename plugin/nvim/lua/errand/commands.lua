@@ -1,5 +1,6 @@
 --- :Errand and its completion.
 local format = require("errand.format")
+local t = require("errand.messages").t
 
 local M = {}
 
@@ -51,7 +52,7 @@ local function with_task(id, filter, prompt, fn)
   end
   local list = candidates(filter)
   if #list == 0 then
-    vim.notify("errand: no task to choose from", vim.log.levels.WARN, { title = "errand" })
+    vim.notify("errand: " .. t("no_task"), vim.log.levels.WARN, { title = "errand" })
     return
   end
   vim.ui.select(list, {
@@ -77,7 +78,7 @@ function M.run(opts)
     return errand().run_workflow(sub:sub(2))
   elseif sub == "run" then
     if rest == "" then
-      return vim.notify("errand: :Errand run {command}", vim.log.levels.ERROR, { title = "errand" })
+      return vim.notify("errand: " .. t("run_usage"), vim.log.levels.ERROR, { title = "errand" })
     end
     -- %, #, <cword> and the rest, as :! expands them.
     local ok, expanded = pcall(vim.fn.expandcmd, rest)
@@ -90,9 +91,9 @@ function M.run(opts)
     end
     return errand().run(expanded)
   elseif sub == "cancel" then
-    return with_task(args[2], active, "Cancel task", errand().cancel)
+    return with_task(args[2], active, t("pick_cancel"), errand().cancel)
   elseif sub == "restart" then
-    return with_task(args[2], finished, "Restart task", errand().restart)
+    return with_task(args[2], finished, t("pick_restart"), errand().restart)
   elseif sub == "output" or sub == "follow" then
     local id = args[2]
     if not id then
@@ -100,7 +101,7 @@ function M.run(opts)
       local list = candidates(any)
       local pick = vim.tbl_filter(active, list)[1] or list[1]
       if not pick then
-        return vim.notify("errand: no task yet", vim.log.levels.WARN, { title = "errand" })
+        return vim.notify("errand: " .. t("no_task_yet"), vim.log.levels.WARN, { title = "errand" })
       end
       id = pick.id
     end
@@ -108,7 +109,7 @@ function M.run(opts)
   elseif sub == "clear" then
     return errand().clear()
   end
-  vim.notify("errand: unknown subcommand '" .. sub .. "'", vim.log.levels.ERROR, { title = "errand" })
+  vim.notify("errand: " .. t("unknown_subcommand", sub), vim.log.levels.ERROR, { title = "errand" })
 end
 
 function M.complete(arglead, cmdline)

@@ -4,6 +4,8 @@ local M = {}
 M.defaults = {
   -- Path to the errand binary; nil: $PATH, then this checkout's own build.
   binary = nil,
+  -- "en" or "zh"; nil: from v:lang (zh_* is Chinese), else English.
+  lang = nil,
   -- Popups through vim.notify when a task ends.
   notify = {
     on_complete = true,
@@ -51,7 +53,7 @@ M.defaults = {
 
 M.options = vim.deepcopy(M.defaults)
 
-local known = { binary = true, notify = true, window = true, icons = true }
+local known = { binary = true, lang = true, notify = true, window = true, icons = true }
 
 --- Check what the user gave (an error names the option), then merge it
 --- over the defaults. `notify = false` turns every popup off, `true` on.
@@ -65,6 +67,9 @@ function M.set(opts)
     end
   end
   vim.validate("binary", opts.binary, "string", true)
+  vim.validate("lang", opts.lang, function(v)
+    return v == nil or v == "en" or v == "zh"
+  end, '"en" or "zh"')
   vim.validate("notify", opts.notify, { "table", "boolean" }, true)
   if type(opts.notify) == "boolean" then
     local on = opts.notify

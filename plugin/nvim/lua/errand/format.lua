@@ -16,15 +16,16 @@ function M.relative(ms)
   if not ms then
     return ""
   end
+  local t = require("errand.messages").t
   local s = math.max(0, math.floor((M.now_ms() - ms) / 1000))
   if s < 60 then
-    return s .. "s ago"
+    return t("ago_s", s)
   elseif s < 3600 then
-    return math.floor(s / 60) .. "m ago"
+    return t("ago_m", math.floor(s / 60))
   elseif s < 86400 then
-    return math.floor(s / 3600) .. "h ago"
+    return t("ago_h", math.floor(s / 3600))
   end
-  return math.floor(s / 86400) .. "d ago"
+  return t("ago_d", math.floor(s / 86400))
 end
 
 --- "0.4s", "12.3s", "3m04s", "1h02m".
@@ -98,7 +99,7 @@ function M.progress(task)
   end
   local text = ("%d%%"):format(math.floor(task.progress))
   if task.etaAt then
-    text = text .. " · " .. M.duration(math.max(0, task.etaAt - M.now_ms())) .. " left"
+    text = text .. " · " .. require("errand.messages").t("left", M.duration(math.max(0, task.etaAt - M.now_ms())))
   end
   return text
 end

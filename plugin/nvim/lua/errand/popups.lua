@@ -6,6 +6,7 @@
 --- plugin gets the output's last lines too. A burst is combined.
 local config = require("errand.config")
 local format = require("errand.format")
+local t = require("errand.messages").t
 
 local M = {}
 
@@ -57,11 +58,11 @@ local function held_by_burst(failed)
   if burst.held == 0 then
     local mine = burst
     vim.defer_fn(function()
-      local text = ("%d more task%s finished"):format(mine.held, mine.held == 1 and "" or "s")
+      local text = mine.held == 1 and t("burst_more_one") or t("burst_more", mine.held)
       if mine.failed > 0 then
-        text = text .. (" · %d failed"):format(mine.failed)
+        text = text .. t("n_failed", mine.failed)
       end
-      show(text .. " (:Errand list)", nil, mine.failed > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
+      show(text .. t("see_list"), nil, mine.failed > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
     end, math.max(0, mine.started + BURST_MS - now))
   end
   burst.held = burst.held + 1
@@ -95,7 +96,7 @@ function M.finished(task, tail)
     end
     show(first, format.last_lines(output, n.failure_lines), vim.log.levels.ERROR)
   else
-    show(("%s %s cancelled · %s"):format(icons.cancelled, name, task.id), nil, vim.log.levels.WARN)
+    show(t("popup_cancelled", icons.cancelled, name, task.id), nil, vim.log.levels.WARN)
   end
 end
 
@@ -112,22 +113,22 @@ function M.startup(unread, total)
   local state = require("errand.state")
   local icons = config.options.icons
   local parts, failed = {}, 0
-  for _, t in ipairs(unread) do
-    state.merge(t)
-    table.insert(parts, ("%s %s"):format(icons[t.status] or "", format.sanitize(t.name)))
-    if t.status == "failed" or t.status == "lost" then
+  for _, task in ipairs(unread) do
+    state.merge(task)
+    table.insert(parts, ("%s %s"):format(icons[task.status] or "", format.sanitize(task.name)))
+    if task.status == "failed" or task.status == "lost" then
       failed = failed + 1
     end
   end
   if total > #unread then
-    table.insert(parts, ("… %d more"):format(total - #unread))
+    table.insert(parts, t("summary_more", total - #unread))
   end
-  local head = ("%d task%s finished while Neovim was closed"):format(total, total == 1 and "" or "s")
+  local head = total == 1 and t("summary_one") or t("summary", total)
   if failed > 0 then
-    head = head .. (" · %d failed"):format(failed)
+    head = head .. t("n_failed", failed)
   end
   -- On the message line the names follow on the same line (cut to fit).
-  local inline = message_line() and (": " .. table.concat(parts, ", ") .. " (:Errand list)") or ""
+  local inline = message_line() and (": " .. table.concat(parts, ", ") .. t("see_list")) or ""
   show(head .. inline, table.concat(parts, "\n"), failed > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
 end
 

@@ -3,10 +3,9 @@
 local config = require("errand.config")
 local format = require("errand.format")
 local highlights = require("errand.highlights")
+local t = require("errand.messages").t
 
 local M = {}
-
-M.keys_hint = "<Esc> back  c cancel  r restart  o output  q close"
 
 --- Lines and highlights for `task` with its output `tail`.
 ---@param task errand.Task
@@ -15,38 +14,41 @@ M.keys_hint = "<Esc> back  c cancel  r restart  o output  q close"
 function M.render(task, tail)
   local icons = config.options.icons
   local rows = {
-    { "status", (icons[task.status] or "") .. " " .. task.status },
-    { "name", format.sanitize(task.name) },
-    { "id", task.id },
-    { "command", format.sanitize(format.command(task.command)) },
-    { "cwd", format.sanitize(task.cwd) },
-    { "started", task.startedAt and format.relative(task.startedAt) or "" },
-    { "ended", task.endedAt and format.relative(task.endedAt) or "" },
-    { "duration", format.duration(task.durationMs) },
-    { "exit code", task.exitCode and tostring(task.exitCode) or "" },
+    { t("label_status"), (icons[task.status] or "") .. " " .. task.status },
+    { t("label_name"), format.sanitize(task.name) },
+    { t("label_id"), task.id },
+    { t("label_command"), format.sanitize(format.command(task.command)) },
+    { t("label_cwd"), format.sanitize(task.cwd) },
+    { t("label_started"), task.startedAt and format.relative(task.startedAt) or "" },
+    { t("label_ended"), task.endedAt and format.relative(task.endedAt) or "" },
+    { t("label_duration"), format.duration(task.durationMs) },
+    { t("label_exit"), task.exitCode and tostring(task.exitCode) or "" },
   }
   if task.signal then
-    table.insert(rows, { "signal", tostring(task.signal) })
+    table.insert(rows, { t("label_signal"), tostring(task.signal) })
   end
   if task.progress then
     local message = task.progressMessage and ("  " .. format.sanitize(task.progressMessage)) or ""
-    table.insert(rows, { "progress", format.progress(task) .. message })
+    table.insert(rows, { t("label_progress"), format.progress(task) .. message })
   end
   if task.error then
-    table.insert(rows, { "error", format.sanitize(task.error) })
+    table.insert(rows, { t("label_error"), format.sanitize(task.error) })
   end
   local lines, marks = {}, {}
   for _, r in ipairs(rows) do
-    table.insert(lines, ("%12s  %s"):format(r[1], r[2]))
-    table.insert(marks, { #lines - 1, 0, 12, "ErrandLabel" })
+    -- Right-aligned by screen cells (a Chinese label is two per character).
+    local label = (" "):rep(math.max(0, 12 - vim.fn.strdisplaywidth(r[1]))) .. r[1]
+    table.insert(lines, ("%s  %s"):format(label, r[2]))
+    table.insert(marks, { #lines - 1, 0, #label, "ErrandLabel" })
   end
-  marks[1] = { 0, 14, 14 + #(icons[task.status] or ""), highlights.status[task.status] }
+  local value_at = #lines[1] - #rows[1][2]
+  marks[1] = { 0, value_at, value_at + #(icons[task.status] or ""), highlights.status[task.status] }
   table.insert(lines, "")
-  table.insert(lines, "── output ──")
+  table.insert(lines, t("output_rule"))
   table.insert(marks, { #lines - 1, 0, #lines[#lines], "ErrandSection" })
   vim.list_extend(lines, vim.split(tail or "", "\n", { plain = true }))
   table.insert(lines, "")
-  table.insert(lines, M.keys_hint)
+  table.insert(lines, t("details_hint"))
   table.insert(marks, { #lines - 1, 0, #lines[#lines], "ErrandDim" })
   return lines, marks
 end

@@ -4,15 +4,17 @@ local config = require("errand.config")
 local format = require("errand.format")
 local highlights = require("errand.highlights")
 local state = require("errand.state")
+local t = require("errand.messages").t
 
 local M = {}
 
+--- Each titled by the word of its key (messages.lua).
 local sections = {
-  running = { title = "Running", statuses = { "running" }, always = true },
-  queued = { title = "Queued", statuses = { "queued" }, always = true },
-  completed = { title = "Completed", statuses = { "completed" }, always = true },
-  failed = { title = "Failed", statuses = { "failed", "lost" }, always = true },
-  cancelled = { title = "Cancelled", statuses = { "cancelled" } },
+  running = { statuses = { "running" }, always = true },
+  queued = { statuses = { "queued" }, always = true },
+  completed = { statuses = { "completed" }, always = true },
+  failed = { statuses = { "failed", "lost" }, always = true },
+  cancelled = { statuses = { "cancelled" } },
 }
 
 --- The sections in the order they are shown.
@@ -25,16 +27,13 @@ function M.statuses(key)
   return sections[key].statuses
 end
 
---- `?` first: in a narrow window the rest is cut, not the way to it.
-M.keys_hint = "? help  <CR> details  c cancel  r restart  d delete  o output  / filter  u unread  q close"
-
 --- How long a task took, or has been running so far.
----@param t errand.Task
-local function took(t)
-  if t.durationMs then
-    return format.duration(t.durationMs)
-  elseif t.status == "running" and t.startedAt then
-    return format.duration(math.max(0, format.now_ms() - t.startedAt))
+---@param task errand.Task
+local function took(task)
+  if task.durationMs then
+    return format.duration(task.durationMs)
+  elseif task.status == "running" and task.startedAt then
+    return format.duration(math.max(0, format.now_ms() - task.startedAt))
   end
   return ""
 end
@@ -51,9 +50,9 @@ function M.render(more, width, passes)
   local name_width = math.max(10, width - 42)
   local lines, marks, rows = {}, {}, {}
   local by_status = {}
-  for _, t in ipairs(state.list(passes)) do
-    by_status[t.status] = by_status[t.status] or {}
-    table.insert(by_status[t.status], t)
+  for _, task in ipairs(state.list(passes)) do
+    by_status[task.status] = by_status[task.status] or {}
+    table.insert(by_status[task.status], task)
   end
   for _, key in ipairs(M.section_keys) do
     local sec = sections[key]
@@ -68,37 +67,39 @@ function M.render(more, width, passes)
     end
     local has_more = more[key] ~= nil
     if #items > 0 or sec.always or has_more then
-      table.insert(lines, ("%s (%d%s)"):format(sec.title, #items, has_more and "+" or ""))
+      table.insert(lines, ("%s (%d%s)"):format(t(key), #items, has_more and "+" or ""))
       table.insert(marks, { #lines - 1, 0, #lines[#lines], "ErrandSection" })
-      for _, t in ipairs(items) do
-        local when = format.relative(t.endedAt or t.startedAt or t.createdAt)
-        local extra = took(t)
-        if t.exitCode and t.exitCode ~= 0 then
-          extra = extra .. "  exit " .. t.exitCode
-        elseif t.signal and t.status ~= "cancelled" then
-          extra = extra .. "  signal " .. t.signal
+      for _, task in ipairs(items) do
+        local when = format.relative(task.endedAt or task.startedAt or task.createdAt)
+        local extra = took(task)
+        if task.exitCode and task.exitCode ~= 0 then
+          extra = extra .. "  exit " .. task.exitCode
+        elseif task.signal and task.status ~= "cancelled" then
+          extra = extra .. "  signal " .. task.signal
         end
-        if t.progress and t.status == "running" then
-          extra = extra .. "  " .. format.progress(t)
+        if task.progress and task.status == "running" then
+          extra = extra .. "  " .. format.progress(task)
         end
-        local icon = icons[t.status] or " "
-        local line = ("  %s %s  %s %8s  %s"):format(icon, t.id, format.fit(t.name, name_width), when, extra)
+        local icon = icons[task.status] or " "
+        when = (" "):rep(math.max(0, 10 - vim.fn.strdisplaywidth(when))) .. when
+        local line = ("  %s %s  %s %s  %s"):format(icon, task.id, format.fit(task.name, name_width), when, extra)
         table.insert(lines, line)
-        rows[#lines] = t.id
-        table.insert(marks, { #lines - 1, 2, 2 + #icon, highlights.status[t.status] })
-        if t.readAt and not state.is_active(t) then
+        rows[#lines] = task.id
+        table.insert(marks, { #lines - 1, 2, 2 + #icon, highlights.status[task.status] })
+        if task.readAt and not state.is_active(task) then
           table.insert(marks, { #lines - 1, 2 + #icon, #line, "ErrandDim" })
         end
       end
       if has_more then
-        table.insert(lines, "  … more (<CR> loads them)")
+        table.insert(lines, "  " .. t("more_row"))
         rows[#lines] = { more = key }
         table.insert(marks, { #lines - 1, 0, #lines[#lines], "ErrandDim" })
       end
       table.insert(lines, "")
     end
   end
-  table.insert(lines, vim.trim(format.fit(M.keys_hint, width)))
+  -- `?` first: in a narrow window the rest is cut, not the way to it.
+  table.insert(lines, vim.trim(format.fit(t("keys_hint"), width)))
   table.insert(marks, { #lines - 1, 0, #lines[#lines], "ErrandDim" })
   return lines, marks, rows
 end

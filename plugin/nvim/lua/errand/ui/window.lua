@@ -5,6 +5,7 @@ local client = require("errand.client")
 local config = require("errand.config")
 local details = require("errand.ui.details")
 local format = require("errand.format")
+local t = require("errand.messages").t
 local highlights = require("errand.highlights")
 local list = require("errand.ui.list")
 local state = require("errand.state")
@@ -226,10 +227,10 @@ local function filter_title()
     table.insert(parts, ("“%s”"):format(format.sanitize(f.text)))
   end
   if f.group then
-    table.insert(parts, "group " .. format.sanitize(f.group))
+    table.insert(parts, t("filter_group", format.sanitize(f.group)))
   end
   if f.unread then
-    table.insert(parts, "unread")
+    table.insert(parts, t("filter_unread"))
   end
   return #parts > 0 and (" errand · " .. table.concat(parts, " · ") .. " ") or " errand "
 end
@@ -305,7 +306,7 @@ local actions = {
     "filter by text in the name or command (empty: none)",
     function()
       view.prompting = true
-      vim.ui.input({ prompt = "Filter tasks: ", default = view.filter.text or "" }, function(text)
+      vim.ui.input({ prompt = t("filter_prompt"), default = view.filter.text or "" }, function(text)
         if view then
           view.prompting = false
         end
@@ -320,7 +321,7 @@ local actions = {
     "group",
     "show one group (project)",
     function()
-      local groups = { "(all groups)" }
+      local groups = { t("all_groups") }
       local seen = {}
       for _, t in pairs(state.by_id) do
         if t.group and not seen[t.group] then
@@ -329,7 +330,7 @@ local actions = {
         end
       end
       view.prompting = true
-      vim.ui.select(groups, { prompt = "Group", kind = "errand.group" }, function(choice, index)
+      vim.ui.select(groups, { prompt = t("group_prompt"), kind = "errand.group" }, function(choice, index)
         if view then
           view.prompting = false
         end
@@ -384,19 +385,19 @@ end
 --- The help view: every action with its keys (a multi-line message would
 --- stop Neovim at a "Press ENTER" prompt, so it shows in the window).
 function M.help_lines()
-  local lines = { "errand tasks window", "" }
+  local lines = { t("window_help"), "" }
   for _, a in ipairs(actions) do
     local keys = table.concat(keys_of(a[1]), " ")
-    table.insert(lines, ("%-12s %s"):format(keys ~= "" and keys or "-", a[2]))
+    table.insert(lines, ("%-12s %s"):format(keys ~= "" and keys or "-", t("action_" .. a[1])))
   end
-  vim.list_extend(lines, { "", "Every action is also <Plug>(errand-NAME): details, cancel, …" })
+  vim.list_extend(lines, { "", t("plug_hint") })
   return lines
 end
 
 local function map_keys(buf)
   for _, a in ipairs(actions) do
     local plug = "<Plug>(errand-" .. a[1] .. ")"
-    vim.keymap.set("n", plug, a[3], { buffer = buf, desc = "errand: " .. a[2] })
+    vim.keymap.set("n", plug, a[3], { buffer = buf, desc = "errand: " .. t("action_" .. a[1]) })
     for _, lhs in ipairs(keys_of(a[1])) do
       vim.keymap.set("n", lhs, plug, { buffer = buf, nowait = true, silent = true, remap = true })
     end
