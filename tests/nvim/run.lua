@@ -40,7 +40,7 @@ for _, file in ipairs(vim.fn.glob(here .. "/test_*.lua", false, true)) do
       vim.fn.mkdir(tmp .. "/cwd", "p")
       local child = vim.system(
         { nvim, "--headless", "--clean", "-l", here .. "/child.lua", file, tostring(index) },
-        { env = env, cwd = tmp .. "/cwd", text = true, timeout = 60000 }
+        { env = env, cwd = tmp .. "/cwd", text = true, timeout = 120000 }
       )
       local res = child:wait()
       clean_up(env)

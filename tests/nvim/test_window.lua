@@ -64,7 +64,7 @@ return function(H)
         H.wait("2,000 more in the window", function()
           local text = table.concat(H.float_lines(), "\n")
           return text:find("Completed %(2003%)") and state.counts.running + state.counts.queued == 0
-        end, 60000)
+        end, 90000)
         H.eq(id_under_cursor(win), ids.bravo, "the task under the cursor")
         press("d")
         H.wait("bravo deleted", function()
