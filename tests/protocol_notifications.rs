@@ -84,15 +84,16 @@ fn stdin_eof_leaves_tasks_running_and_a_new_server_reports_them_unread() {
 #[test]
 fn each_finish_is_summarised_once_and_never_after_a_task_finished() {
     let home = Home::new();
-    // 60 ended while no server ran.
-    for _ in 0..60 {
-        home.submit("true");
+    // 60 ended while no server ran, 7 of them failures.
+    for i in 0..60 {
+        home.submit(if i < 7 { "false" } else { "true" });
     }
-    assert_eq!(home.run(&["wait", "--all"]).code, 0);
+    home.run(&["wait", "--all"]);
     let mut first = Client::spawn(home.cmd(), Framing::Lines);
     let init = first.call("initialize", json!({}));
     assert_eq!(init["unread"].as_array().unwrap().len(), 50, "the newest 50");
     assert_eq!(init["unreadTotal"], 60, "counted in full");
+    assert_eq!(init["unreadFailed"], 7, "failures beyond the newest 50 too");
     // A task that ends while this client is there reaches it as task/finished...
     let t = first.call("task/run", json!({ "command": "exit 3" }));
     let id = t["id"].as_str().unwrap().to_owned();
@@ -101,6 +102,7 @@ fn each_finish_is_summarised_once_and_never_after_a_task_finished() {
     let mut second = Client::spawn(home.cmd(), Framing::Lines);
     let init = second.call("initialize", json!({}));
     assert_eq!((init["unread"].clone(), init["unreadTotal"].clone()), (json!([]), json!(0)), "{init}");
+    assert_eq!(init["unreadFailed"], 0);
     // Nor does a task a user read at the shell (`run -w` shows its output).
     drop(first);
     drop(second);

@@ -159,6 +159,8 @@ pub struct InitializeResult {
     pub unread: Vec<Task>,
     /// How many such tasks there were in all (`unread` holds the newest 50).
     pub unread_total: u32,
+    /// How many of those failed or were lost.
+    pub unread_failed: u32,
 }
 
 /// `task/run` params: exactly one of `command`, `argv`, `workflow`.

@@ -67,7 +67,7 @@ impl Handler for Server {
         self.with_store(|store| {
             store.reap_lost()?;
             // Tasks that end after the baseline reach this client as task/finished.
-            let (unread, unread_total) = store.take_unannounced(self.baseline_change(), UNREAD_LIMIT)?;
+            let missed = store.take_unannounced(self.baseline_change(), UNREAD_LIMIT)?;
             Ok(p::InitializeResult {
                 server: "errand".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
@@ -80,8 +80,9 @@ impl Handler for Server {
                     max_frame_bytes: MAX_FRAME,
                 },
                 counts: self.give_counts(store.counts()?),
-                unread: unread.iter().map(p::Task::now).collect(),
-                unread_total,
+                unread: missed.tasks.iter().map(p::Task::now).collect(),
+                unread_total: missed.total,
+                unread_failed: missed.failed,
             })
         })
     }

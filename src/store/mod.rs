@@ -27,7 +27,7 @@ use crate::paths::Paths;
 
 pub use changes::{Change, Snapshot};
 pub use queue::{CancelAction, Outcome, WhenIdle};
-pub use tasks::{ListFilter, NewTask, Offer, FAILURE_VISIBLE_MS};
+pub use tasks::{ListFilter, NewTask, Offer, Unannounced, FAILURE_VISIBLE_MS};
 
 /// One connection to the store. Not shared between threads: each thread
 /// (or pooled job) opens or borrows its own.

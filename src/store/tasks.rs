@@ -64,6 +64,16 @@ pub struct ListFilter {
 /// The statuses of finished tasks, for SQL.
 const FINAL: &str = "status NOT IN ('queued', 'running')";
 
+/// What finished while no client was told: see `Store::take_unannounced`.
+pub struct Unannounced {
+    /// The newest of them.
+    pub tasks: Vec<Task>,
+    /// How many in all.
+    pub total: u32,
+    /// How many of them failed or were lost.
+    pub failed: u32,
+}
+
 impl Store {
     pub fn insert(&self, new: &NewTask) -> Result<Task> {
         let command = to_json(&new.command)?;
@@ -274,21 +284,26 @@ impl Store {
     /// Finished tasks no client was told about and nobody read, final at
     /// or before the store change `up_to` (later ones reach the asking
     /// client as `task/finished`): the newest `limit`, how many there are in
-    /// all, and every one of them is marked told.
-    pub fn take_unannounced(&self, up_to: i64, limit: u32) -> Result<(Vec<Task>, u32)> {
+    /// all and how many of those failed (or were lost), and every one of
+    /// them is marked told.
+    pub fn take_unannounced(&self, up_to: i64, limit: u32) -> Result<Unannounced> {
         let unannounced = format!(
             "FROM tasks INDEXED BY tasks_unannounced WHERE announced_at IS NULL AND read_at IS NULL
              AND deleted_at IS NULL AND {FINAL} AND final_change <= ?1"
         );
         self.write(|tx| {
-            let total: u32 = tx.query_row(&format!("SELECT count(*) {unannounced}"), [up_to], |r| r.get(0))?;
+            let (total, failed): (u32, u32) = tx.query_row(
+                &format!("SELECT count(*), coalesce(sum(status IN ('failed', 'lost')), 0) {unannounced}"),
+                [up_to],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             let mut stmt = tx.prepare(&format!("SELECT {TASK_COLUMNS} {unannounced} ORDER BY seq DESC LIMIT ?2"))?;
             let tasks = stmt.query_map(params![up_to, limit], task_from_row)?.collect::<Result<Vec<_>, _>>()?;
             tx.execute(
                 &format!("UPDATE tasks SET announced_at = ?2 WHERE seq IN (SELECT seq {unannounced})"),
                 params![up_to, now_ms()],
             )?;
-            Ok((tasks, total))
+            Ok(Unannounced { tasks, total, failed })
         })
     }
 

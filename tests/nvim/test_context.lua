@@ -6,13 +6,13 @@ return function(H)
 
   --- Run `command` with :Errand run; its output once it ends.
   local function output_of(command)
-    local before = vim.tbl_count(errand.tasks())
+    local before = vim.deepcopy(vim.tbl_keys(errand.tasks()))
     vim.cmd("Errand run " .. command)
     local task
-    H.wait("the task is known", function()
-      for _, t in pairs(errand.tasks()) do
-        if vim.tbl_count(errand.tasks()) > before and (t.status == "completed" or t.status == "failed") then
-          task = task or (t.name:find("ERRAND_T", 1, true) and t) or nil
+    H.wait("the task ends", function()
+      for id, t in pairs(errand.tasks()) do
+        if not vim.tbl_contains(before, id) and (t.status == "completed" or t.status == "failed") then
+          task = t
         end
       end
       return task ~= nil
@@ -53,6 +53,9 @@ return function(H)
         vim.cmd("edit notes.txt")
         local out = output_of("echo ERRAND_T % <cword>")
         H.eq(out, "ERRAND_T notes.txt target_word\n", "expanded as :! would")
+        -- Quotes, backslashes and $ are the shell's: untouched.
+        out = output_of([[printf 'ERRAND_T\tx|%s|%s\n' '$HOME' a\ b 50% \%]])
+        H.eq(out, "ERRAND_T\tx|$HOME|a b\nERRAND_T\tx|50%|%\n", "the shell's own syntax kept")
         local commands = vim.fn.getcompletion("Errand run ech", "cmdline")
         H.truthy(vim.tbl_contains(commands, "echo"), "a shell command: " .. vim.inspect(commands))
         local files = vim.fn.getcompletion("Errand run cat not", "cmdline")

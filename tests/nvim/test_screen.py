@@ -196,6 +196,13 @@ def test_no_press_enter_prompt_in_a_stock_neovim(env):
         wait_for("the failure", lambda: "boom" in messages(nvim))
         free(nvim, "a failure")
         assert "(exit 3)" in messages(nvim)
+        # A name longer than the line is cut first: the outcome and id stay.
+        long_name = "a very long name " * 8
+        nvim.exec_lua("require('errand').run('exit 4', { name = ... })", long_name)
+        failure = wait_for("the long one", lambda: [l for l in messages(nvim).splitlines() if "(exit 4)" in l])
+        task_id = nvim.exec_lua(
+            "for id, t in pairs(require('errand').tasks()) do if t.exitCode == 4 then return id end end")
+        assert failure[0].rstrip().endswith(f"(exit 4) · {task_id}"), failure
 
         nvim.exec_lua("for i = 1, 12 do require('errand').run('true', { name = 'burst ' .. i }) end")
         wait_for("the burst summary", lambda: "more tasks finished" in messages(nvim))
@@ -231,6 +238,9 @@ def test_output_terminal_shows_colour_and_takes_typed_lines(env):
         wait_for("terminal mode", lambda: nvim.api.get_mode()["mode"] == "t")
         nvim.input("hellx<BS>o<CR>")
         wait_for("the line reached the task", lambda: any(r.startswith("got hello") for r in screen(nvim)))
+        # Arrow keys are no part of a line: dropped, not sent as escapes.
+        nvim.input("ab<Left>c<CR>")
+        wait_for("the second line", lambda: any(r.startswith("got abc") for r in screen(nvim)))
         nvim.input("<C-d>")
         wait_for("its stdin closed, it ended", lambda: any(r.startswith("eof") for r in screen(nvim)))
         wait_for("completed", lambda: '"status": "completed"' in subprocess.run(

@@ -120,10 +120,13 @@ return function(H)
             end
           end
         end
+        local function took(row)
+          return tonumber(row:match("ago%s+(%d+%.%d)s"))
+        end
         local first = long_row()
         H.wait("the running row changes by itself", function()
           local now = long_row()
-          return now ~= first and now:find("1s ago") and now:find("%d%.%ds")
+          return now:find("1s ago") and took(now) and took(now) >= 1 and took(now) > (took(first) or 0)
         end, 5000)
         vim.o.columns = 160
         vim.cmd("doautocmd VimResized")
@@ -231,6 +234,7 @@ return function(H)
         H.wait("the list again", function()
           return table.concat(H.float_lines(), "\n"):find("Running %(1%)")
         end)
+        vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
         press("C")
         H.wait("cancelled by C", function()
           return H.task(task.id).status == "cancelled"
@@ -238,6 +242,9 @@ return function(H)
         local ok, err = pcall(errand.setup, { window = { keys = { cancle = "x" } } })
         H.eq(ok, false, "an unknown action is refused")
         H.truthy(tostring(err):find("cancle"), tostring(err))
+        ok, err = pcall(errand.setup, { window = { keys = { cancel = true } } })
+        H.eq(ok, false, "true is not a key")
+        H.truthy(tostring(err):find("window.keys.cancel"), tostring(err))
       end,
     },
 
@@ -290,7 +297,10 @@ return function(H)
         end
         local component = require("lualine.components.errand")
         H.eq(component:new({}):update_status(), "1 running", "the component")
-        H.truthy(component:new({ progress = true }):update_status():find("40%%"), "with progress")
+        local shown = component:new({ progress = true }):update_status()
+        -- As lualine puts it into the statusline: "%" doubled, or E539.
+        local drawn = vim.api.nvim_eval_statusline(shown, {}).str
+        H.truthy(drawn:find("^1 running 40%% · "), "drawn: " .. drawn)
         vim.fn.writefile({}, "go")
       end,
     },
@@ -318,7 +328,7 @@ return function(H)
         H.wait("details", function()
           local l = H.float_lines()
           -- Labels right-aligned by screen cells: the values line up.
-          return l[1]:find("^        状态  ● running$") and l[2]:find("^        名称  长任务$")
+          return l[1]:find("^        状态  ● 运行中$") and l[2]:find("^        名称  长任务$")
         end)
         press("<Esc>")
         press("?")
@@ -326,11 +336,37 @@ return function(H)
           return table.concat(H.float_lines(), "\n"):find("errand 任务窗口")
         end)
         press("q")
+        H.eq(errand.status(), "1 运行中", "the statusline")
         errand.cancel(task.id)
         H.popup(vim.log.levels.WARN, "长任务 已取消")
         local ok, err = pcall(errand.setup, { lang = "fr" })
         H.eq(ok, false, "an unknown language is refused")
         H.truthy(tostring(err):find("lang"), tostring(err))
+      end,
+    },
+
+    {
+      "back from details far down the list: the cursor is on the same task; gg still goes to the top",
+      function()
+        burst(40, "true")
+        H.cli({ "wait", "--all" })
+        local win = open_list("Completed %(40%)")
+        local buf = vim.api.nvim_win_get_buf(win)
+        local far = vim.api.nvim_buf_line_count(buf) - 4
+        vim.api.nvim_win_set_cursor(win, { far, 0 })
+        local id = id_under_cursor(win)
+        H.truthy(id, "a task row at line " .. far)
+        press("<CR>")
+        H.wait("details", function()
+          return table.concat(H.float_lines(), "\n"):find("exit code  0")
+        end)
+        press("<Esc>")
+        H.wait("the list", function()
+          return table.concat(H.float_lines(), "\n"):find("Completed %(40%)")
+        end)
+        H.eq(id_under_cursor(win), id, "the same task")
+        press("gg")
+        H.eq(vim.api.nvim_win_get_cursor(win)[1], 1, "gg")
       end,
     },
 

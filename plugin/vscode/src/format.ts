@@ -96,9 +96,9 @@ export function lastLine(text: string): string {
 
 /** One message for the tasks that finished while no editor was open
  * (`unread`: the newest of them, `total`: how many in all). */
-export function startupSummary(unread: Task[], total: number = unread.length): Popup | null {
+export function startupSummary(unread: Task[], total: number = unread.length, totalFailed?: number): Popup | null {
   if (unread.length === 0) return null;
-  const failed = unread.filter((t) => t.status === "failed" || t.status === "lost").length;
+  const failed = Math.max(totalFailed ?? 0, unread.filter((t) => t.status === "failed" || t.status === "lost").length);
   const names = unread.slice(0, 5).map((t) => sanitize(t.name)).join(", ");
   const more = total > 5 ? ` and ${total - 5} more` : "";
   const head = `${total} task${total === 1 ? "" : "s"} finished while VS Code was closed`;

@@ -14,7 +14,7 @@ export class Messages {
     private readonly outputs: OutputDocuments,
   ) {
     client.on("task/finished", (e) => this.finished(e.task, e.outputTail));
-    client.onInitialized((init) => this.startup(init.unread, init.unreadTotal));
+    client.onInitialized((init) => this.startup(init.unread, init.unreadTotal, init.unreadFailed));
   }
 
   private finished(t: Task, tail: string): void {
@@ -28,10 +28,10 @@ export class Messages {
   }
 
   /** Once per window: after a server restart the user has seen these already. */
-  private async startup(unread: Task[], total: number): Promise<void> {
+  private async startup(unread: Task[], total: number, failed: number): Promise<void> {
     if (this.summarised || !vscode.workspace.getConfiguration("errand").get<boolean>("notifications.onStartup", true)) return;
     this.summarised = true;
-    const summary = startupSummary(unread, total);
+    const summary = startupSummary(unread, total, failed);
     if (!summary) return;
     void this.show(summary, []);
     // Failures stay unread: they count in the status bar until cleared.

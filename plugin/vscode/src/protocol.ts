@@ -113,6 +113,8 @@ export interface InitializeResult {
   unread: Task[];
   /** How many such tasks there were in all (`unread` holds the newest 50). */
   unreadTotal: number;
+  /** How many of those failed or were lost. */
+  unreadFailed: number;
 }
 
 /** Limits the server works within. */

@@ -111,7 +111,7 @@ local function initialize()
         { title = "errand" }
       )
     end
-    popups.startup(res.unread or {}, res.unreadTotal)
+    popups.startup(res.unread or {}, res.unreadTotal, res.unreadFailed)
     for _, fn in pairs(M.on_initialized) do
       fn()
     end

@@ -4,6 +4,40 @@ local t = require("errand.messages").t
 
 local M = {}
 
+--- The file specials of `cmd` expanded, and nothing else: `%` and `#`
+--- (with a count and modifiers: `%:p`, `#2:t`) as whole words, and
+--- `<cword>`, `<cWORD>`, `<cfile>` anywhere. Quotes, backslashes and `$VAR`
+--- are the shell's, untouched (expandcmd() would strip and expand them);
+--- `\%` and `\#` are a plain `%` and `#`. What is put in is quoted for
+--- the shell. Errors (no file name) are raised.
+---@param cmd string
+---@return string
+function M.expand_specials(cmd)
+  cmd = cmd:gsub("<c[wWf][oOi][rRl][dDe]>", function(token)
+    if token == "<cword>" or token == "<cWORD>" or token == "<cfile>" then
+      return vim.fn.shellescape(vim.fn.expand(token))
+    end
+  end)
+  -- Whole words only: a leading space makes the first word one too.
+  return (
+    ((" " .. cmd):gsub("(%s)(\\?)([%%#][^%s]*)", function(space, escaped, word)
+      if escaped ~= "" then
+        return space .. word
+      end
+      local head, mods = word:match("^([%%#]%d*)(.*)$")
+      local plain_mods = mods == "" or mods:gsub(":[%w~.]", "") == ""
+      if not plain_mods then
+        return space .. word
+      end
+      local file = vim.fn.expand(head .. mods)
+      if file == "" then
+        error(("no file name for %s"):format(head), 0)
+      end
+      return space .. vim.fn.shellescape(file)
+    end)):sub(2)
+  )
+end
+
 local subcommands = { "run", "list", "cancel", "restart", "output", "follow", "clear" }
 
 local function errand()
@@ -80,8 +114,8 @@ function M.run(opts)
     if rest == "" then
       return vim.notify("errand: " .. t("run_usage"), vim.log.levels.ERROR, { title = "errand" })
     end
-    -- %, #, <cword> and the rest, as :! expands them.
-    local ok, expanded = pcall(vim.fn.expandcmd, rest)
+    -- %, # and <cword>, as :! expands them; the rest is the shell's.
+    local ok, expanded = pcall(M.expand_specials, rest)
     if not ok then
       return vim.notify(
         "errand: " .. tostring(expanded):gsub("^Vim%(.-%):", ""),

@@ -33,7 +33,7 @@ M.defaults = {
       output = "o",
       clear = "x",
       filter = "/",
-      group = "g",
+      group = "p",
       unread = "u",
       help = "?",
       back = "<Esc>",
@@ -92,7 +92,18 @@ function M.set(opts)
     if M.defaults.window.keys[action] == nil then
       error(("errand.setup: window.keys: no action %q (see :help errand-keys)"):format(tostring(action)), 2)
     end
-    vim.validate("window.keys." .. action, keys, { "string", "table", "boolean" })
+    local ok = keys == false
+      or type(keys) == "string"
+      or (
+        type(keys) == "table"
+        and #keys == vim.tbl_count(keys)
+        and vim.iter(keys):all(function(k)
+          return type(k) == "string"
+        end)
+      )
+    if not ok then
+      error(("errand.setup: window.keys.%s: a key, a list of keys, or false"):format(action), 2)
+    end
   end
   for status, icon in pairs(opts.icons or {}) do
     vim.validate("icons." .. tostring(status), icon, "string")

@@ -89,6 +89,17 @@ function M.fit(text, width)
   return shown .. (" "):rep(width - vim.fn.strdisplaywidth(shown))
 end
 
+--- How long a task took, or (running) has taken so far: the server's
+--- `durationMs` of a running task is as of when it was sent.
+---@param task errand.Task
+---@return integer?
+function M.duration_ms(task)
+  if task.status == "running" and task.startedAt then
+    return math.max(0, M.now_ms() - task.startedAt)
+  end
+  return task.durationMs
+end
+
 --- A running task's progress: "45%", "45% · 1m04s left" with an ETA
 --- (milliseconds since the epoch), "" without progress.
 ---@param task errand.Task
@@ -107,12 +118,13 @@ end
 --- Why a task did not succeed: its exit code, its signal, or its status.
 ---@param task errand.Task
 function M.why(task)
+  local t = require("errand.messages").t
   if task.exitCode then
-    return "exit " .. task.exitCode
+    return t("exit_code", task.exitCode)
   elseif task.signal then
-    return "signal " .. task.signal
+    return t("signal_n", task.signal)
   end
-  return task.status
+  return t("status_" .. task.status)
 end
 
 return M

@@ -70,6 +70,22 @@ local function held_by_burst(failed)
   return true
 end
 
+--- "icon name suffix", the name cut first where it must fit the message
+--- line: the outcome and the id after it matter more.
+---@param icon string
+---@param name string
+---@param suffix string
+local function headline(icon, name, suffix)
+  if message_line() then
+    local room = math.max(20, vim.v.echospace - 1)
+    local fixed = vim.fn.strdisplaywidth(icon .. " " .. suffix)
+    if fixed + vim.fn.strdisplaywidth(name) > room then
+      name = vim.trim(format.fit(name, math.max(8, room - fixed)))
+    end
+  end
+  return icon .. " " .. name .. suffix
+end
+
 --- The popup for a task that ended.
 ---@param task errand.Task
 ---@param tail string? its last lines of output
@@ -85,18 +101,18 @@ function M.finished(task, tail)
     return
   end
   if task.status == "completed" then
-    local text = ("%s %s (%s) · %s"):format(icons.completed, name, format.duration(task.durationMs), task.id)
-    show(text, nil, vim.log.levels.INFO)
+    local suffix = (" (%s) · %s"):format(format.duration(task.durationMs), task.id)
+    show(headline(icons.completed, name, suffix), nil, vim.log.levels.INFO)
   elseif failed then
     local output = (tail and tail ~= "") and tail or task.error
-    local first = ("%s %s (%s) · %s"):format(icons.failed, name, format.why(task), task.id)
+    local first = headline(icons.failed, name, (" (%s) · %s"):format(format.why(task), task.id))
     local last = format.last_lines(output, 1)
     if message_line() and last ~= "" then
-      first = first .. ": " .. last
+      first = first .. t("colon") .. last
     end
     show(first, format.last_lines(output, n.failure_lines), vim.log.levels.ERROR)
   else
-    show(t("popup_cancelled", icons.cancelled, name, task.id), nil, vim.log.levels.WARN)
+    show(headline(icons.cancelled, name, t("popup_cancelled", task.id)), nil, vim.log.levels.WARN)
   end
 end
 
@@ -104,7 +120,8 @@ end
 --- server gives each such task once, to the first client that asks).
 ---@param unread errand.Task[] the newest of them
 ---@param total integer? how many in all
-function M.startup(unread, total)
+---@param total_failed integer? how many of them all failed
+function M.startup(unread, total, total_failed)
   if summarised or #unread == 0 or not config.options.notify.on_startup then
     return
   end
@@ -123,12 +140,13 @@ function M.startup(unread, total)
   if total > #unread then
     table.insert(parts, t("summary_more", total - #unread))
   end
+  failed = math.max(failed, total_failed or 0)
   local head = total == 1 and t("summary_one") or t("summary", total)
   if failed > 0 then
     head = head .. t("n_failed", failed)
   end
   -- On the message line the names follow on the same line (cut to fit).
-  local inline = message_line() and (": " .. table.concat(parts, ", ") .. t("see_list")) or ""
+  local inline = message_line() and (t("colon") .. table.concat(parts, ", ") .. t("see_list")) or ""
   show(head .. inline, table.concat(parts, "\n"), failed > 0 and vim.log.levels.WARN or vim.log.levels.INFO)
 end
 

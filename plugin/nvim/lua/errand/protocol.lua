@@ -62,6 +62,7 @@
 ---@field counts errand.Counts The counts now.
 ---@field unread errand.Task[] What finished while no client was there to be told: finished tasks no client got a `task/finished` or a summary for, and nobody read, newest first (at most 50). Each is given once: to the first client that asks, never again.
 ---@field unreadTotal integer How many such tasks there were in all (`unread` holds the newest 50).
+---@field unreadFailed integer How many of those failed or were lost.
 
 ---@class errand.Limits Limits the server works within.
 ---@field parallel integer Tasks running at once, across every client.

@@ -18,15 +18,24 @@ M.output_listeners = {}
 
 local status_text = ""
 
+--- The statusline's parts ("2 running", "1 failed"), by what they count.
+local status_parts = {}
+
 local function emit_status()
+  local t = require("errand.messages").t
   local c = M.counts
-  local parts = {}
+  status_parts = {}
   for _, what in ipairs({ "running", "queued", "failed" }) do
     if c[what] > 0 then
-      table.insert(parts, c[what] .. " " .. what)
+      table.insert(status_parts, { what = what, text = t("count_" .. what, c[what]) })
     end
   end
-  status_text = table.concat(parts, " · ")
+  status_text = table.concat(
+    vim.tbl_map(function(p)
+      return p.text
+    end, status_parts),
+    " · "
+  )
   vim.api.nvim_exec_autocmds("User", { pattern = "ErrandStatus", modeline = false })
   -- Every window's statusline: the focused one may be the tasks window.
   vim.cmd("redrawstatus!")
@@ -49,9 +58,11 @@ function M.status(opts)
   if not last then
     return status_text
   end
-  local progress = require("errand.format").progress(last)
-  -- A "%" in a gsub replacement is an escape: doubled, it is itself.
-  return (status_text:gsub("running", "running " .. progress:gsub("%%", "%%%%"), 1))
+  local parts = {}
+  for _, p in ipairs(status_parts) do
+    table.insert(parts, p.what == "running" and (p.text .. " " .. require("errand.format").progress(last)) or p.text)
+  end
+  return table.concat(parts, " · ")
 end
 
 --- Counts from the server. Of two, the one read at the later store change

@@ -337,6 +337,10 @@ test("formatting and the store: status text, messages, summary, merge order", ()
   assert.strictEqual(format.startupSummary([{ ...base, status: "failed" }]).kind, "warning");
   // The count is of them all, not of the newest 50 that came with initialize.
   assert.match(format.startupSummary([base], 2000).text, /^2000 tasks finished while VS Code was closed: .* and 1995 more$/);
+  // Failures among those not listed count too.
+  const capped = format.startupSummary([base], 2000, 60);
+  assert.strictEqual(capped.kind, "warning");
+  assert.match(capped.text, /\(60 failed\)/);
   assert.strictEqual(format.commandText({ argv: ["ls", "-l"] }), "ls -l");
   assert.strictEqual(format.describe({ ...base, status: "failed", exitCode: 2, progress: 40 }, 1002), "1s ago · 1.5s · exit 2 · 40%");
 

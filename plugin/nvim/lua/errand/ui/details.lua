@@ -14,14 +14,14 @@ local M = {}
 function M.render(task, tail)
   local icons = config.options.icons
   local rows = {
-    { t("label_status"), (icons[task.status] or "") .. " " .. task.status },
+    { t("label_status"), (icons[task.status] or "") .. " " .. t("status_" .. task.status) },
     { t("label_name"), format.sanitize(task.name) },
     { t("label_id"), task.id },
     { t("label_command"), format.sanitize(format.command(task.command)) },
     { t("label_cwd"), format.sanitize(task.cwd) },
     { t("label_started"), task.startedAt and format.relative(task.startedAt) or "" },
     { t("label_ended"), task.endedAt and format.relative(task.endedAt) or "" },
-    { t("label_duration"), format.duration(task.durationMs) },
+    { t("label_duration"), format.duration(format.duration_ms(task)) },
     { t("label_exit"), task.exitCode and tostring(task.exitCode) or "" },
   }
   if task.signal then

@@ -30,12 +30,7 @@ end
 --- How long a task took, or has been running so far.
 ---@param task errand.Task
 local function took(task)
-  if task.durationMs then
-    return format.duration(task.durationMs)
-  elseif task.status == "running" and task.startedAt then
-    return format.duration(math.max(0, format.now_ms() - task.startedAt))
-  end
-  return ""
+  return format.duration(format.duration_ms(task))
 end
 
 --- Lines, highlights ({row, col, end_col, group}) and what each row is
@@ -72,10 +67,8 @@ function M.render(more, width, passes)
       for _, task in ipairs(items) do
         local when = format.relative(task.endedAt or task.startedAt or task.createdAt)
         local extra = took(task)
-        if task.exitCode and task.exitCode ~= 0 then
-          extra = extra .. "  exit " .. task.exitCode
-        elseif task.signal and task.status ~= "cancelled" then
-          extra = extra .. "  signal " .. task.signal
+        if (task.exitCode and task.exitCode ~= 0) or (task.signal and task.status ~= "cancelled") then
+          extra = extra .. "  " .. format.why(task)
         end
         if task.progress and task.status == "running" then
           extra = extra .. "  " .. format.progress(task)

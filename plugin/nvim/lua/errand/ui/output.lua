@@ -62,6 +62,11 @@ end
 local function input_handler(id)
   local line = ""
   return function(_, chan, _, data)
+    -- Arrows, function keys and the like arrive as escape sequences: a
+    -- line-at-a-time input has no use for them.
+    if data:sub(1, 1) == "\27" then
+      return
+    end
     for _, c in ipairs(vim.fn.split(data, "\\zs")) do
       if c == "\r" or c == "\n" then
         client.request("task/sendInput", { id = id, text = line .. "\n" })
@@ -75,7 +80,7 @@ local function input_handler(id)
       elseif c == "\4" then
         client.request("task/sendInput", { id = id, text = line, eof = true })
         line = ""
-      else
+      elseif c:byte() >= 32 then
         line = line .. c
         vim.api.nvim_chan_send(chan, c)
       end

@@ -66,6 +66,11 @@ local function render_list()
   local row = vim.api.nvim_win_get_cursor(view.win)[1]
   local kept = view.rows[row]
   local screen_line = vim.api.nvim_win_call(view.win, vim.fn.winline)
+  -- Back from details or help: the place the list was left at.
+  if view.left_at then
+    kept, row, screen_line = view.left_at.row, view.left_at.lnum, view.left_at.screen_line
+    view.left_at = nil
+  end
   local lines, marks, rows = list.render(view.more, vim.api.nvim_win_get_width(view.win), passes)
   view.rows = rows
   set_lines(lines, marks)
@@ -76,9 +81,21 @@ local function render_list()
     end
   end
   row = math.min(row, #lines)
+  -- The same screen line, but never scrolled past the end of the list.
+  local height = vim.api.nvim_win_get_height(view.win)
+  local topline = math.max(1, math.min(row - screen_line + 1, #lines - height + 1))
   vim.api.nvim_win_call(view.win, function()
-    vim.fn.winrestview({ lnum = row, col = 0, topline = math.max(1, row - screen_line + 1) })
+    vim.fn.winrestview({ lnum = row, col = 0, topline = topline })
   end)
+end
+
+--- Remember where the list is before details or help take the window.
+local function leave_list()
+  if view.view == "list" then
+    local lnum = vim.api.nvim_win_get_cursor(view.win)[1]
+    local screen_line = vim.api.nvim_win_call(view.win, vim.fn.winline)
+    view.left_at = { row = view.rows[lnum], lnum = lnum, screen_line = screen_line }
+  end
 end
 
 local function render_now()
@@ -147,6 +164,7 @@ end
 local function load(section, cursor)
   local statuses = list.statuses(section)
   local active = section == "running" or section == "queued"
+  local generation = view.generation
   local params = {
     status = statuses,
     limit = active and 1000 or PAGE,
@@ -155,7 +173,8 @@ local function load(section, cursor)
     group = view.filter.group,
   }
   client.request("task/list", params, function(err, res)
-    if err or not res or not valid() then
+    -- Gone, or asked before the filters changed: not for this list.
+    if err or not res or not valid() or view.generation ~= generation then
       return
     end
     for _, t in ipairs(res.tasks) do
@@ -173,6 +192,7 @@ function M.show_details(id)
   if not valid() then
     M.open()
   end
+  leave_list()
   view.view = "details"
   view.detail = id
   view.tail = ""
@@ -239,6 +259,7 @@ end
 local function refilter()
   vim.api.nvim_win_set_config(view.win, { title = filter_title(), title_pos = "center" })
   view.more = {}
+  view.generation = view.generation + 1
   for _, section in ipairs(list.section_keys) do
     load(section)
   end
@@ -353,6 +374,7 @@ local actions = {
     "help",
     "these keys",
     function()
+      leave_list()
       view.view = "help"
       render()
     end,
@@ -443,7 +465,7 @@ function M.open()
     })
   )
   vim.wo[win].cursorline = true
-  view = { buf = buf, win = win, view = "list", rows = {}, more = {}, filter = {} }
+  view = { buf = buf, win = win, view = "list", rows = {}, more = {}, filter = {}, generation = 0 }
   map_keys(buf)
   local group = vim.api.nvim_create_augroup("errand_window", { clear = true })
   vim.api.nvim_create_autocmd({ "BufWipeout", "WinClosed" }, {

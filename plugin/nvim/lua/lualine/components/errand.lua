@@ -8,7 +8,8 @@ function component:init(options)
 end
 
 function component:update_status()
-  return require("errand").status({ progress = self.options.progress })
+  -- lualine puts this into a statusline as it is: "45%" must be "45%%".
+  return (require("errand").status({ progress = self.options.progress }):gsub("%%", "%%%%"))
 end
 
 return component
