@@ -38,7 +38,7 @@ pub fn changed_file(paths: &Paths) -> PathBuf {
 /// How often a waiter looks again when inotify is out of instances or
 /// watches (a per-user limit other programs share: 128 instances by
 /// default): late by at most this, never stuck.
-const FALLBACK_TICK: Duration = Duration::from_millis(50);
+pub const FALLBACK_TICK: Duration = Duration::from_millis(50);
 
 /// Sleeps until the store changes, a watched file grows, or a watched
 /// supervisor dies (its death is a change nobody writes: whoever wakes

@@ -4,15 +4,11 @@
 //! they run out, the watcher looks again on a timer instead of going deaf,
 //! and tries again for an instance at each look.
 
-use std::time::Duration;
-
 use tokio::io::unix::AsyncFd;
 
 use crate::paths::Paths;
 use crate::sys::Inotify;
-
-/// How often the watcher looks when inotify is short.
-const FALLBACK_TICK: Duration = Duration::from_millis(50);
+use crate::wakeup::FALLBACK_TICK;
 
 pub struct Wakeups {
     paths: Paths,

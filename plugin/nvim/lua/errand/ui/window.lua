@@ -4,7 +4,7 @@
 local client = require("errand.client")
 local config = require("errand.config")
 local details = require("errand.ui.details")
-local format = require("errand.format")
+local filter = require("errand.ui.filter")
 local t = require("errand.messages").t
 local highlights = require("errand.highlights")
 local list = require("errand.ui.list")
@@ -39,26 +39,6 @@ local function set_lines(lines, marks)
   end
 end
 
---- Does `t` pass the window's filters (text in its name or command,
---- its group, unread only)? Active tasks are never hidden as read.
----@param t errand.Task
-local function passes(t)
-  local f = view.filter
-  if f.group and t.group ~= f.group then
-    return false
-  end
-  if f.unread and t.readAt and not state.is_active(t) then
-    return false
-  end
-  if f.text then
-    local hay = (t.name .. "\n" .. format.command(t.command)):lower()
-    if not hay:find(f.text:lower(), 1, true) then
-      return false
-    end
-  end
-  return true
-end
-
 --- The list again, the cursor on the same task at the same screen line
 --- (rows move as tasks start, end and arrive; keys act on what is under
 --- the cursor).
@@ -70,6 +50,9 @@ local function render_list()
   if view.left_at then
     kept, row, screen_line = view.left_at.row, view.left_at.lnum, view.left_at.screen_line
     view.left_at = nil
+  end
+  local passes = function(task)
+    return filter.passes(view.filter, task)
   end
   local lines, marks, rows = list.render(view.more, vim.api.nvim_win_get_width(view.win), passes)
   view.rows = rows
@@ -240,24 +223,9 @@ local function act(method, id)
   end)
 end
 
---- The filters in words, for the window's title.
-local function filter_title()
-  local f, parts = view.filter, {}
-  if f.text then
-    table.insert(parts, ("“%s”"):format(format.sanitize(f.text)))
-  end
-  if f.group then
-    table.insert(parts, t("filter_group", format.sanitize(f.group)))
-  end
-  if f.unread then
-    table.insert(parts, t("filter_unread"))
-  end
-  return #parts > 0 and (" errand · " .. table.concat(parts, " · ") .. " ") or " errand "
-end
-
 --- Filters changed: the title says so, and every section loads again.
 local function refilter()
-  vim.api.nvim_win_set_config(view.win, { title = filter_title(), title_pos = "center" })
+  vim.api.nvim_win_set_config(view.win, { title = filter.title(view.filter), title_pos = "center" })
   view.more = {}
   view.generation = view.generation + 1
   for _, section in ipairs(list.section_keys) do
