@@ -63,20 +63,7 @@ pub fn run(paths: &Paths) -> Result<()> {
     // properly and records it, instead of losing it.
     let mut sigterm =
         runtime.block_on(async { signal(SignalKind::terminate()) }).context(|| "cannot handle SIGTERM".to_owned())?;
-    // The control FIFO lives as long as this supervisor: it exists before
-    // any task is claimed, so a client that finds a task running finds it.
-    let ctl = fifo::path(paths, me.pid);
-    let _ = std::fs::remove_file(&ctl);
-    crate::sys::mkfifo(&ctl).context(|| format!("cannot create {}", ctl.display()))?;
-    let _cleanup = RemoveOnDrop(ctl.clone());
-    let mut control = runtime
-        .block_on(async {
-            let receiver = tokio::net::unix::pipe::OpenOptions::new().read_write(true).open_receiver(&ctl)?;
-            let (tx, rx) = mpsc::channel(64);
-            tokio::spawn(fifo::read(receiver, tx));
-            Ok::<_, std::io::Error>(rx)
-        })
-        .context(|| format!("cannot open {}", ctl.display()))?;
+    let (mut control, _cleanup) = open_control(&runtime, paths, &me)?;
     // Watch before claiming, so a task queued right after an empty claim
     // wakes us. Only while not running a task: inotify instances are a
     // per-user resource (128 by default), and 64 busy supervisors should
@@ -119,24 +106,55 @@ pub fn run(paths: &Paths) -> Result<()> {
             None if when_idle != WhenIdle::Linger => break,
             None => {
                 let since = *idle_since.get_or_insert_with(Instant::now);
-                // Watching before the check below: a task queued after it wakes us.
+                // Watching before the check: a task queued after it wakes us.
                 let waiter = waiter.get_or_insert_with(|| Waiter::new(paths));
-                // Sleep until a task is queued or the linger time is up.
-                // Most changes are not new tasks: check with a read before
-                // trying a claim (a write). A task waiting for a slot is not
-                // one to claim: its slot frees with an outcome, and that
-                // outcome's supervisor claims it.
-                while since.elapsed() < LINGER && !store.has_claimable(config.parallel).unwrap_or(true) {
-                    let _ = waiter.wait(Some(LINGER.saturating_sub(since.elapsed())));
-                }
+                wait_for_work(&store, waiter, since, config.parallel);
             }
         }
     }
+    leave(&store, paths, &config, stopping);
+    Ok(())
+}
+
+/// The control FIFO lives as long as this supervisor: it exists before any
+/// task is claimed, so a client that finds a task running finds it. The
+/// guard removes it when the supervisor ends.
+fn open_control(
+    runtime: &tokio::runtime::Runtime,
+    paths: &Paths,
+    me: &Identity,
+) -> Result<(mpsc::Receiver<(String, fifo::Message)>, RemoveOnDrop)> {
+    let ctl = fifo::path(paths, me.pid);
+    let _ = std::fs::remove_file(&ctl);
+    crate::sys::mkfifo(&ctl).context(|| format!("cannot create {}", ctl.display()))?;
+    let cleanup = RemoveOnDrop(ctl.clone());
+    let control = runtime
+        .block_on(async {
+            let receiver = tokio::net::unix::pipe::OpenOptions::new().read_write(true).open_receiver(&ctl)?;
+            let (tx, rx) = mpsc::channel(64);
+            tokio::spawn(fifo::read(receiver, tx));
+            Ok::<_, std::io::Error>(rx)
+        })
+        .context(|| format!("cannot open {}", ctl.display()))?;
+    Ok((control, cleanup))
+}
+
+/// Sleep until a task is queued or the linger time since `since` is up.
+/// Most changes are not new tasks: check with a read before trying a claim
+/// (a write). A task waiting for a slot is not one to claim: its slot frees
+/// with an outcome, and that outcome's supervisor claims it.
+fn wait_for_work(store: &Store, waiter: &mut Waiter, since: Instant, limit: u32) {
+    while since.elapsed() < LINGER && !store.has_claimable(limit).unwrap_or(true) {
+        let _ = waiter.wait(Some(LINGER.saturating_sub(since.elapsed())));
+    }
+}
+
+/// What a supervisor does on its way out.
+fn leave(store: &Store, paths: &Paths, config: &Config, stopping: bool) {
     // A client that found this supervisor running (or idle) left the next
     // task to it: one told to stop hands it on.
     if stopping {
-        let queue =
-            crate::launch::Queue { store: &store, paths, config: &config, spawner: crate::launch::Spawner::Detached };
+        let queue = crate::launch::Queue { store, paths, config, spawner: crate::launch::Spawner::Detached };
         if let Err(e) = queue.kick() {
             tracing::warn!("cannot start a supervisor for the tasks left: {e}");
         }
@@ -149,7 +167,6 @@ pub fn run(paths: &Paths) -> Result<()> {
     if let Err(e) = store.checkpoint() {
         tracing::warn!("checkpoint failed: {e}");
     }
-    Ok(())
 }
 
 /// Record the last outcome and claim the next task. A busy or full store is
