@@ -112,6 +112,12 @@ impl Home {
     }
 
     /// Wait until a task's output holds `text`.
+    /// The supervisors (`errand __worker`) of this home alive now, busy or idle.
+    pub fn supervisors(&self) -> Vec<i64> {
+        let var = format!("ERRAND_HOME={}", self.errand_home().display());
+        live_processes_with(&var, |c| c.split(|&b| b == 0).any(|a| a == b"__worker"))
+    }
+
     pub fn wait_output(&self, id: &str, text: &str) {
         self.eventually(&format!("output {text:?}"), || self.ok(&["logs", id]).contains(text));
     }
@@ -154,6 +160,12 @@ impl Drop for Home {
 /// wherever they are in the process tree.
 pub fn processes_of(id: &str) -> Vec<i64> {
     let marker = format!("ERRAND_TASK_ID={id}");
+    live_processes_with(&marker, |_| true)
+}
+
+/// Live processes (not zombies) whose environment holds `var` (NAME=value)
+/// and whose command line passes `cmdline`.
+fn live_processes_with(var: &str, cmdline: impl Fn(&[u8]) -> bool) -> Vec<i64> {
     let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     dir.flatten()
         .filter_map(|e| e.file_name().to_str()?.parse::<i64>().ok())
@@ -162,7 +174,8 @@ pub fn processes_of(id: &str) -> Vec<i64> {
                 .is_ok_and(|s| s.rfind(')').is_some_and(|i| s[i + 2..].starts_with('Z')));
             !zombie
                 && std::fs::read(format!("/proc/{pid}/environ"))
-                    .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == marker.as_bytes()))
+                    .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == var.as_bytes()))
+                && std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| cmdline(&c))
         })
         .collect()
 }
