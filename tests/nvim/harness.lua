@@ -18,10 +18,11 @@ function H.load_plugin()
   require("errand").setup({ binary = H.bin })
 end
 
+--- `what` may be a function: it is called on a timeout, to say what was seen.
 function H.wait(what, cond, timeout)
   local ok = vim.wait(timeout or 15000, cond, 10)
   if not ok then
-    error("timed out waiting for: " .. what, 2)
+    error("timed out waiting for: " .. (type(what) == "function" and what() or what), 2)
   end
 end
 

@@ -26,9 +26,17 @@ return function(H)
         for i = 1, 20 do
           vim.cmd("Errand run echo " .. i)
         end
-        H.wait("idle after the burst", function()
+        H.wait(function()
+          return ("idle after the burst; the statusline says %q (seq %d), the store:\n%s"):format(
+            errand.status(),
+            state.counts.seq,
+            vim.fn.system({ H.bin, "ls", "-n", "30" })
+          )
+        end, function()
           return errand.status() == "" and state.counts.seq > 0
-        end)
+          -- A stale count never corrects itself: a long wait still catches
+          -- one, and a machine busy compiling (CI ran out of 15 s) does not.
+        end, 60000)
       end,
     },
   }
