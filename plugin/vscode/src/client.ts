@@ -46,6 +46,11 @@ export class ErrandClient {
     }
   }
 
+  /** A new server with the settings as they are now. */
+  restart(): void {
+    this.connection.restart();
+  }
+
   get pid(): number | undefined {
     return this.connection.pid;
   }

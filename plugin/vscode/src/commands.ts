@@ -19,6 +19,13 @@ export function registerCommands(client: ErrandClient, store: TaskStore, outputs
       if (cmd) await client.request("task/run", { command: cmd, clientCwd: workspaceFolder() });
     }),
     command("errand.runWorkflow", async () => {
+      if (!vscode.workspace.isTrusted) {
+        // An errand.toml is the workspace's code: Restricted Mode runs none of it.
+        void vscode.window.showWarningMessage(
+          "Errand: this workspace's workflows do not run in Restricted Mode. Trust the workspace to run them.",
+        );
+        return;
+      }
       const wfs = await client.request("workflow/list", { clientCwd: workspaceFolder() });
       if (wfs.length === 0) {
         void vscode.window.showInformationMessage("Errand: no workflows (add an errand.toml to the project)");
@@ -46,6 +53,13 @@ export function registerCommands(client: ErrandClient, store: TaskStore, outputs
     command("errand.clearFinished", async () => {
       await client.request("task/markRead", { all: true });
       await store.refresh();
+      const { cleared, before } = store.clearFinished();
+      if (cleared === 0) return;
+      const undo = await vscode.window.showInformationMessage(
+        `Errand: cleared ${cleared} finished ${cleared === 1 ? "task" : "tasks"} from the list (errand ls still has them)`,
+        "Undo",
+      );
+      if (undo === "Undo") store.setClearedUpTo(before);
     }),
     command("errand.refresh", () => store.refresh()),
   ];

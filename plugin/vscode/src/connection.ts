@@ -69,6 +69,25 @@ export class ErrandConnection {
     return this.ensure().sendRequest<Methods[M]["result"]>(method, params);
   }
 
+  /** Start afresh (a setting changed): the old server is let go, a new one starts now. */
+  restart(): void {
+    if (this.disposed) return;
+    const { child, conn } = this;
+    // Forgotten first, so its exit is not taken for a death to recover from.
+    this.child = undefined;
+    this.conn = undefined;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.backoffMs = 0;
+    conn?.dispose();
+    child?.stdin?.end(); // errand serve exits on stdin EOF; tasks keep running
+    try {
+      this.ensure();
+    } catch (e) {
+      this.log(String(e));
+    }
+  }
+
   private scheduleRestart(): void {
     if (this.disposed || this.restartTimer) return;
     // Died soon after starting: wait longer each time, up to 10 s.

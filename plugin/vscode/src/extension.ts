@@ -25,7 +25,8 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
       findBinary(
         settings().get<string>("path", ""),
         process.env.PATH ?? "",
-        (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+        // A workspace's own build is code from the workspace: only when trusted.
+        vscode.workspace.isTrusted ? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) : [],
       ),
     env: () => {
       const parallel = settings().get<number | null>("parallel", null);
@@ -36,7 +37,11 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     warn: (text) => void vscode.window.showWarningMessage(text),
   });
   // Subscription order matters: the store hears of a finished task before the message about it.
-  const store = new TaskStore(client);
+  const clearedKey = "errand.clearedUpTo";
+  const store = new TaskStore(client, {
+    load: () => context.globalState.get<number>(clearedKey, 0),
+    save: (ms) => void context.globalState.update(clearedKey, ms),
+  });
   const outputs = new OutputDocuments(client);
   const tree = new TaskTree(store);
   new Messages(client, outputs);
@@ -50,6 +55,11 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, outputs),
     vscode.window.createTreeView("errandTasks", { treeDataProvider: tree, showCollapseAll: false }),
     ...registerCommands(client, store, outputs),
+    // The binary and the server's environment come from settings: a change
+    // takes a new server (the notification settings are read at each use).
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("errand.path") || e.affectsConfiguration("errand.parallel")) client.restart();
+    }),
   );
   client.start();
   return { client, store };

@@ -7,7 +7,8 @@ export const GROUPS: { label: string; statuses: Status[] }[] = [
   { label: "Running", statuses: ["running"] },
   { label: "Queued", statuses: ["queued"] },
   { label: "Completed", statuses: ["completed"] },
-  { label: "Failed", statuses: ["failed", "lost", "cancelled"] },
+  { label: "Failed", statuses: ["failed", "lost"] },
+  { label: "Cancelled", statuses: ["cancelled"] },
 ];
 
 const RANK: Record<Status, number> = { queued: 1, running: 2, completed: 3, failed: 3, cancelled: 3, lost: 3 };
@@ -19,11 +20,23 @@ export function isActive(t: Task): boolean {
 /** What the store needs of the client (a test passes a fake). */
 export type TaskSource = Pick<ErrandClient, "request" | "on" | "onInitialized">;
 
+/** Where the "cleared up to" mark is kept between sessions (VS Code: globalState). */
+export interface ClearedMark {
+  load(): number;
+  save(ms: number): void;
+}
+
 export class TaskStore {
   readonly byId = new Map<string, Task>();
   private readonly listeners: (() => void)[] = [];
+  /** Finished tasks that ended at or before this (ms) are cleared from view; errand's history keeps them. */
+  private clearedUpTo: number;
 
-  constructor(private readonly client: TaskSource) {
+  constructor(
+    private readonly client: TaskSource,
+    private readonly mark: ClearedMark = { load: () => 0, save: () => {} },
+  ) {
+    this.clearedUpTo = mark.load();
     client.on("task/queued", (e) => this.update(e.task));
     client.on("task/started", (e) => this.update(e.task));
     client.on("task/updated", (e) => this.update(e.task));
@@ -60,12 +73,35 @@ export class TaskStore {
 
   /** Visible tasks, newest first. */
   list(): Task[] {
-    return [...this.byId.values()].filter((t) => t.deletedAt === null).sort((a, b) => b.createdAt - a.createdAt);
+    return [...this.byId.values()]
+      .filter((t) => t.deletedAt === null && (isActive(t) || (t.endedAt ?? t.createdAt) > this.clearedUpTo))
+      .sort((a, b) => b.createdAt - a.createdAt);
   }
 
+  /**
+   * Clear the finished tasks shown now from view (not from errand's history).
+   * The mark is the last of their ends, not the clock: a task ending meanwhile
+   * stays. Returns how many were cleared and the mark before, for an undo.
+   */
+  clearFinished(): { cleared: number; before: number } {
+    const finished = this.list().filter((t) => !isActive(t));
+    const before = this.clearedUpTo;
+    if (finished.length > 0) this.setClearedUpTo(Math.max(...finished.map((t) => t.endedAt ?? t.createdAt)));
+    return { cleared: finished.length, before };
+  }
+
+  setClearedUpTo(ms: number): void {
+    this.clearedUpTo = ms;
+    this.mark.save(ms);
+    this.changed();
+  }
+
+  /** The sections that hold a task, in GROUPS order (an empty one is noise). */
   grouped(): { label: string; tasks: Task[] }[] {
     const all = this.list();
-    return GROUPS.map((g) => ({ label: g.label, tasks: all.filter((t) => g.statuses.includes(t.status)) }));
+    return GROUPS.map((g) => ({ label: g.label, tasks: all.filter((t) => g.statuses.includes(t.status)) })).filter(
+      (g) => g.tasks.length > 0,
+    );
   }
 
   private progress(ev: ProgressEvent): void {

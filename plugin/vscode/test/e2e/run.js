@@ -2,7 +2,10 @@
 // with this extension installed unpacked, driven in headless Chromium by
 // playwright-core. Runs a command from the palette, watches the status bar
 // count and the finish notification, cancels a running task from the
-// palette, and saves a screenshot.
+// palette, follows both in the Tasks view (welcome view when empty, a
+// Cancelled section, no empty ones), clears them with Clear Finished, checks
+// a workspace's .vscode/settings.json cannot set errand.path, and saves
+// screenshots.
 //   node test/e2e/run.js TOOLS_DIR ERRAND_BIN SCREENSHOT
 const cp = require("node:child_process");
 const fs = require("node:fs");
@@ -50,6 +53,13 @@ async function main() {
   const workspace = path.join(tmp, "workspace");
   fs.mkdirSync(path.join(userData, "User"), { recursive: true });
   fs.mkdirSync(workspace, { recursive: true });
+  // A hostile repository points errand.path at a script of its own. errand.path
+  // is a machine setting: VS Code must ignore it here, and the script never runs.
+  const hostileMarker = path.join(tmp, "hostile-script-ran");
+  const hostile = path.join(workspace, "hostile.sh");
+  fs.writeFileSync(hostile, `#!/bin/sh\ntouch '${hostileMarker}'\nexec '${errandBin}' "$@"\n`, { mode: 0o755 });
+  fs.mkdirSync(path.join(workspace, ".vscode"));
+  fs.writeFileSync(path.join(workspace, ".vscode", "settings.json"), JSON.stringify({ "errand.path": hostile }));
   fs.writeFileSync(
     path.join(userData, "User", "settings.json"),
     JSON.stringify({
@@ -134,6 +144,11 @@ async function main() {
       throw new Error(`palette: ${title} not found`);
     };
 
+    // The tree view in its own container: empty, it offers to run something.
+    await page.locator(".activitybar .action-item a[aria-label^='Errand']").first().click();
+    await page.getByText("No tasks to show").first().waitFor({ timeout: 20000 });
+    check("the empty tree shows the welcome view", (await page.locator(".welcome-view-content .monaco-button", { hasText: "Run Command" }).count()) > 0);
+
     // Run a command from the palette: the status bar counts it, a notification reports its end.
     await palette("Errand: Run Command", "sleep 2; echo e2e-done");
     await statusBar.getByText("1 running").waitFor({ timeout: 20000 });
@@ -162,13 +177,24 @@ async function main() {
     await statusBar.getByText("running").waitFor({ state: "detached", timeout: 20000 });
     check("the status bar no longer counts it", true);
 
-    // The tree view in its own container.
-    await page.locator(".activitybar .action-item a[aria-label^='Errand']").first().click();
+    // The tree, open since the start, followed both tasks.
     await page.locator(".monaco-list-row", { hasText: "Completed (1)" }).first().waitFor({ timeout: 20000 });
-    check("the tree view lists the tasks by status", true);
+    await page.locator(".monaco-list-row", { hasText: "Cancelled (1)" }).first().waitFor({ timeout: 20000 });
+    check("the tree view lists the tasks by status, a cancel under Cancelled", true);
+    const sections = await page.locator(".monaco-list-row").allTextContents();
+    check("no empty section, and nothing under Failed", !sections.some((r) => /^(Running|Queued|Failed) \(/.test(r.trim())), JSON.stringify(sections));
+    check("the workspace's errand.path was ignored (its script never ran)", !fs.existsSync(hostileMarker));
     fs.mkdirSync(path.dirname(screenshot), { recursive: true });
     await page.screenshot({ path: screenshot });
     console.log(`screenshot: ${screenshot}`);
+
+    // Clear Finished: the rows leave the tree (errand keeps them), Undo is offered.
+    await palette("Errand: Clear Finished");
+    await page.locator(".notifications-toasts").getByText(/cleared 2 finished tasks/).waitFor({ timeout: 20000 });
+    await page.getByText("No tasks to show").first().waitFor({ timeout: 20000 });
+    check("Clear Finished empties the tree", (await page.locator(".monaco-list-row", { hasText: "Completed (1)" }).count()) === 0);
+    check("errand's history keeps the cleared tasks", cli("ls", "--json").length === 2);
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-cleared.png") });
   } catch (e) {
     if (failed === 0) failed++;
     console.log(`FAIL e2e: ${e && e.stack ? e.stack : e}`);

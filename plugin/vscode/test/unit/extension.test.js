@@ -32,6 +32,12 @@ async function until(what, cond, ms = 15000) {
   }
 }
 
+/** An ExtensionContext's globalState, kept in memory (pass one to two activations to share it). */
+const memento = () => {
+  const values = new Map();
+  return { get: (k, d) => (values.has(k) ? values.get(k) : d), update: async (k, v) => void values.set(k, v) };
+};
+
 const tempDir = (prefix) => fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 
 /** Shell for a task: wait until its own `stream` ("out" or "err") was captured with `text` in it. */
@@ -52,12 +58,13 @@ function alive(pid) {
  * (or `home`), `folder` as the workspace folder, settings from `config`.
  * Resolves once the server answered initialize; undone when the test ends.
  */
-async function activate(t, { home = tempDir("errand-ext-"), folder, config = {} } = {}) {
+async function activate(t, { home = tempDir("errand-ext-"), folder, config = {}, trusted = true, globalState = memento() } = {}) {
   stub.reset();
   Object.assign(stub.config, { path: errandBin() }, config);
   if (folder) stub.workspace.workspaceFolders = [{ uri: { fsPath: folder } }];
+  stub.workspace.isTrusted = trusted;
   process.env.ERRAND_HOME = home;
-  const context = { subscriptions: [] };
+  const context = { subscriptions: [], globalState };
   const api = ext.activate(context);
   const initialized = new Promise((r) => api.client.onInitialized(r));
   let disposed;
@@ -129,11 +136,49 @@ test("a failure: an error message with the exit code and last line; the count sh
   await until("cleared", () => !stub.calls.statusBar.visible);
 });
 
+test("Clear Finished: the finished rows leave the tree and the count clears, errand keeps them, Undo brings them back, a later finish shows", async (t) => {
+  const globalState = memento();
+  const { api, home, dispose } = await activate(t, { globalState });
+  const labels = () => stub.calls.tree.getChildren().map((g) => stub.calls.tree.getTreeItem(g).label);
+  await runCommand(api, "echo one");
+  await runCommand(api, "exit 5", "failed");
+  await runCommand(api, "sleep 100", "running");
+  await until("1 failed counted", () => /1 failed/.test(stub.calls.statusBar.text));
+  assert.deepStrictEqual(labels(), ["Running (1)", "Completed (1)", "Failed (1)"]);
+  stub.script.messageChoice.push(undefined); // the message is dismissed
+  await stub.commands.executeCommand("errand.clearFinished");
+  assert.deepStrictEqual(labels(), ["Running (1)"], "a running task stays");
+  const msg = stub.calls.messages.find((m) => /cleared 2 finished tasks/.test(m.text));
+  assert.deepStrictEqual(msg.actions, ["Undo"]);
+  await until("the failure no longer counted", () => !/failed/.test(stub.calls.statusBar.text));
+  assert.strictEqual(JSON.parse(cli(home, "ls", "--json").stdout).length, 3, "errand's history keeps them");
+  await stub.commands.executeCommand("errand.refresh");
+  assert.deepStrictEqual(labels(), ["Running (1)"], "a refresh does not bring them back");
+
+  await runCommand(api, "echo two");
+  assert.deepStrictEqual(labels(), ["Running (1)", "Completed (1)"], "a task ending after the clear shows");
+  stub.script.messageChoice.push("Undo");
+  await stub.commands.executeCommand("errand.clearFinished");
+  assert.deepStrictEqual(labels(), ["Running (1)", "Completed (1)"], "Undo: back as before that clear");
+  stub.script.messageChoice.push(undefined);
+  await stub.commands.executeCommand("errand.clearFinished");
+  assert.deepStrictEqual(labels(), ["Running (1)"]);
+  await dispose();
+
+  // The next window of this user: still cleared. (Closing the first one
+  // cancelled `sleep 100`, the test's own clean-up: that end is news.)
+  await activate(t, { home, globalState });
+  await stub.commands.executeCommand("errand.refresh");
+  assert.deepStrictEqual(labels(), ["Cancelled (1)"]);
+});
+
 test("the tree groups tasks; Cancel Task… picks a running one and cancels it", async (t) => {
   const { api } = await activate(t);
+  const labels = () => stub.calls.tree.getChildren().map((g) => stub.calls.tree.getTreeItem(g).label);
+  assert.deepStrictEqual(labels(), [], "no section before any task (the welcome view shows)");
   await runCommand(api, "sleep 100", "running");
   const groups = stub.calls.tree.getChildren();
-  assert.deepStrictEqual(groups.map((g) => stub.calls.tree.getTreeItem(g).label), ["Running (1)", "Queued (0)", "Completed (0)", "Failed (0)"]);
+  assert.deepStrictEqual(labels(), ["Running (1)"], "only sections that hold a task");
   const running = stub.calls.tree.getChildren(groups[0]);
   assert.strictEqual(running.length, 1);
   const item = stub.calls.tree.getTreeItem(running[0]);
@@ -143,8 +188,89 @@ test("the tree groups tasks; Cancel Task… picks a running one and cancels it",
   stub.script.quickPick.push((items) => items.find((i) => i.task.name === "sleep 100"));
   await stub.commands.executeCommand("errand.cancelTask");
   await until("cancelled", () => api.store.list().find((x) => x.name === "sleep 100").status === "cancelled");
-  const failed = stub.calls.tree.getChildren(stub.calls.tree.getChildren()[3]);
-  assert.ok(failed.some((x) => x.name === "sleep 100"), "cancelled tasks sit under Failed");
+  await runCommand(api, "exit 4", "failed");
+  assert.deepStrictEqual(labels(), ["Failed (1)", "Cancelled (1)"], "a cancel is not a failure");
+  const [cancelled] = stub.calls.tree.getChildren(stub.calls.tree.getChildren()[1]);
+  assert.strictEqual(cancelled.name, "sleep 100");
+  const description = stub.calls.tree.getTreeItem(cancelled).description;
+  assert.ok(!/signal/.test(description), `the TERM errand sent is not news: ${description}`);
+  assert.match(stub.calls.tree.getTreeItem(stub.calls.tree.getChildren(stub.calls.tree.getChildren()[0])[0]).description, /exit 4/);
+});
+
+test("Restricted Mode: no workspace build and no workflow of the workspace runs; typed commands do", async (t) => {
+  const folder = tempDir("errand-untrusted-");
+  const marker = path.join(folder, "hostile-code-ran");
+  fs.mkdirSync(path.join(folder, "target", "release"), { recursive: true });
+  fs.writeFileSync(path.join(folder, "target", "release", "errand"), `#!/bin/sh\ntouch '${marker}'\n`, { mode: 0o755 });
+  fs.writeFileSync(path.join(folder, "errand.toml"), `build = "touch '${marker}'"\n`);
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+
+  // No errand.path and none on PATH: a trusted workspace would use its own build; an untrusted one must not.
+  const savedPath = process.env.PATH;
+  process.env.PATH = "/usr/bin:/bin";
+  stub.reset();
+  Object.assign(stub.config, { path: "" });
+  stub.workspace.workspaceFolders = [{ uri: { fsPath: folder } }];
+  stub.workspace.isTrusted = false;
+  const context = { subscriptions: [], globalState: memento() };
+  try {
+    ext.activate(context);
+    stub.script.inputBox.push("true");
+    await stub.commands.executeCommand("errand.runCommand");
+    const msg = await until("an error message", () => stub.calls.messages.find((m) => m.kind === "error"));
+    assert.match(msg.text, /errand binary not found/);
+  } finally {
+    for (const d of context.subscriptions) d.dispose();
+    process.env.PATH = savedPath;
+  }
+  assert.ok(!fs.existsSync(marker), "the workspace's target/release/errand did not run");
+
+  // With the real binary: a typed command runs, a workflow of the workspace does not.
+  const { api, home } = await activate(t, { folder, trusted: false });
+  await runCommand(api, "echo typed");
+  await stub.commands.executeCommand("errand.runWorkflow");
+  const warning = stub.calls.messages.find((m) => m.kind === "warning");
+  assert.match(warning.text, /Restricted Mode/);
+  assert.strictEqual(stub.calls.quickPicks.length, 0, "no workflow was offered");
+  const names = JSON.parse(cli(home, "ls", "--json").stdout).map((x) => x.name);
+  assert.deepStrictEqual(names, ["echo typed"]);
+  assert.ok(!fs.existsSync(marker), "the workflow did not run");
+});
+
+test("settings apply at once: a binary set after start-up is used, a new parallel limit restarts the server with it", async (t) => {
+  const home = tempDir("errand-ext-");
+  process.env.ERRAND_HOME = home;
+  stub.reset();
+  Object.assign(stub.config, { path: path.join(home, "no-such-errand") });
+  const context = { subscriptions: [], globalState: memento() };
+  const api = ext.activate(context);
+  t.after(async () => {
+    for (const task of api.store.list().filter(isActive)) await api.client.request("task/cancel", { id: task.id }).catch(() => {});
+    const pid = api.client.pid;
+    for (const d of context.subscriptions) d.dispose();
+    if (pid) await until("errand serve exits", () => !alive(pid));
+    delete process.env.ERRAND_HOME;
+    fs.rmSync(home, { recursive: true, force: true });
+  });
+  assert.strictEqual(api.client.pid, undefined, "no binary, no server");
+  let inits = 0;
+  api.client.onInitialized(() => inits++);
+  stub.changeConfig({ path: errandBin() }, ["errand.path"]);
+  await until("initialized with the binary set", () => inits === 1);
+  const first = api.client.pid;
+  await runCommand(api, "echo after the change");
+
+  const env = (pid) => fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+  assert.ok(!env(first).includes("ERRAND_PARALLEL=3"));
+  stub.changeConfig({ "notifications.onComplete": false }, ["errand.notifications.onComplete"]);
+  assert.strictEqual(api.client.pid, first, "a notification setting needs no new server");
+  stub.changeConfig({ parallel: 3 }, ["errand.parallel"]);
+  await until("a new server, initialized", () => inits === 2 && api.client.pid !== first);
+  assert.ok(env(api.client.pid).includes("ERRAND_PARALLEL=3"), "the new server has the new limit");
+  await until("the old server exits", () => !alive(first));
+  const messages = stub.calls.messages.length;
+  await runCommand(api, "echo through the new server");
+  assert.strictEqual(stub.calls.messages.length, messages, "onComplete = false, read at its use");
 });
 
 test("Show Output… opens a document that grows while the task runs", async (t) => {
@@ -303,7 +429,7 @@ test("control characters in names, commands and descriptions: the tree, messages
   const task = await until("the task completed", () => api.store.list().find((x) => x.status === "completed"));
   const msg = await until("a finish message", () => stub.calls.messages.find((m) => m.kind === "info"));
   assert.match(msg.text, /^✓ a\^Jb\^\[\[2J completed in/);
-  const completed = stub.calls.tree.getChildren(stub.calls.tree.getChildren()[2]);
+  const completed = stub.calls.tree.getChildren(stub.calls.tree.getChildren().find((g) => g.label === "Completed"));
   const item = stub.calls.tree.getTreeItem(completed.find((x) => x.id === task.id));
   assert.strictEqual(item.label, "a^Jb^[[2J");
   assert.strictEqual(item.tooltip.split("\n")[1], "sh -c echo '^[[1m'");

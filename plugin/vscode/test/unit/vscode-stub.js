@@ -7,6 +7,13 @@ const calls = {};
 const script = {};
 const config = {};
 
+/** A settings change, as VS Code reports it: `keys` changed (e.g. "errand.path"). */
+function changeConfig(values, keys) {
+  Object.assign(config, values);
+  const event = { affectsConfiguration: (section) => keys.some((k) => k === section || k.startsWith(`${section}.`)) };
+  for (const fn of [...calls.configListeners]) fn(event);
+}
+
 function reset() {
   Object.assign(calls, {
     messages: [],
@@ -17,10 +24,12 @@ function reset() {
     inputBoxes: [],
     documents: [],
     providers: new Map(),
+    configListeners: [],
   });
   Object.assign(script, { inputBox: [], quickPick: [], messageChoice: [] });
   for (const k of Object.keys(config)) delete config[k];
   module.exports.workspace.workspaceFolders = undefined;
+  module.exports.workspace.isTrusted = true;
 }
 
 class EventEmitter {
@@ -73,6 +82,7 @@ module.exports = {
   script,
   config,
   reset,
+  changeConfig,
   version: "1.100.0-stub",
   EventEmitter,
   TreeItem,
@@ -122,6 +132,11 @@ module.exports = {
   },
   workspace: {
     workspaceFolders: undefined,
+    isTrusted: true,
+    onDidChangeConfiguration: (fn) => {
+      calls.configListeners.push(fn);
+      return { dispose: () => calls.configListeners.splice(calls.configListeners.indexOf(fn), 1) };
+    },
     getConfiguration: () => ({ get: (key, dflt) => (key in config ? config[key] : dflt) }),
     registerTextDocumentContentProvider: (scheme, provider) => registered(calls.providers, scheme, provider),
     openTextDocument: async (uri) => ({ uri, getText: () => calls.providers.get(uri.scheme).provideTextDocumentContent(uri) }),
