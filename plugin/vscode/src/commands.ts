@@ -6,6 +6,7 @@ import { commandText, describe, ICONS, sanitize } from "./format";
 import type { OutputDocuments } from "./outputDocuments";
 import type { Task } from "./protocol";
 import { isActive, TaskStore } from "./tasks";
+import { runsWorkflow, workspaceCodeAllowed } from "./trust";
 
 export function registerCommands(client: ErrandClient, store: TaskStore, outputs: OutputDocuments): vscode.Disposable[] {
   const fail = (e: unknown) => void vscode.window.showErrorMessage(`Errand: ${e instanceof Error ? e.message : String(e)}`);
@@ -16,16 +17,11 @@ export function registerCommands(client: ErrandClient, store: TaskStore, outputs
   return [
     command("errand.runCommand", async () => {
       const cmd = await vscode.window.showInputBox({ prompt: "Command to run in the background", placeHolder: "cargo build" });
-      if (cmd) await client.request("task/run", { command: cmd, clientCwd: workspaceFolder() });
+      if (!cmd || (runsWorkflow(cmd) && !workspaceCodeAllowed())) return;
+      await client.request("task/run", { command: cmd, clientCwd: workspaceFolder() });
     }),
     command("errand.runWorkflow", async () => {
-      if (!vscode.workspace.isTrusted) {
-        // An errand.toml is the workspace's code: Restricted Mode runs none of it.
-        void vscode.window.showWarningMessage(
-          "Errand: this workspace's workflows do not run in Restricted Mode. Trust the workspace to run them.",
-        );
-        return;
-      }
+      if (!workspaceCodeAllowed()) return;
       const wfs = await client.request("workflow/list", { clientCwd: workspaceFolder() });
       if (wfs.length === 0) {
         void vscode.window.showInformationMessage("Errand: no workflows (add an errand.toml to the project)");
@@ -44,7 +40,7 @@ export function registerCommands(client: ErrandClient, store: TaskStore, outputs
     }),
     command("errand.restartTask", async (arg) => {
       const t = await pick(arg, (x) => !isActive(x), "Task to restart");
-      if (t) await client.request("task/restart", { id: t.id });
+      if (t) await restartTask(client, t);
     }),
     command("errand.showOutput", async (arg) => {
       const t = await pick(arg, () => true, "Output of task");
@@ -53,16 +49,24 @@ export function registerCommands(client: ErrandClient, store: TaskStore, outputs
     command("errand.clearFinished", async () => {
       await client.request("task/markRead", { all: true });
       await store.refresh();
-      const { cleared, before } = store.clearFinished();
-      if (cleared === 0) return;
+      const clear = store.clearFinished();
+      if (clear.cleared === 0) return;
+      const n = clear.cleared;
       const undo = await vscode.window.showInformationMessage(
-        `Errand: cleared ${cleared} finished ${cleared === 1 ? "task" : "tasks"} from the list (errand ls still has them)`,
+        `Errand: cleared ${n} finished ${n === 1 ? "task" : "tasks"} from the list (errand ls still has them)`,
         "Undo",
       );
-      if (undo === "Undo") store.setClearedUpTo(before);
+      // The rows come back; they stay read.
+      if (undo === "Undo") store.undoClear(clear);
     }),
     command("errand.refresh", () => store.refresh()),
   ];
+}
+
+/** Restart a task, unless it runs a workflow in Restricted Mode. */
+export async function restartTask(client: ErrandClient, t: Task): Promise<void> {
+  if (runsWorkflow(t) && !workspaceCodeAllowed()) return;
+  await client.request("task/restart", { id: t.id });
 }
 
 /** Every task by group, then what to do with the one chosen. */
@@ -79,7 +83,7 @@ async function showTasks(client: ErrandClient, store: TaskStore, outputs: Output
   const action = await vscode.window.showQuickPick(actions, { placeHolder: `${sanitize(t.name)} (${t.status})` });
   if (action === "Show Output") await outputs.open(t.id);
   if (action === "Cancel") await client.request("task/cancel", { id: t.id });
-  if (action === "Restart") await client.request("task/restart", { id: t.id });
+  if (action === "Restart") await restartTask(client, t);
   if (action === "Delete") await client.request("task/delete", { id: t.id });
 }
 

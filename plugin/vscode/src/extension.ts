@@ -36,6 +36,16 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     log: (line) => log.appendLine(line),
     warn: (text) => void vscode.window.showWarningMessage(text),
   });
+  const restart = () => {
+    client.restart();
+    if (client.pid !== undefined) return;
+    // Tasks run on without a server; this window just cannot see them.
+    void vscode.window
+      .showWarningMessage("Errand: no errand binary found: set errand.path, or put errand on PATH.", "Open Settings")
+      .then((choice) => {
+        if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "errand.path");
+      });
+  };
   // Subscription order matters: the store hears of a finished task before the message about it.
   const clearedKey = "errand.clearedUpTo";
   const store = new TaskStore(client, {
@@ -58,8 +68,10 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     // The binary and the server's environment come from settings: a change
     // takes a new server (the notification settings are read at each use).
     vscode.workspace.onDidChangeConfiguration((e) => {
-      if (e.affectsConfiguration("errand.path") || e.affectsConfiguration("errand.parallel")) client.restart();
+      if (e.affectsConfiguration("errand.path") || e.affectsConfiguration("errand.parallel")) restart();
     }),
+    // Trusted now: the workspace's own build may be the binary.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => restart()),
   );
   client.start();
   return { client, store };

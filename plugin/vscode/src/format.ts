@@ -58,8 +58,9 @@ export function describe(t: Task, now = Date.now()): string {
   const bits = [relative(t.endedAt ?? t.startedAt ?? t.createdAt, now)];
   if (t.durationMs !== null) bits.push(duration(t.durationMs));
   if (t.exitCode !== null && t.exitCode !== 0) bits.push(`exit ${t.exitCode}`);
-  // A cancelled task's signal is the one errand sent: the section says it.
-  if (t.signal !== null && t.status !== "cancelled") bits.push(`signal ${t.signal}`);
+  // A cancel's TERM is errand's own: the section says it. A KILL (the
+  // task outlived the grace period) is still worth saying.
+  if (t.signal !== null && !(t.status === "cancelled" && t.signal === 15)) bits.push(`signal ${t.signal}`);
   if (t.progress !== null) bits.push(`${Math.round(t.progress)}%`);
   return bits.filter((b) => b !== "").join(" · ");
 }

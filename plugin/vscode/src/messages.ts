@@ -2,6 +2,7 @@
 // tasks that finished while VS Code was closed.
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
+import { restartTask } from "./commands";
 import { finishedMessage, Popup, startupSummary } from "./format";
 import type { OutputDocuments } from "./outputDocuments";
 import type { Task } from "./protocol";
@@ -49,6 +50,6 @@ export class Messages {
     const choice = await fn(msg.text, ...actions);
     if (!t || !choice) return;
     if (choice === "Show Output") await this.outputs.open(t.id);
-    if (choice === "Restart") await this.client.request("task/restart", { id: t.id });
+    if (choice === "Restart") await restartTask(this.client, t);
   }
 }

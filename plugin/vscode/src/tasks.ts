@@ -17,6 +17,18 @@ export function isActive(t: Task): boolean {
   return t.status === "running" || t.status === "queued";
 }
 
+const endOf = (t: Task): number => t.endedAt ?? t.createdAt;
+
+/** Cleared from view: finished, read, and ended at or before the mark. */
+function cleared(t: Task, mark: number): boolean {
+  return !isActive(t) && t.readAt !== null && endOf(t) <= mark;
+}
+
+function memoryMark(): ClearedMark {
+  let ms = 0;
+  return { load: () => ms, save: (v) => void (ms = v) };
+}
+
 /** What the store needs of the client (a test passes a fake). */
 export type TaskSource = Pick<ErrandClient, "request" | "on" | "onInitialized">;
 
@@ -29,14 +41,12 @@ export interface ClearedMark {
 export class TaskStore {
   readonly byId = new Map<string, Task>();
   private readonly listeners: (() => void)[] = [];
-  /** Finished tasks that ended at or before this (ms) are cleared from view; errand's history keeps them. */
-  private clearedUpTo: number;
-
   constructor(
     private readonly client: TaskSource,
-    private readonly mark: ClearedMark = { load: () => 0, save: () => {} },
+    /** Read tasks that ended at or before the mark (ms) are cleared from view;
+     * errand's history keeps them. Read at each use: another window may move it. */
+    private readonly mark: ClearedMark = memoryMark(),
   ) {
-    this.clearedUpTo = mark.load();
     client.on("task/queued", (e) => this.update(e.task));
     client.on("task/started", (e) => this.update(e.task));
     client.on("task/updated", (e) => this.update(e.task));
@@ -73,26 +83,31 @@ export class TaskStore {
 
   /** Visible tasks, newest first. */
   list(): Task[] {
+    const mark = this.mark.load();
     return [...this.byId.values()]
-      .filter((t) => t.deletedAt === null && (isActive(t) || (t.endedAt ?? t.createdAt) > this.clearedUpTo))
+      .filter((t) => t.deletedAt === null && !cleared(t, mark))
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
   /**
-   * Clear the finished tasks shown now from view (not from errand's history).
-   * The mark is the last of their ends, not the clock: a task ending meanwhile
-   * stays. Returns how many were cleared and the mark before, for an undo.
+   * Clear the finished tasks shown now from view (not from errand's
+   * history); call it once they are read. The mark is the last of their
+   * ends, not the clock, and an unread task is never hidden: a task that
+   * ends meanwhile stays. Returns how many left the view and what undo needs.
    */
-  clearFinished(): { cleared: number; before: number } {
+  clearFinished(): { cleared: number; before: number; after: number } {
     const finished = this.list().filter((t) => !isActive(t));
-    const before = this.clearedUpTo;
-    if (finished.length > 0) this.setClearedUpTo(Math.max(...finished.map((t) => t.endedAt ?? t.createdAt)));
-    return { cleared: finished.length, before };
+    const before = this.mark.load();
+    const after = Math.max(before, ...finished.map(endOf));
+    this.mark.save(after);
+    this.changed();
+    return { cleared: finished.filter((t) => cleared(t, after)).length, before, after };
   }
 
-  setClearedUpTo(ms: number): void {
-    this.clearedUpTo = ms;
-    this.mark.save(ms);
+  /** Undo a clear, unless a later one (in any window) moved the mark since. */
+  undoClear(c: { before: number; after: number }): void {
+    if (this.mark.load() !== c.after) return;
+    this.mark.save(c.before);
     this.changed();
   }
 

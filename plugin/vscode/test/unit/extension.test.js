@@ -234,7 +234,21 @@ test("Restricted Mode: no workspace build and no workflow of the workspace runs;
   assert.strictEqual(stub.calls.quickPicks.length, 0, "no workflow was offered");
   const names = JSON.parse(cli(home, "ls", "--json").stdout).map((x) => x.name);
   assert.deepStrictEqual(names, ["echo typed"]);
-  assert.ok(!fs.existsSync(marker), "the workflow did not run");
+  // A workflow typed as #name, or a workflow's task restarted: refused too.
+  stub.calls.messages.length = 0;
+  stub.script.inputBox.push("#build");
+  await stub.commands.executeCommand("errand.runCommand");
+  assert.match(stub.calls.messages.find((m) => m.kind === "warning").text, /Restricted Mode/);
+  assert.strictEqual(cli(home, "ls", "--json").stdout.includes("build"), false);
+  const wf = { ...api.store.list()[0], id: "zzzz", workflow: "build" };
+  await stub.commands.executeCommand("errand.restartTask", wf);
+  assert.strictEqual(stub.calls.messages.filter((m) => m.kind === "warning").length, 2);
+  assert.ok(!fs.existsSync(marker), "no workflow ran");
+  // Trusted now: the workflow runs.
+  stub.grantTrust();
+  stub.script.quickPick.push((items) => items.find((i) => i.name === "build"));
+  await stub.commands.executeCommand("errand.runWorkflow");
+  await until("the workflow ran once trusted", () => fs.existsSync(marker));
 });
 
 test("settings apply at once: a binary set after start-up is used, a new parallel limit restarts the server with it", async (t) => {
@@ -477,4 +491,27 @@ test("formatting and the store: status text, messages, summary, merge order", ()
   assert.strictEqual(store.byId.get("a").status, "running", "a stale response never steps a task back");
   store.update({ ...base, id: "b", createdAt: 5, status: "completed", deletedAt: 6 });
   assert.deepStrictEqual(store.list().map((x) => x.id), ["a"], "deleted tasks are hidden");
+
+  // Clearing: only read tasks leave the view; two windows share one mark.
+  let mark = 0;
+  const shared = { load: () => mark, save: (v) => (mark = v) };
+  const one = new TaskStore(noServer, shared);
+  const two = new TaskStore(noServer, shared);
+  const read = { ...base, status: "completed", readAt: 3 };
+  for (const w of [one, two]) {
+    w.update({ ...read, id: "r1", endedAt: 10 });
+    w.update({ ...base, id: "u1", status: "failed", endedAt: 5 }); // unread: it stays
+  }
+  const first = one.clearFinished();
+  assert.deepStrictEqual([first.cleared, mark], [1, 10]);
+  assert.deepStrictEqual(one.list().map((x) => x.id), ["u1"], "an unread task is never cleared");
+  assert.deepStrictEqual(two.list().map((x) => x.id), ["u1"], "the other window sees the clear");
+  two.update({ ...read, id: "r2", endedAt: 20 });
+  const second = two.clearFinished();
+  one.undoClear(first);
+  assert.strictEqual(mark, 20, "an undo after a later clear does nothing");
+  two.undoClear(second);
+  assert.strictEqual(mark, 10);
+  assert.deepStrictEqual(format.describe({ ...base, status: "cancelled", signal: 15 }, 1002), "1s ago · 1.5s");
+  assert.deepStrictEqual(format.describe({ ...base, status: "cancelled", signal: 9 }, 1002), "1s ago · 1.5s · signal 9", "a KILL is news");
 });

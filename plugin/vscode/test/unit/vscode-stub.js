@@ -14,6 +14,12 @@ function changeConfig(values, keys) {
   for (const fn of [...calls.configListeners]) fn(event);
 }
 
+/** The user trusts the workspace. */
+function grantTrust() {
+  module.exports.workspace.isTrusted = true;
+  for (const fn of [...calls.trustListeners]) fn();
+}
+
 function reset() {
   Object.assign(calls, {
     messages: [],
@@ -25,6 +31,7 @@ function reset() {
     documents: [],
     providers: new Map(),
     configListeners: [],
+    trustListeners: [],
   });
   Object.assign(script, { inputBox: [], quickPick: [], messageChoice: [] });
   for (const k of Object.keys(config)) delete config[k];
@@ -83,6 +90,7 @@ module.exports = {
   config,
   reset,
   changeConfig,
+  grantTrust,
   version: "1.100.0-stub",
   EventEmitter,
   TreeItem,
@@ -133,6 +141,10 @@ module.exports = {
   workspace: {
     workspaceFolders: undefined,
     isTrusted: true,
+    onDidGrantWorkspaceTrust: (fn) => {
+      calls.trustListeners.push(fn);
+      return { dispose: () => calls.trustListeners.splice(calls.trustListeners.indexOf(fn), 1) };
+    },
     onDidChangeConfiguration: (fn) => {
       calls.configListeners.push(fn);
       return { dispose: () => calls.configListeners.splice(calls.configListeners.indexOf(fn), 1) };
