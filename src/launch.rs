@@ -117,6 +117,9 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
     };
     command.validate().map_err(Error::InvalidInput)?;
     validate_env(&env).map_err(Error::InvalidInput)?;
+    if let Some(long) = name.as_ref().filter(|n| n.len() > crate::task::MAX_ARG) {
+        return Err(Error::InvalidInput(format!("the name is {} bytes; at most {}", long.len(), crate::task::MAX_ARG)));
+    }
     Ok(NewTask {
         name,
         command,

@@ -398,3 +398,75 @@ fn memory_stays_bounded_with_a_stalled_follower_and_a_batch_of_large_reads() {
     // A bound, not a benchmark: unbounded queues reached 1.5 GB here.
     assert!(batch_peak < 100 << 10, "serve peaked at {batch_peak} KiB");
 }
+
+#[test]
+fn tasks_past_exec_limits_are_refused_and_large_ones_keep_memory_bounded() {
+    let home = Home::new();
+    let mut s = RawServe::spawn(&home);
+    let answer = |s: &mut RawServe| std::iter::repeat_with(|| s.message()).find(|m| m.get("method").is_none()).unwrap();
+    // One variable longer than exec takes: a clear refusal, no task.
+    let big = "x".repeat(200_000);
+    s.write(
+        format!("{}\n", request("1", "task/run", &json!({ "command": "true", "env": { "BIG": big } }).to_string()))
+            .as_bytes(),
+    );
+    let r = answer(&mut s);
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    assert!(r["error"]["data"].as_str().unwrap().contains("at most 131071 bytes"), "{r}");
+    s.write(format!("{}\n", request("2", "task/run", &json!({ "argv": ["echo", big] }).to_string())).as_bytes());
+    assert_eq!(answer(&mut s)["error"]["code"], -32602);
+
+    // 40 tasks as large as exec allows (8 variables of 120 kB each): every
+    // notification arrives, pages of task/list end early with a cursor,
+    // and serve never holds them all at once.
+    let env: serde_json::Map<String, Value> = (0..8).map(|i| (format!("V{i}"), json!("y".repeat(120_000)))).collect();
+    let mut finished = std::collections::HashMap::<String, u32>::new();
+    let count = |m: &Value, finished: &mut std::collections::HashMap<String, u32>| {
+        if m["method"] == "task/finished" {
+            assert_eq!(m["params"]["task"]["status"], "completed", "{}", m["params"]["task"]["error"]);
+            *finished.entry(m["params"]["task"]["id"].as_str().unwrap().to_owned()).or_default() += 1;
+        }
+    };
+    // One at a time: a test that writes 40 MB without reading would stall
+    // the server on its own stdout (the budget then stops its reading).
+    for i in 0..40 {
+        let params = json!({ "command": format!("echo task {i}"), "env": env }).to_string();
+        s.write(format!("{}\n", request(&(100 + i).to_string(), "task/run", &params)).as_bytes());
+        loop {
+            let m = s.message();
+            if m.get("method").is_none() {
+                assert!(m.get("error").is_none(), "a run failed: {m}");
+                break;
+            }
+            count(&m, &mut finished);
+        }
+    }
+    while finished.values().sum::<u32>() < 40 {
+        let m = s.message();
+        count(&m, &mut finished);
+    }
+    let mut ids = Vec::new();
+    let mut cursor = Value::Null;
+    let mut pages = 0;
+    loop {
+        let id = (1000 + pages).to_string();
+        s.write(
+            format!("{}\n", request(&id, "task/list", &json!({ "limit": 1000, "cursor": cursor }).to_string()))
+                .as_bytes(),
+        );
+        let r = answer(&mut s);
+        pages += 1;
+        ids.extend(r["result"]["tasks"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()));
+        cursor = r["result"]["nextCursor"].clone();
+        if cursor.is_null() {
+            break;
+        }
+    }
+    assert_eq!(ids.len(), 40, "every task on some page, once");
+    assert!(pages > 1, "a page stops at its size, whatever the limit");
+    assert!(finished.values().all(|&n| n == 1), "each task/finished once: {finished:?}");
+    let peak = s.peak_kib();
+    eprintln!("serve peak RSS with 40 large tasks: {peak} KiB");
+    // A bound, not a benchmark: one look at the changes held them all (190 MB for 60 such tasks).
+    assert!(peak < 100 << 10, "serve peaked at {peak} KiB");
+}

@@ -237,7 +237,8 @@ pub struct ListParams {
     /// `nextCursor` of the previous page.
     #[serde(default)]
     pub cursor: Option<String>,
-    /// Page size: default 50, at most 1000.
+    /// Page size: default 50, at most 1000. A page of large tasks ends
+    /// sooner (at about 4 MiB): follow `nextCursor`.
     #[serde(default)]
     pub limit: Option<u32>,
 }

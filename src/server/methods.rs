@@ -14,6 +14,9 @@ use crate::store::{ListFilter, Store};
 use crate::task::{CommandSpec, Counts, Task};
 use crate::workflow;
 
+/// A `task/list` page ends after about this many bytes of tasks (its
+/// `nextCursor` goes on), whatever its `limit`.
+const LIST_BYTES: usize = 4 << 20;
 /// One `task/output` reads at most this much (the memory budget counts on it).
 const MAX_READ: u32 = 4 << 20;
 /// At most this many unread tasks come with `initialize`.
@@ -125,6 +128,7 @@ impl Handler for Server {
                 only_deleted: params.deleted == p::Deleted::Only,
                 before,
                 limit: Some(limit),
+                max_bytes: Some(LIST_BYTES),
             };
             let ((tasks, more), seq) = store.at_one_change(|store| store.list(&filter))?;
             let next_cursor = if more { tasks.last().map(|t| t.id.clone()) } else { None };

@@ -125,6 +125,9 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
                 None => std::future::pending().await,
             }
         };
+        if polled.more {
+            continue;
+        }
         tokio::select! {
             () = wakeups.next() => {}
             () = server.wake.notified() => {}
@@ -172,7 +175,16 @@ struct Polled {
     next_failure_expiry: Option<i64>,
     /// The counts at this look.
     counts: Counts,
+    /// The look stopped at its size limit: more changes wait.
+    more: bool,
 }
+
+/// Changes read per query.
+const PAGE: u32 = 500;
+/// Roughly how many bytes of notifications one look builds before it stops
+/// (the rest is read right after they are sent): a burst of large tasks
+/// (each up to the submission limits) must not be held all at once.
+const POLL_BYTES: usize = 4 << 20;
 
 impl Feed {
     fn start(paths: Paths, store: &Store) -> Result<Feed> {
@@ -189,19 +201,27 @@ impl Feed {
     /// if they differ from what the client was last given.
     fn poll(&mut self, store: &Store, server: &Server) -> Result<Polled> {
         let mut polled = Polled::default();
-        loop {
-            let (changes, last) = store.changed_since(self.last_change, 500)?;
-            self.last_change = last;
+        let mut bytes = 0;
+        'pages: loop {
+            let (changes, last) = store.changed_since(self.last_change, PAGE)?;
             for change in &changes {
-                polled.notifications.extend(self.events_for(change));
+                let events = self.events_for(change);
+                bytes += events.iter().map(|n| approx_size(n, &change.task)).sum::<usize>();
+                polled.notifications.extend(events);
                 let task = &change.task;
                 if task.is_final() {
                     self.known.remove(&task.id);
                 } else {
                     self.known.insert(task.id.clone(), Known::of(task));
                 }
+                self.last_change = change.changed;
+                if bytes >= POLL_BYTES {
+                    polled.more = true;
+                    break 'pages;
+                }
             }
-            if changes.len() < 500 {
+            self.last_change = last;
+            if changes.len() < PAGE as usize {
                 break;
             }
         }
@@ -247,6 +267,15 @@ impl Feed {
             _ => Vec::new(),
         }
     }
+}
+
+/// About how many bytes a notification about `task` takes as JSON.
+fn approx_size(n: &Notification, task: &Task) -> usize {
+    let tail = match n {
+        Notification::TaskFinished(e) => 2 * e.output_tail.len(),
+        _ => 0,
+    };
+    task.approx_size() + tail
 }
 
 fn tail_of(paths: &Paths, id: &str) -> String {

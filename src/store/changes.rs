@@ -13,6 +13,8 @@ use crate::task::{now_ms, Counts, Status, Task};
 /// A task as it is after a change.
 pub struct Change {
     pub task: Task,
+    /// The change number of its last write.
+    pub changed: i64,
     /// It became final after the change number asked about (it is news,
     /// not an old task marked read or deleted).
     pub finished_now: bool,
@@ -62,9 +64,10 @@ impl Store {
         let mut last = after;
         let changes = stmt
             .query_map(params![after, limit], |r| {
-                last = r.get(TASK_COLUMN_COUNT)?;
+                let changed: i64 = r.get(TASK_COLUMN_COUNT)?;
+                last = changed;
                 let final_change: Option<i64> = r.get(TASK_COLUMN_COUNT + 1)?;
-                Ok(Change { task: task_from_row(r)?, finished_now: final_change.is_some_and(|c| c > after) })
+                Ok(Change { task: task_from_row(r)?, changed, finished_now: final_change.is_some_and(|c| c > after) })
             })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok((changes, last))

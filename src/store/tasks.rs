@@ -59,6 +59,9 @@ pub struct ListFilter {
     /// Only tasks older than this sequence number (the cursor of the previous page).
     pub before: Option<i64>,
     pub limit: Option<u32>,
+    /// Stop after about this many bytes of tasks (as JSON), with more to
+    /// come: a page of a thousand tasks near the size limits would be GBs.
+    pub max_bytes: Option<usize>,
 }
 
 /// The statuses of finished tasks, for SQL.
@@ -234,13 +237,19 @@ impl Store {
             sql.push_str(&format!(" LIMIT {}", u64::from(limit) + 1));
         }
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut tasks: Vec<Task> =
-            stmt.query_map(rusqlite::params_from_iter(args), task_from_row)?.collect::<Result<_, _>>()?;
-        let more = filter.limit.is_some_and(|l| tasks.len() > l as usize);
-        if more {
-            tasks.pop();
+        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+        let (mut tasks, mut bytes) = (Vec::new(), 0);
+        while let Some(row) = rows.next()? {
+            let full = filter.limit.is_some_and(|l| tasks.len() >= l as usize)
+                || filter.max_bytes.is_some_and(|max| bytes >= max);
+            if full {
+                return Ok((tasks, true));
+            }
+            let task = task_from_row(row)?;
+            bytes += task.approx_size();
+            tasks.push(task);
         }
-        Ok((tasks, more))
+        Ok((tasks, false))
     }
 
     /// The sequence number of a task (the list cursor).

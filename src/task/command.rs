@@ -23,6 +23,14 @@ impl CommandSpec {
             CommandSpec::Argv(a) if a.is_empty() || a[0].is_empty() => Err("argv is empty".into()),
             CommandSpec::Shell(s) if s.contains('\0') => Err("the command contains a NUL byte".into()),
             CommandSpec::Argv(a) if a.iter().any(|x| x.contains('\0')) => Err("argv contains a NUL byte".into()),
+            CommandSpec::Shell(s) if s.len() > MAX_ARG => Err(too_long("the command", s.len())),
+            CommandSpec::Argv(a) => match a.iter().find(|x| x.len() > MAX_ARG) {
+                Some(x) => Err(too_long("an argument", x.len())),
+                None if a.iter().map(String::len).sum::<usize>() > MAX_TOTAL => {
+                    Err(format!("the arguments are over {MAX_TOTAL} bytes in all"))
+                }
+                None => Ok(()),
+            },
             _ => Ok(()),
         }
     }
@@ -68,8 +76,27 @@ pub fn shell_quote(word: &str) -> String {
 }
 
 /// Names and values a process environment can hold.
+/// The longest single argument or `NAME=value` Linux runs (MAX_ARG_STRLEN,
+/// 32 pages, less the NUL): anything longer fails at exec with E2BIG, so it
+/// is refused when submitted, and no task row is larger than a task can be.
+pub const MAX_ARG: usize = 128 * 1024 - 1;
+/// The most bytes of arguments, or of an environment, in one task: exec's
+/// own limit for both together (ARG_MAX, a quarter of the stack limit) is
+/// 2 MiB with the usual 8 MiB stack.
+pub const MAX_TOTAL: usize = 2 << 20;
+
+fn too_long(what: &str, len: usize) -> String {
+    format!("{what} is {len} bytes; the system runs at most {MAX_ARG} bytes in one argument or variable")
+}
+
 pub fn validate_env(env: &BTreeMap<String, String>) -> Result<(), String> {
+    if env.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() > MAX_TOTAL {
+        return Err(format!("the environment variables are over {MAX_TOTAL} bytes in all"));
+    }
     for (k, v) in env {
+        if k.len() + 1 + v.len() > MAX_ARG {
+            return Err(too_long(&format!("environment variable {k}"), k.len() + 1 + v.len()));
+        }
         if k.is_empty() || k.contains('=') || k.contains('\0') {
             return Err(format!("invalid environment variable name '{k}'"));
         }

@@ -13,7 +13,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use command::{shell_quote, validate_env, CommandSpec};
+pub use command::{shell_quote, validate_env, CommandSpec, MAX_ARG};
 
 /// Where a task is in its life: `queued` → `running` → `completed` | `failed`
 /// | `cancelled`; `queued` → `cancelled`; `lost` when the outcome can no
@@ -182,6 +182,18 @@ pub struct Task {
 }
 
 impl Task {
+    /// About how many bytes it takes as JSON: enough to bound memory.
+    pub fn approx_size(&self) -> usize {
+        let command = match &self.command {
+            CommandSpec::Shell(s) => s.len(),
+            CommandSpec::Argv(a) => a.iter().map(|x| x.len() + 4).sum(),
+        };
+        let env: usize = self.env.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
+        let texts = [Some(&self.name), Some(&self.cwd), self.group.as_ref(), self.workflow.as_ref()];
+        // Text may double when escaped (quotes, backslashes, control characters more).
+        2 * (command + env + texts.iter().flatten().map(|s| s.len()).sum::<usize>()) + 1024
+    }
+
     pub fn status(&self) -> Status {
         self.state.status()
     }

@@ -139,7 +139,7 @@ export interface ListParams {
   deleted?: Deleted;
   /** `nextCursor` of the previous page. */
   cursor?: string | null;
-  /** Page size: default 50, at most 1000. */
+  /** Page size: default 50, at most 1000. A page of large tasks ends sooner (at about 4 MiB): follow `nextCursor`. */
   limit?: number | null;
 }
 

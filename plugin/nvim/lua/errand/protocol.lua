@@ -75,7 +75,7 @@
 ---@field text string? Case-insensitive text in the name or the command.
 ---@field deleted errand.Deleted? Whether deleted tasks are left out (default), included, or the only ones.
 ---@field cursor string? `nextCursor` of the previous page.
----@field limit integer? Page size: default 50, at most 1000.
+---@field limit integer? Page size: default 50, at most 1000. A page of large tasks ends sooner (at about 4 MiB): follow `nextCursor`.
 
 ---@class errand.ListResult A page of tasks.
 ---@field tasks errand.Task[] Newest first.
