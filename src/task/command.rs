@@ -75,7 +75,6 @@ pub fn shell_quote(word: &str) -> String {
     }
 }
 
-/// Names and values a process environment can hold.
 /// The longest single argument or `NAME=value` Linux runs (MAX_ARG_STRLEN,
 /// 32 pages, less the NUL): anything longer fails at exec with E2BIG, so it
 /// is refused when submitted, and no task row is larger than a task can be.
@@ -89,6 +88,7 @@ fn too_long(what: &str, len: usize) -> String {
     format!("{what} is {len} bytes; the system runs at most {MAX_ARG} bytes in one argument or variable")
 }
 
+/// Names and values a process environment can hold.
 pub fn validate_env(env: &BTreeMap<String, String>) -> Result<(), String> {
     if env.iter().map(|(k, v)| k.len() + v.len() + 2).sum::<usize>() > MAX_TOTAL {
         return Err(format!("the environment variables are over {MAX_TOTAL} bytes in all"));
