@@ -72,15 +72,8 @@ export class ErrandConnection {
   /** Start afresh (a setting changed): the old server is let go, a new one starts now. */
   restart(): void {
     if (this.disposed) return;
-    const { child, conn } = this;
-    // Forgotten first, so its exit is not taken for a death to recover from.
-    this.child = undefined;
-    this.conn = undefined;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
+    this.letGo();
     this.backoffMs = 0;
-    conn?.dispose();
-    child?.stdin?.end(); // errand serve exits on stdin EOF; tasks keep running
     try {
       this.ensure();
     } catch (e) {
@@ -104,11 +97,19 @@ export class ErrandConnection {
 
   dispose(): void {
     this.disposed = true;
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.conn?.dispose();
-    this.child?.stdin?.end(); // errand serve exits on stdin EOF; tasks keep running
-    this.conn = undefined;
+    this.letGo();
+  }
+
+  /** Let the server go (no restart pending). It is forgotten first, so its
+   * exit is not taken for a death to recover from. */
+  private letGo(): void {
+    const { child, conn } = this;
     this.child = undefined;
+    this.conn = undefined;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    conn?.dispose();
+    child?.stdin?.end(); // errand serve exits on stdin EOF; tasks keep running
   }
 }
 
