@@ -22,6 +22,8 @@ export interface ClientOptions {
   log: (line: string) => void;
   /** Show the user a warning. */
   warn: (text: string) => void;
+  /** The server keeps dying at start: restarts stopped (until restart()). */
+  gaveUp?: (why: string) => void;
 }
 
 type Handlers = { [N in NotificationMethod]?: ((params: Notifications[N]) => void)[] };
@@ -33,7 +35,13 @@ export class ErrandClient {
   private warnedVersion = false;
 
   constructor(private readonly options: ClientOptions) {
-    this.connection = new ErrandConnection(options.binary, options.env, (m, p) => this.notified(m, p), options.log);
+    this.connection = new ErrandConnection(
+      options.binary,
+      options.env,
+      (m, p) => this.notified(m, p),
+      options.log,
+      (why) => options.gaveUp?.(why),
+    );
     this.connection.onStart(() => void this.initialize());
   }
 

@@ -1,24 +1,60 @@
-// The palette commands (and the tree's inline actions, which call them with
-// the task as argument).
+// The palette commands, and the tree's actions (inline and on right-click),
+// which call them with the task clicked and the tasks selected.
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
-import { commandText, describe, ICONS, sanitize } from "./format";
+import { commandText, describe, duration, ICONS, sanitize } from "./format";
 import type { OutputDocuments } from "./outputDocuments";
+import type { OutputTerminals } from "./outputTerminals";
 import type { Task } from "./protocol";
 import { isActive, TaskStore } from "./tasks";
 import { runsWorkflow, workspaceCodeAllowed } from "./trust";
 
-export function registerCommands(client: ErrandClient, store: TaskStore, outputs: OutputDocuments): vscode.Disposable[] {
+/** Where a task's output is shown: live in a terminal, or as text. */
+export interface Outputs {
+  terminals: OutputTerminals;
+  documents: OutputDocuments;
+}
+
+/** What was run last (from any window): Rerun Last runs it again, Run Command offers it. */
+const LAST_RUN = "errand.lastRun";
+type LastRun = { command: string } | { workflow: string };
+
+export function registerCommands(
+  client: ErrandClient,
+  store: TaskStore,
+  outputs: Outputs,
+  memory: vscode.Memento,
+): vscode.Disposable[] {
   const fail = (e: unknown) => void vscode.window.showErrorMessage(`Errand: ${e instanceof Error ? e.message : String(e)}`);
   const command = (name: string, fn: (...args: unknown[]) => Promise<unknown>) =>
     vscode.commands.registerCommand(name, (...args: unknown[]) => fn(...args).catch(fail));
   const pick = (arg: unknown, filter: (t: Task) => boolean, placeHolder: string) => pickTask(store, arg, filter, placeHolder);
+  const run = async (what: LastRun) => {
+    await client.request("task/run", { ...what, clientCwd: workspaceFolder() });
+    await memory.update(LAST_RUN, what);
+  };
+  // From the tree: the rows selected when the clicked one is among them, else the clicked one.
+  const targets = async (args: unknown[], filter: (t: Task) => boolean, placeHolder: string): Promise<Task[]> => {
+    const [clicked, selected] = args;
+    if (Array.isArray(selected) && selected.some((t) => isTask(t) && isTask(clicked) && t.id === clicked.id)) {
+      // As they are now: a row may have ended since it was drawn.
+      return selected.filter(isTask).map((t) => store.byId.get(t.id) ?? t).filter(filter);
+    }
+    const t = await pick(clicked, filter, placeHolder);
+    return t && filter(t) ? [t] : [];
+  };
 
   return [
     command("errand.runCommand", async () => {
-      const cmd = await vscode.window.showInputBox({ prompt: "Command to run in the background", placeHolder: "cargo build" });
+      const last = memory.get<LastRun>(LAST_RUN);
+      const cmd = await vscode.window.showInputBox({
+        prompt: "Command to run in the background",
+        placeHolder: "cargo build",
+        // The last command, selected: Enter runs it again, typing replaces it.
+        value: last && "command" in last ? last.command : undefined,
+      });
       if (!cmd || (runsWorkflow(cmd) && !workspaceCodeAllowed())) return;
-      await client.request("task/run", { command: cmd, clientCwd: workspaceFolder() });
+      await run({ command: cmd });
     }),
     command("errand.runWorkflow", async () => {
       if (!workspaceCodeAllowed()) return;
@@ -31,12 +67,20 @@ export function registerCommands(client: ErrandClient, store: TaskStore, outputs
         wfs.map((w) => ({ label: `#${sanitize(w.name)}`, description: sanitize(w.description ?? commandText(w.command)), name: w.name })),
         { placeHolder: "Workflow to run" },
       );
-      if (choice) await client.request("task/run", { workflow: choice.name, clientCwd: workspaceFolder() });
+      if (choice) await run({ workflow: choice.name });
     }),
-    command("errand.showTasks", () => showTasks(client, store, outputs)),
-    command("errand.cancelTask", async (arg) => {
-      const t = await pick(arg, isActive, "Task to cancel");
-      if (t) await client.request("task/cancel", { id: t.id });
+    command("errand.rerunLast", async () => {
+      const last = memory.get<LastRun>(LAST_RUN);
+      if (!last) {
+        void vscode.window.showInformationMessage("Errand: nothing run yet: Run Command… first");
+        return;
+      }
+      if (("workflow" in last || runsWorkflow(last.command)) && !workspaceCodeAllowed()) return;
+      await run(last);
+    }),
+    command("errand.showTasks", () => showTasks(client, store, outputs.terminals)),
+    command("errand.cancelTask", async (...args) => {
+      for (const t of await targets(args, isActive, "Task to cancel")) await client.request("task/cancel", { id: t.id });
     }),
     command("errand.restartTask", async (arg) => {
       const t = await pick(arg, (x) => !isActive(x), "Task to restart");
@@ -44,7 +88,32 @@ export function registerCommands(client: ErrandClient, store: TaskStore, outputs
     }),
     command("errand.showOutput", async (arg) => {
       const t = await pick(arg, () => true, "Output of task");
-      if (t) await outputs.open(t.id);
+      if (t) outputs.terminals.show(t);
+    }),
+    command("errand.openOutputAsText", async (arg) => {
+      const t = await pick(arg, () => true, "Output of task, as text");
+      if (t) await outputs.documents.open(t.id);
+    }),
+    command("errand.showDetails", async (arg) => {
+      const t = await pick(arg, () => true, "Details of task");
+      if (t) await showDetails(client, t);
+    }),
+    command("errand.deleteTask", async (...args) => {
+      const gone = await targets(args, (x) => !isActive(x), "Task to delete from errand's history");
+      for (const t of gone) store.update(await client.request("task/delete", { id: t.id }));
+      if (gone.length === 0) return;
+      const what = gone.length === 1 ? sanitize(gone[0].name) : `${gone.length} tasks`;
+      const undo = await vscode.window.showInformationMessage(`Errand: deleted ${what}`, "Undo");
+      if (undo) for (const t of gone) store.update(await client.request("task/restore", { id: t.id }));
+    }),
+    command("errand.markRead", async (...args) => {
+      const read = await targets(args, (x) => !isActive(x) && x.readAt === null, "Task to mark read");
+      if (read.length > 0) await client.request("task/markRead", { ids: read.map((t) => t.id) });
+      await store.refresh();
+    }),
+    command("errand.copyCommand", async (arg) => {
+      const t = await pick(arg, () => true, "Command of task");
+      if (t) await vscode.env.clipboard.writeText(commandText(t.command));
     }),
     command("errand.clearFinished", async () => {
       await client.request("task/markRead", { all: true });
@@ -70,7 +139,7 @@ export async function restartTask(client: ErrandClient, t: Task): Promise<void> 
 }
 
 /** Every task by group, then what to do with the one chosen. */
-async function showTasks(client: ErrandClient, store: TaskStore, outputs: OutputDocuments): Promise<void> {
+async function showTasks(client: ErrandClient, store: TaskStore, terminals: OutputTerminals): Promise<void> {
   await store.refresh();
   const items: (vscode.QuickPickItem & { task?: Task })[] = [];
   for (const g of store.grouped()) {
@@ -81,15 +150,42 @@ async function showTasks(client: ErrandClient, store: TaskStore, outputs: Output
   if (!t) return;
   const actions = isActive(t) ? ["Show Output", "Cancel"] : ["Show Output", "Restart", "Delete"];
   const action = await vscode.window.showQuickPick(actions, { placeHolder: `${sanitize(t.name)} (${t.status})` });
-  if (action === "Show Output") await outputs.open(t.id);
+  if (action === "Show Output") terminals.show(t);
   if (action === "Cancel") await client.request("task/cancel", { id: t.id });
   if (action === "Restart") await restartTask(client, t);
   if (action === "Delete") await client.request("task/delete", { id: t.id });
 }
 
+/** Everything errand knows of a task, in a modal dialog. */
+async function showDetails(client: ErrandClient, t: Task): Promise<void> {
+  const { task, outputTail } = await client.request("task/get", { id: t.id });
+  const when = (ms: number | null) => (ms === null ? "" : new Date(ms).toLocaleString());
+  const lines = [
+    `Command: ${commandText(task.command)}`,
+    `Directory: ${task.cwd}`,
+    `Status: ${task.status}${task.exitCode !== null ? ` (exit ${task.exitCode})` : ""}${task.signal !== null ? ` (signal ${task.signal})` : ""}`,
+    `Created: ${when(task.createdAt)}`,
+    task.startedAt !== null ? `Started: ${when(task.startedAt)}` : "",
+    task.endedAt !== null ? `Ended: ${when(task.endedAt)} (${duration(task.durationMs)})` : "",
+    task.workflow ? `Workflow: #${task.workflow}` : "",
+    task.group ? `Group: ${task.group}` : "",
+    task.error ? `Error: ${task.error}` : "",
+    task.restartedFrom ? `Restart of: ${task.restartedFrom}` : "",
+    outputTail ? `\nLast output:\n${outputTail.trimEnd()}` : "",
+  ];
+  await vscode.window.showInformationMessage(`${sanitize(task.name)} · ${task.id}`, {
+    modal: true,
+    detail: lines.filter((l) => l !== "").map((l) => l.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => sanitize(c))).join("\n"),
+  });
+}
+
+function isTask(x: unknown): x is Task {
+  return typeof x === "object" && x !== null && "id" in x && "status" in x;
+}
+
 /** A task from a tree item, or picked from a list. */
 async function pickTask(store: TaskStore, arg: unknown, filter: (t: Task) => boolean, placeHolder: string): Promise<Task | undefined> {
-  if (arg && typeof arg === "object" && "id" in arg) return arg as Task;
+  if (isTask(arg)) return arg;
   await store.refresh();
   const items = store.list().filter(filter).map(taskItem);
   if (items.length === 0) {

@@ -1,11 +1,16 @@
 // The process `errand serve`: spawned over stdio, spoken to through
 // vscode-jsonrpc, restarted with backoff when it dies (pending requests are
-// then rejected, never left hanging).
+// then rejected, never left hanging). A binary that keeps dying at once (a
+// wrong errand.path) is given up after a few tries, with one report.
 import * as cp from "child_process";
 import * as rpc from "vscode-jsonrpc/node";
 import type { Method, Methods } from "./protocol";
 
 export type NotificationHandler = (method: string, params: unknown) => void;
+
+/** Deaths within QUICK_MS of a start, in a row, before restarts stop. */
+const QUICK_DEATHS = 4;
+const QUICK_MS = 10_000;
 
 export class ErrandConnection {
   private child: cp.ChildProcess | undefined;
@@ -15,12 +20,17 @@ export class ErrandConnection {
   private restartTimer: NodeJS.Timeout | undefined;
   private disposed = false;
   private readonly startListeners: (() => void)[] = [];
+  private quickDeaths = 0;
+  /** How the last server ended, for the requests it took with it. */
+  private lastDeath = "";
 
   constructor(
     private readonly binary: () => string | undefined,
     private readonly env: () => NodeJS.ProcessEnv,
     private readonly onNotification: NotificationHandler,
     private readonly log: (line: string) => void = () => {},
+    /** Restarts stopped: the binary keeps dying (`why`: how it ended last). */
+    private readonly gaveUp: (why: string) => void = () => {},
   ) {}
 
   /** Run after every (re)start. */
@@ -52,10 +62,16 @@ export class ErrandConnection {
       this.child = undefined;
       this.conn = undefined;
       this.log(`errand serve ended: ${why}`);
+      this.lastDeath = why;
+      this.quickDeaths = Date.now() - this.startedAt < QUICK_MS ? this.quickDeaths + 1 : 0;
       conn.dispose(); // rejects what is pending
+      if (this.quickDeaths >= QUICK_DEATHS) {
+        this.gaveUp(why);
+        return;
+      }
       this.scheduleRestart();
     };
-    child.on("exit", (code, signal) => died(`code ${code}, signal ${signal}`));
+    child.on("exit", (code, signal) => died(signal ? `killed by ${signal}` : `exit code ${code}`));
     child.on("error", (e) => died(e.message));
     conn.listen();
     this.child = child;
@@ -66,7 +82,12 @@ export class ErrandConnection {
   }
 
   request<M extends Method>(method: M, params: Methods[M]["params"]): Promise<Methods[M]["result"]> {
-    return this.ensure().sendRequest<Methods[M]["result"]>(method, params);
+    const conn = this.ensure();
+    return conn.sendRequest<Methods[M]["result"]>(method, params).catch((e: unknown) => {
+      // vscode-jsonrpc's own words ("Pending response rejected since connection got disposed") mean nothing to a user.
+      if (this.conn !== conn && this.lastDeath) throw new Error(`errand serve ended (${this.lastDeath}) before it answered ${method}`);
+      throw e;
+    });
   }
 
   /** Start afresh (a setting changed): the old server is let go, a new one starts now. */
@@ -74,6 +95,7 @@ export class ErrandConnection {
     if (this.disposed) return;
     this.letGo();
     this.backoffMs = 0;
+    this.quickDeaths = 0;
     try {
       this.ensure();
     } catch (e) {

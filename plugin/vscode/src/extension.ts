@@ -1,5 +1,5 @@
 // errand for VS Code: palette commands, a status bar count, finish and
-// failure messages, a tree of tasks, live output in an editor tab. This file
+// failure messages, a tree of tasks, live output in a terminal tab. This file
 // only wires the parts together.
 import * as vscode from "vscode";
 import { findBinary } from "./binary";
@@ -7,6 +7,8 @@ import { ErrandClient } from "./client";
 import { registerCommands } from "./commands";
 import { Messages } from "./messages";
 import { OUTPUT_SCHEME, OutputDocuments } from "./outputDocuments";
+import { OutputTerminals } from "./outputTerminals";
+import { inScope, tidyClaims } from "./scope";
 import { StatusBar } from "./statusBar";
 import { TaskStore } from "./tasks";
 import { TaskTree } from "./tree";
@@ -15,6 +17,20 @@ import { TaskTree } from "./tree";
 export interface ErrandApi {
   client: ErrandClient;
   store: TaskStore;
+}
+
+/** One warning with a way to fix it. Tasks run on without a server; this window just cannot see them. */
+function binaryProblem(text: string): void {
+  void vscode.window.showWarningMessage(text, "Open Settings").then((choice) => {
+    if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "errand.path");
+  });
+}
+
+function noBinary(): string {
+  const set = vscode.workspace.getConfiguration("errand").get<string>("path", "");
+  return set
+    ? `Errand: errand.path is set to ${set}, which is not an executable file.`
+    : "Errand: no errand binary found: set errand.path, or put errand on PATH.";
 }
 
 export function activate(context: vscode.ExtensionContext): ErrandApi {
@@ -35,45 +51,47 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     clientVersion: vscode.version,
     log: (line) => log.appendLine(line),
     warn: (text) => void vscode.window.showWarningMessage(text),
+    gaveUp: (why) =>
+      binaryProblem(`Errand: errand serve (${settings().get<string>("path", "") || "from PATH"}) keeps exiting at start (${why}). Is errand.path an errand binary?`),
   });
   const restart = () => {
     client.restart();
-    if (client.pid !== undefined) return;
-    // Tasks run on without a server; this window just cannot see them.
-    void vscode.window
-      .showWarningMessage("Errand: no errand binary found: set errand.path, or put errand on PATH.", "Open Settings")
-      .then((choice) => {
-        if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "errand.path");
-      });
+    if (client.pid === undefined) binaryProblem(noBinary());
   };
   // Subscription order matters: the store hears of a finished task before the message about it.
   const clearedKey = "errand.clearedUpTo";
   const store = new TaskStore(client, {
     load: () => context.globalState.get<number>(clearedKey, 0),
     save: (ms) => void context.globalState.update(clearedKey, ms),
-  });
-  const outputs = new OutputDocuments(client);
+  }, inScope);
+  const documents = new OutputDocuments(client);
+  const terminals = new OutputTerminals(client);
   const tree = new TaskTree(store);
-  new Messages(client, outputs);
+  new Messages(client, terminals);
 
   context.subscriptions.push(
     log,
     client,
     tree,
-    outputs,
+    documents,
+    terminals,
     new StatusBar(client),
-    vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, outputs),
-    vscode.window.createTreeView("errandTasks", { treeDataProvider: tree, showCollapseAll: false }),
-    ...registerCommands(client, store, outputs),
+    vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, documents),
+    vscode.window.createTreeView("errandTasks", { treeDataProvider: tree, showCollapseAll: false, canSelectMany: true }),
+    ...registerCommands(client, store, { terminals, documents }, context.globalState),
     // The binary and the server's environment come from settings: a change
     // takes a new server (the notification settings are read at each use).
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("errand.path") || e.affectsConfiguration("errand.parallel")) restart();
+      if (e.affectsConfiguration("errand.scope")) store.changedScope();
     }),
     // Trusted now: the workspace's own build may be the binary.
     vscode.workspace.onDidGrantWorkspaceTrust(() => restart()),
+    vscode.workspace.onDidChangeWorkspaceFolders(() => store.changedScope()),
   );
+  tidyClaims();
   client.start();
+  if (client.pid === undefined) binaryProblem(noBinary());
   return { client, store };
 }
 

@@ -4,28 +4,31 @@ import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
 import { restartTask } from "./commands";
 import { finishedMessage, Popup, startupSummary } from "./format";
-import type { OutputDocuments } from "./outputDocuments";
+import type { OutputTerminals } from "./outputTerminals";
 import type { Task } from "./protocol";
+import { claimNotification, inScope } from "./scope";
 
 export class Messages {
   private summarised = false;
 
   constructor(
     private readonly client: ErrandClient,
-    private readonly outputs: OutputDocuments,
+    private readonly terminals: OutputTerminals,
   ) {
     client.on("task/finished", (e) => this.finished(e.task, e.outputTail));
     client.onInitialized((init) => this.startup(init.unread, init.unreadTotal, init.unreadFailed));
   }
 
   private finished(t: Task, tail: string): void {
+    if (!inScope(t)) return;
     const s = vscode.workspace.getConfiguration("errand");
     const msg = finishedMessage(t, tail, {
       onComplete: s.get("notifications.onComplete", true),
       onFailure: s.get("notifications.onFailure", true),
       onCancel: s.get("notifications.onCancel", false),
     });
-    if (msg) void this.show(msg, ["Show Output", "Restart"], t);
+    // Several windows on one folder: the first to claim it tells.
+    if (msg && claimNotification(t.id, t.endedAt)) void this.show(msg, ["Show Output", "Restart"], t);
   }
 
   /** Once per window: after a server restart the user has seen these already. */
@@ -49,7 +52,7 @@ export class Messages {
           : vscode.window.showInformationMessage;
     const choice = await fn(msg.text, ...actions);
     if (!t || !choice) return;
-    if (choice === "Show Output") await this.outputs.open(t.id);
+    if (choice === "Show Output") this.terminals.show(t);
     if (choice === "Restart") await restartTask(this.client, t);
   }
 }

@@ -46,6 +46,8 @@ export class TaskStore {
     /** Read tasks that ended at or before the mark (ms) are cleared from view;
      * errand's history keeps them. Read at each use: another window may move it. */
     private readonly mark: ClearedMark = memoryMark(),
+    /** The tasks this window is about (the rest stay out of view). */
+    private readonly scope: (t: Task) => boolean = () => true,
   ) {
     client.on("task/queued", (e) => this.update(e.task));
     client.on("task/started", (e) => this.update(e.task));
@@ -81,11 +83,16 @@ export class TaskStore {
     return this.byId.get(t.id) ?? t;
   }
 
+  /** Tell the views again (what is in scope changed). */
+  changedScope(): void {
+    this.changed();
+  }
+
   /** Visible tasks, newest first. */
   list(): Task[] {
     const mark = this.mark.load();
     return [...this.byId.values()]
-      .filter((t) => t.deletedAt === null && !cleared(t, mark))
+      .filter((t) => t.deletedAt === null && !cleared(t, mark) && this.scope(t))
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 

@@ -4,8 +4,8 @@
 // count and the finish notification, cancels a running task from the
 // palette, follows both in the Tasks view (welcome view when empty, a
 // Cancelled section, no empty ones), clears them with Clear Finished, checks
-// a workspace's .vscode/settings.json cannot set errand.path, and saves
-// screenshots.
+// a workspace's .vscode/settings.json cannot set errand.path, shows a task's
+// output in a terminal tab (colours, typed input), and saves screenshots.
 //   node test/e2e/run.js TOOLS_DIR ERRAND_BIN SCREENSHOT
 const cp = require("node:child_process");
 const fs = require("node:fs");
@@ -69,6 +69,8 @@ async function main() {
       "security.workspace.trust.enabled": false,
       "workbench.tips.enabled": false,
       "telemetry.telemetryLevel": "off",
+      // xterm's DOM renderer: the terminal's text and colours are in the page to check.
+      "terminal.integrated.gpuAcceleration": "off",
     }),
   );
   // The extension, unpacked: manifest, compiled code, icon, and its one runtime dependency.
@@ -195,6 +197,26 @@ async function main() {
     check("Clear Finished empties the tree", (await page.locator(".monaco-list-row", { hasText: "Completed (1)" }).count()) === 0);
     check("errand's history keeps the cleared tasks", cli("ls", "--json").length === 2);
     await page.screenshot({ path: screenshot.replace(/\.png$/, "-cleared.png") });
+
+    // Output in a terminal tab: colours as a shell shows them, and what is typed reaches the task.
+    await palette("Errand: Run Command", "printf '\\033[31mred-words\\033[0m\\n'; read x; echo \"got $x\"");
+    await statusBar.getByText("1 running").waitFor({ timeout: 20000 });
+    await palette("Errand: Show Output");
+    const outputPick = page.locator(".quick-input-list .monaco-list-row", { hasText: "red-words" }).first();
+    await outputPick.waitFor({ timeout: 10000 });
+    await outputPick.click();
+    const rows = page.locator(".terminal-wrapper.active .xterm-rows");
+    await rows.getByText("red-words").first().waitFor({ timeout: 20000 });
+    const red = await rows.locator("span", { hasText: "red-words" }).first().getAttribute("class");
+    check("the terminal tab shows the task's red as red", /xterm-fg-1\b/.test(red ?? ""), `class=${red}`);
+    await page.locator(".terminal-wrapper.active .xterm").click();
+    await page.keyboard.type("typed-line");
+    await page.keyboard.press("Enter");
+    await rows.getByText("got typed-line").first().waitFor({ timeout: 20000 });
+    check("a line typed in the terminal reaches the task", true);
+    await rows.getByText(/\[errand\] completed/).first().waitFor({ timeout: 20000 });
+    check("the terminal says how the task ended", true);
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-terminal.png") });
   } catch (e) {
     if (failed === 0) failed++;
     console.log(`FAIL e2e: ${e && e.stack ? e.stack : e}`);

@@ -287,34 +287,151 @@ test("settings apply at once: a binary set after start-up is used, a new paralle
   assert.strictEqual(stub.calls.messages.length, messages, "onComplete = false, read at its use");
 });
 
-test("Show Output… opens a document that grows while the task runs", async (t) => {
+test("Show Output… opens one terminal tab per task: colours and \\r as written, lines end \\r\\n, typing reaches the task, Ctrl+D closes its stdin", async (t) => {
   const { api } = await activate(t);
-  const release = path.join(tempDir("errand-release-"), "go");
-  const task = await runCommand(api, `echo one; until [ -e '${release}' ]; do sleep 0.01; done; echo two`, "running");
+  const script = `printf '\\033[31mred\\033[0m\\n'; printf 'a\\rb\\n'; read line; echo "got $line"; cat; echo "eof seen"`;
+  const task = await runCommand(api, script, "running");
   await stub.commands.executeCommand("errand.showOutput", task);
-  const doc = stub.calls.documents.at(-1);
-  assert.strictEqual(doc.uri.toString(), `errand-output:/${task.id}.log`);
-  await until("the first line, while the task waits", () => doc.getText() === "one\n");
-  fs.writeFileSync(release, "");
-  await until("the document grew", () => doc.getText() === "one\ntwo\n");
+  const term = stub.calls.terminals.at(-1);
+  assert.match(term.name, /^errand: printf/);
+  await until("the coloured line and the carriage return, as written", () => term.text.includes("\x1b[31mred\x1b[0m\r\na\rb\r\n"));
+  term.type("hi thf");
+  term.type("\x7fere\r"); // a backspace edits the line before it is sent
+  await until("the line reached the task", () => term.text.includes("got hi there\r\n"));
+  assert.ok(term.text.includes("hi thf\b \bere\r\n"), "typing is echoed, the backspace too");
+  term.type("\x04");
+  await until("its stdin closed, it ended", () => /eof seen\r\n[\s\S]*\[errand\] completed in/.test(term.text));
+  await stub.commands.executeCommand("errand.showOutput", task);
+  assert.strictEqual(stub.calls.terminals.length, 1, "the same tab again");
+  assert.strictEqual(term.shows, 2);
+  term.type("q");
+  assert.ok(term.disposed, "a key closes the tab once the task ended");
+  await stub.commands.executeCommand("errand.showOutput", task);
+  assert.strictEqual(stub.calls.terminals.length, 2, "a closed tab opens anew");
+  await until("all of it again, read from the start", () => stub.calls.terminals[1].text.includes("got hi there\r\neof seen\r\n"));
 });
 
-test("an output document goes on growing after errand serve is killed mid-follow", async (t) => {
+test("Ctrl+C in a task's terminal cancels the task", async (t) => {
+  const { api } = await activate(t);
+  const task = await runCommand(api, "echo waiting; sleep 100", "running");
+  await stub.commands.executeCommand("errand.showOutput", task);
+  const term = stub.calls.terminals.at(-1);
+  await until("its output", () => term.text.includes("waiting\r\n"));
+  term.type("\x03");
+  await until("cancelled", () => api.store.byId.get(task.id)?.status === "cancelled");
+  await until("and the tab says so", () => term.text.includes("[errand] cancelled"));
+});
+
+test("a task's terminal goes on after errand serve is killed mid-follow: nothing lost, nothing twice", async (t) => {
   const { api } = await activate(t);
   const dir = tempDir("errand-release-");
   const [first, second] = [path.join(dir, "a"), path.join(dir, "b")];
   const script = `echo one; until [ -e '${first}' ]; do sleep 0.01; done; echo two; until [ -e '${second}' ]; do sleep 0.01; done; echo three`;
   const task = await runCommand(api, script, "running");
   await stub.commands.executeCommand("errand.showOutput", task);
-  const doc = stub.calls.documents.at(-1);
-  await until("the first line", () => doc.getText() === "one\n");
+  const term = stub.calls.terminals.at(-1);
+  await until("the first line", () => term.text === "one\r\n");
   const old = api.client.pid;
   process.kill(old, "SIGKILL");
   fs.writeFileSync(first, ""); // written while no server runs
   await until("a new server", () => api.client.pid && api.client.pid !== old);
-  await until("caught up from where it was", () => doc.getText() === "one\ntwo\n");
+  await until("caught up from where it was", () => term.text === "one\r\ntwo\r\n");
   fs.writeFileSync(second, "");
-  await until("and follows again", () => doc.getText() === "one\ntwo\nthree\n");
+  await until("and follows again", () => term.text.startsWith("one\r\ntwo\r\nthree\r\n") && term.text.includes("[errand] completed"));
+});
+
+test("Open Output as Text… shows the output so far in a document", async (t) => {
+  const { api } = await activate(t);
+  const task = await runCommand(api, "printf 'one\\ntwo\\n'");
+  await stub.commands.executeCommand("errand.openOutputAsText", task);
+  const doc = stub.calls.documents.at(-1);
+  assert.strictEqual(doc.uri.toString(), `errand-output:/${task.id}.log`);
+  assert.strictEqual(doc.getText(), "one\ntwo\n");
+});
+
+test("the tree's actions: Delete (with Undo) and Cancel act on every selected row, Mark Read, Copy Command, Rerun Last", async (t) => {
+  const { api, home } = await activate(t);
+  const a = await runCommand(api, "echo alpha");
+  const b = await runCommand(api, "echo bravo");
+  // Right-click on a, with a and b selected: both go, then come back.
+  let undo;
+  stub.script.messageChoice.push(new Promise((r) => (undo = r)));
+  const deleting = stub.commands.executeCommand("errand.deleteTask", a, [a, b]);
+  await until("the message", () => stub.calls.messages.some((m) => m.text === "Errand: deleted 2 tasks" && m.actions.includes("Undo")));
+  assert.deepStrictEqual(JSON.parse(cli(home, "ls", "--json").stdout), [], "errand deleted both");
+  await until("gone from the tree", () => api.store.list().length === 0);
+  undo("Undo");
+  await deleting;
+  await until("both back", () => JSON.parse(cli(home, "ls", "--json").stdout).length === 2);
+  await until("and in the tree", () => api.store.list().length === 2);
+  // Right-click on a row outside the selection acts on that row only.
+  const s1 = await runCommand(api, "sleep 101", "running");
+  const s2 = await runCommand(api, "sleep 102", "running");
+  await stub.commands.executeCommand("errand.cancelTask", s1, [b]);
+  await until("s1 cancelled", () => api.store.byId.get(s1.id)?.status === "cancelled");
+  assert.strictEqual(api.store.byId.get(s2.id).status, "running");
+  await stub.commands.executeCommand("errand.cancelTask", s2, [s1, s2]);
+  await until("s2 cancelled", () => api.store.byId.get(s2.id)?.status === "cancelled");
+  // Mark Read: the task leaves the unread count.
+  assert.strictEqual(JSON.parse(cli(home, "show", "--json", a.id).stdout).readAt, null);
+  await stub.commands.executeCommand("errand.markRead", api.store.byId.get(a.id));
+  assert.notStrictEqual(JSON.parse(cli(home, "show", "--json", a.id).stdout).readAt, null);
+  await stub.commands.executeCommand("errand.copyCommand", b);
+  assert.strictEqual(stub.calls.clipboard, "echo bravo");
+  // Rerun Last runs the last command run from the palette again.
+  const before = api.store.list().filter((x) => x.name === "sleep 102").length;
+  await stub.commands.executeCommand("errand.rerunLast");
+  await until("sleep 102 again", () => api.store.list().filter((x) => x.name === "sleep 102").length === before + 1);
+  // Run Command offers the last command.
+  stub.script.inputBox.push(undefined);
+  await stub.commands.executeCommand("errand.runCommand");
+  assert.strictEqual(stub.calls.inputBoxes.at(-1).value, "sleep 102");
+});
+
+test("scope: the tree and the messages cover tasks started in the window's folders; errand.scope = all covers every task", async (t) => {
+  const folder = fs.realpathSync(tempDir("errand-ws-"));
+  const elsewhere = fs.realpathSync(tempDir("errand-elsewhere-"));
+  t.after(() => [folder, elsewhere].forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+  fs.mkdirSync(path.join(folder, "sub"));
+  const { api, home } = await activate(t, { folder });
+  const inside = await runCommand(api, "echo inside");
+  // From a shell: one in a subfolder of the workspace, one outside it.
+  const below = cp.spawnSync(errandBin(), ["run", "-w", "echo below"], { cwd: path.join(folder, "sub"), env: { ...process.env, ERRAND_HOME: home }, encoding: "utf8" });
+  const outside = cp.spawnSync(errandBin(), ["run", "-w", "echo outside"], { cwd: elsewhere, env: { ...process.env, ERRAND_HOME: home }, encoding: "utf8" });
+  assert.strictEqual(below.status, 0, below.stderr);
+  assert.strictEqual(outside.status, 0, outside.stderr);
+  await until("the outside task heard of", () => [...api.store.byId.values()].some((x) => x.name === "echo outside" && x.status === "completed"));
+  await until("the subfolder's task heard of", () => stub.calls.messages.some((m) => m.text.includes("echo below completed")));
+  assert.deepStrictEqual(api.store.list().map((x) => x.name).sort(), ["echo below", "echo inside"]);
+  assert.ok(!stub.calls.messages.some((m) => m.text.includes("echo outside")), "no message about another folder's task");
+  assert.ok(inside);
+  stub.changeConfig({ scope: "all" }, ["errand.scope"]);
+  assert.deepStrictEqual(api.store.list().map((x) => x.name).sort(), ["echo below", "echo inside", "echo outside"]);
+});
+
+test("of the windows that hear a task end, the first to claim it tells the user", () => {
+  const scope = require("../../out/scope");
+  const id = `t${process.pid}${Date.now()}`;
+  assert.strictEqual(scope.claimNotification(id, 1), true, "the first window");
+  assert.strictEqual(scope.claimNotification(id, 1), false, "a second window stays quiet");
+  assert.strictEqual(scope.claimNotification(id, 2), true, "another end is another claim");
+});
+
+test("a wrong binary (errand.path = /bin/false): a few tries, then one warning with Open Settings, and a clear error for a command", async (t) => {
+  const { api } = await activate(t);
+  stub.changeConfig({ path: "/bin/false" }, ["errand.path"]);
+  const warning = await until("one warning", () => stub.calls.messages.find((m) => /keeps exiting at start/.test(m.text)));
+  assert.ok(warning.text.includes("/bin/false") && warning.actions.includes("Open Settings"), warning.text);
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.strictEqual(stub.calls.messages.filter((m) => /keeps exiting/.test(m.text)).length, 1, "no restart loop, one warning");
+  assert.strictEqual(api.client.pid, undefined, "no server left running or restarting");
+  stub.script.inputBox.push("echo never");
+  await stub.commands.executeCommand("errand.runCommand");
+  const err = await until("a clear error", () => stub.calls.messages.find((m) => m.kind === "error"));
+  assert.match(err.text, /errand serve ended \(exit code 1\) before it answered/);
+  // A right binary again: it works at once.
+  stub.changeConfig({ path: errandBin() }, ["errand.path"]);
+  await runCommand(api, "echo back");
 });
 
 test("Restart Task… from a tree item makes a new task", async (t) => {
@@ -415,7 +532,7 @@ conn.onRequest("initialize", () => {
     conn.sendNotification("counts/changed", { running: 9, queued: 0, failed: 0, seq: 5 });
     // Handled after the two above: the test's cue that they were handled.
     conn.sendNotification("task/finished", { outputTail: "", task: { id: "k3vq", name: "cue", command: { shell: "cue" }, cwd: "/",
-      env: {}, group: null, workflow: null, status: "completed", createdAt: 1, startedAt: 1, endedAt: 2, durationMs: 1, exitCode: 0,
+      env: {}, group: null, workflow: null, status: "completed", createdAt: 1, startedAt: 1, endedAt: Date.now(), durationMs: 1, exitCode: 0,
       signal: null, error: null, progress: null, progressMessage: null, etaAt: null, readAt: null, deletedAt: null,
       restartedFrom: null, pid: null, keepChildren: false, after: null } });
   }, 50);
@@ -438,7 +555,8 @@ test("control characters in names, commands and descriptions: the tree, messages
   const folder = fs.realpathSync(tempDir("errand-ws-"));
   t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
   fs.writeFileSync(path.join(folder, "errand.toml"), 'hi = { command = "true", description = "Say\\u001b]0;owned\\u0007 hi" }\n');
-  const { api, home } = await activate(t, { folder });
+  // Its tasks start from the test's directory, outside the folder.
+  const { api, home } = await activate(t, { folder, config: { scope: "all" } });
   assert.strictEqual(cli(home, "run", "--name", "a\nb\x1b[2J", "--", "sh", "-c", "echo '\x1b[1m'").status, 0);
   const task = await until("the task completed", () => api.store.list().find((x) => x.status === "completed"));
   const msg = await until("a finish message", () => stub.calls.messages.find((m) => m.kind === "info"));

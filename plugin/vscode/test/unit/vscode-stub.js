@@ -32,6 +32,8 @@ function reset() {
     providers: new Map(),
     configListeners: [],
     trustListeners: [],
+    terminals: [],
+    clipboard: "",
   });
   Object.assign(script, { inputBox: [], quickPick: [], messageChoice: [] });
   for (const k of Object.keys(config)) delete config[k];
@@ -133,6 +135,28 @@ module.exports = {
       const choose = script.quickPick.shift();
       return typeof choose === "function" ? choose(items) : choose;
     },
+    // A terminal records what its pseudoterminal wrote (opened at once, as
+    // VS Code does when the tab shows); `type` is the user typing into it.
+    createTerminal: (opts) => {
+      const term = {
+        name: opts.name,
+        pty: opts.pty,
+        text: "",
+        shows: 0,
+        disposed: false,
+        show() { this.shows++; },
+        dispose() {
+          if (this.disposed) return;
+          this.disposed = true;
+          opts.pty.close();
+        },
+        type(data) { opts.pty.handleInput(data); },
+      };
+      opts.pty.onDidWrite((d) => (term.text += d));
+      calls.terminals.push(term);
+      Promise.resolve().then(() => opts.pty.open(undefined));
+      return term;
+    },
     showTextDocument: async (doc) => {
       calls.documents.push(doc);
       return {};
@@ -145,6 +169,7 @@ module.exports = {
       calls.trustListeners.push(fn);
       return { dispose: () => calls.trustListeners.splice(calls.trustListeners.indexOf(fn), 1) };
     },
+    onDidChangeWorkspaceFolders: () => ({ dispose() {} }),
     onDidChangeConfiguration: (fn) => {
       calls.configListeners.push(fn);
       return { dispose: () => calls.configListeners.splice(calls.configListeners.indexOf(fn), 1) };
@@ -152,6 +177,12 @@ module.exports = {
     getConfiguration: () => ({ get: (key, dflt) => (key in config ? config[key] : dflt) }),
     registerTextDocumentContentProvider: (scheme, provider) => registered(calls.providers, scheme, provider),
     openTextDocument: async (uri) => ({ uri, getText: () => calls.providers.get(uri.scheme).provideTextDocumentContent(uri) }),
+  },
+  env: {
+    clipboard: {
+      writeText: async (text) => void (calls.clipboard = text),
+      readText: async () => calls.clipboard,
+    },
   },
   commands: {
     registerCommand: (name, fn) => registered(calls.commands, name, fn),
