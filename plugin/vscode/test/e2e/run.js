@@ -1,35 +1,25 @@
 // (c) End to end in a real VS Code: code-server 4.100.3 (VS Code 1.100.3)
-// with this extension installed unpacked, driven in headless Chromium by
+// with this extension's VSIX installed, driven in headless Chromium by
 // playwright-core. Runs a command from the palette, watches the status bar
 // count and the finish notification, cancels a running task from the
 // palette, follows both in the Tasks view (welcome view when empty, a
 // Cancelled section, no empty ones), clears them with Clear Finished, checks
 // a workspace's .vscode/settings.json cannot set errand.path, shows a task's
 // output in a terminal tab (colours, typed input), and saves screenshots.
-//   node test/e2e/run.js TOOLS_DIR ERRAND_BIN SCREENSHOT
+//   node test/e2e/run.js TOOLS_DIR ERRAND_BIN SCREENSHOT [VSIX]
 const cp = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const http = require("node:http");
 
-const [tools, errandBin, screenshot] = process.argv.slice(2);
+const extRoot = path.resolve(__dirname, "..", "..");
+const [tools, errandBin, screenshot, vsix = path.resolve(extRoot, "..", "..", "target", "errand.vsix")] = process.argv.slice(2);
 if (!tools || !errandBin || !screenshot) {
-  console.error("usage: run.js TOOLS_DIR ERRAND_BIN SCREENSHOT");
+  console.error("usage: run.js TOOLS_DIR ERRAND_BIN SCREENSHOT [VSIX]");
   process.exit(2);
 }
 const { chromium } = require(path.join(tools, "node_modules", "playwright-core"));
-const extRoot = path.resolve(__dirname, "..", "..");
-
-function copyDir(from, to) {
-  fs.mkdirSync(to, { recursive: true });
-  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
-    const a = path.join(from, e.name);
-    const b = path.join(to, e.name);
-    if (e.isDirectory()) copyDir(a, b);
-    else fs.copyFileSync(a, b);
-  }
-}
 
 function waitForHttp(url, ms) {
   const deadline = Date.now() + ms;
@@ -73,13 +63,13 @@ async function main() {
       "terminal.integrated.gpuAcceleration": "off",
     }),
   );
-  // The extension, unpacked: manifest, compiled code, icon, and its one runtime dependency.
-  const target = path.join(extensions, "errand.errand-0.1.0");
-  fs.mkdirSync(target, { recursive: true });
-  fs.copyFileSync(path.join(extRoot, "package.json"), path.join(target, "package.json"));
-  copyDir(path.join(extRoot, "out"), path.join(target, "out"));
-  copyDir(path.join(extRoot, "media"), path.join(target, "media"));
-  copyDir(path.join(extRoot, "node_modules", "vscode-jsonrpc"), path.join(target, "node_modules", "vscode-jsonrpc"));
+  // The extension as users get it: the VSIX (npm run package), installed by code-server.
+  const installed = cp.spawnSync(
+    path.join(tools, "node_modules", ".bin", "code-server"),
+    ["--extensions-dir", extensions, "--user-data-dir", userData, "--install-extension", vsix],
+    { encoding: "utf8" },
+  );
+  if (installed.status !== 0) throw new Error(`code-server --install-extension: ${installed.stdout}${installed.stderr}`);
 
   const port = 20000 + Math.floor(Math.random() * 20000);
   const env = {
