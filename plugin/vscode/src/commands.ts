@@ -1,5 +1,6 @@
 // The palette commands, and the tree's actions (inline and on right-click),
 // which call them with the task clicked and the tasks selected.
+import * as os from "os";
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
 import { commandText, describe, duration, ICONS, sanitize } from "./format";
@@ -30,7 +31,7 @@ export function registerCommands(
     vscode.commands.registerCommand(name, (...args: unknown[]) => fn(...args).catch(fail));
   const pick = (arg: unknown, filter: (t: Task) => boolean, placeHolder: string) => pickTask(store, arg, filter, placeHolder);
   const run = async (what: LastRun) => {
-    await client.request("task/run", { ...what, clientCwd: workspaceFolder() });
+    await client.request("task/run", { ...what, clientCwd: runDir() });
     await memory.update(LAST_RUN, what);
   };
   // From the tree: the rows selected when the clicked one is among them, else the clicked one.
@@ -48,7 +49,7 @@ export function registerCommands(
     command("errand.runCommand", async () => {
       const last = memory.get<LastRun>(LAST_RUN);
       const cmd = await vscode.window.showInputBox({
-        prompt: "Command to run in the background",
+        prompt: `Command to run in the background, in ${workspaceFolder() ?? "your home directory (no folder is open)"}`,
         placeHolder: "cargo build",
         // The last command, selected: Enter runs it again, typing replaces it.
         value: last && "command" in last ? last.command : undefined,
@@ -58,7 +59,7 @@ export function registerCommands(
     }),
     command("errand.runWorkflow", async () => {
       if (!workspaceCodeAllowed()) return;
-      const wfs = await client.request("workflow/list", { clientCwd: workspaceFolder() });
+      const wfs = await client.request("workflow/list", { clientCwd: runDir() });
       if (wfs.length === 0) {
         void vscode.window.showInformationMessage("Errand: no workflows (add an errand.toml to the project)");
         return;
@@ -201,4 +202,10 @@ function taskItem(t: Task): vscode.QuickPickItem & { task: Task } {
 
 function workspaceFolder(): string | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+}
+
+/** Where a task starts: the workspace folder; with none open, the home
+ * directory (the prompt says so), never the extension host's directory. */
+function runDir(): string {
+  return workspaceFolder() ?? os.homedir();
 }

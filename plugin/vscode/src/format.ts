@@ -11,13 +11,15 @@ export const ICONS: Record<Status, string> = {
   lost: "question",
 };
 
-/** The status bar text ("" when idle: the item hides). */
+/** The status bar text ("" when idle: the item hides). Named, so it is not
+ * taken for the Problems counter beside it, whose icons it does not use. */
 export function statusText(c: Counts): string {
   const parts: string[] = [];
-  if (c.running > 0) parts.push(`$(sync~spin) ${c.running} running`);
-  if (c.queued > 0) parts.push(`$(clock) ${c.queued} queued`);
-  if (c.failed > 0) parts.push(`$(error) ${c.failed} failed`);
-  return parts.join(" · ");
+  if (c.running > 0) parts.push(`${c.running} running`);
+  if (c.queued > 0) parts.push(`${c.queued} queued`);
+  if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (parts.length === 0) return "";
+  return `${c.running > 0 ? "$(sync~spin)" : "$(tasklist)"} errand: ${parts.join(" · ")}`;
 }
 
 /**
@@ -53,16 +55,23 @@ export function relative(ms: number | null, now = Date.now()): string {
   return `${Math.floor(s / 86400)}d ago`;
 }
 
-/** A one-line description of a task for lists. */
+/** A one-line description of a task for lists. A task that runs or waits
+ * says for how long, as of `now` (the tree redraws every second then). */
 export function describe(t: Task, now = Date.now()): string {
+  if (t.status === "running") return [`running ${duration(now - (t.startedAt ?? now))}`, progressText(t)].filter((b) => b).join(" · ");
+  if (t.status === "queued") return `queued ${duration(now - t.createdAt)}${t.after ? ` · after ${t.after}` : ""}`;
   const bits = [relative(t.endedAt ?? t.startedAt ?? t.createdAt, now)];
   if (t.durationMs !== null) bits.push(duration(t.durationMs));
   if (t.exitCode !== null && t.exitCode !== 0) bits.push(`exit ${t.exitCode}`);
   // A cancel's TERM is errand's own: the section says it. A KILL (the
   // task outlived the grace period) is still worth saying.
   if (t.signal !== null && !(t.status === "cancelled" && t.signal === 15)) bits.push(`signal ${t.signal}`);
-  if (t.progress !== null) bits.push(`${Math.round(t.progress)}%`);
+  bits.push(progressText(t));
   return bits.filter((b) => b !== "").join(" · ");
+}
+
+function progressText(t: Task): string {
+  return t.progress !== null ? `${Math.round(t.progress)}%` : "";
 }
 
 export interface Popup {
@@ -77,16 +86,16 @@ export function finishedMessage(
   enabled: { onComplete: boolean; onFailure: boolean; onCancel: boolean },
 ): Popup | null {
   if (t.status === "completed") {
-    return enabled.onComplete ? { kind: "info", text: `✓ ${sanitize(t.name)} completed in ${duration(t.durationMs)}` } : null;
+    return enabled.onComplete ? { kind: "info", text: `${sanitize(t.name)} completed in ${duration(t.durationMs)}` } : null;
   }
   if (t.status === "failed" || t.status === "lost") {
     if (!enabled.onFailure) return null;
     const why = t.exitCode !== null ? `exit ${t.exitCode}` : t.signal !== null ? `signal ${t.signal}` : t.status;
     const last = sanitize(lastLine(tail) || (t.error ?? ""));
-    return { kind: "error", text: `✗ ${sanitize(t.name)} failed (${why})${last ? `: ${last}` : ""}` };
+    return { kind: "error", text: `${sanitize(t.name)} failed (${why})${last ? `: ${last}` : ""}` };
   }
   if (t.status === "cancelled") {
-    return enabled.onCancel ? { kind: "warning", text: `⊘ ${sanitize(t.name)} cancelled` } : null;
+    return enabled.onCancel ? { kind: "warning", text: `${sanitize(t.name)} cancelled` } : null;
   }
   return null;
 }

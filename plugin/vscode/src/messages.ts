@@ -37,7 +37,7 @@ export class Messages {
     this.summarised = true;
     const summary = startupSummary(unread, total, failed);
     if (!summary) return;
-    void this.show(summary, []);
+    void this.show(summary, ["Show Tasks"]);
     // Failures stay unread: they count in the status bar until cleared.
     const seen = unread.filter((t) => t.status !== "failed" && t.status !== "lost").map((t) => t.id);
     if (seen.length > 0) await this.client.request("task/markRead", { ids: seen });
@@ -51,6 +51,7 @@ export class Messages {
           ? vscode.window.showWarningMessage
           : vscode.window.showInformationMessage;
     const choice = await fn(msg.text, ...actions);
+    if (choice === "Show Tasks") await vscode.commands.executeCommand("errand.showTasks");
     if (!t || !choice) return;
     if (choice === "Show Output") this.terminals.show(t);
     if (choice === "Restart") await restartTask(this.client, t);

@@ -2,7 +2,7 @@
 import * as vscode from "vscode";
 import { commandText, describe, ICONS, sanitize } from "./format";
 import type { Task } from "./protocol";
-import type { TaskStore } from "./tasks";
+import { isActive, type TaskStore } from "./tasks";
 
 /** A section of the tree (tasks carry a `group` field of their own). */
 class Section {
@@ -17,8 +17,13 @@ type Node = Section | Task;
 export class TaskTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  // Relative times ("2m ago") stay roughly current.
-  private readonly tick = setInterval(() => this.refresh(), 30_000);
+  // Times stay current: every second while a task runs or waits ("running
+  // 12s"), every 30 s otherwise ("2m ago").
+  private readonly tick = setInterval(() => {
+    this.ticks++;
+    if (this.store.list().some(isActive) || this.ticks % 30 === 0) this.refresh();
+  }, 1000);
+  private ticks = 0;
 
   constructor(private readonly store: TaskStore) {
     store.onDidChange(() => this.refresh());
