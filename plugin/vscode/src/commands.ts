@@ -3,7 +3,7 @@
 import * as os from "os";
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
-import { commandText, describe, duration, ICONS, sanitize } from "./format";
+import { commandText, describe, duration, ICONS, sanitize, sectionTitle, statusName } from "./format";
 import type { OutputDocuments } from "./outputDocuments";
 import type { OutputTerminals } from "./outputTerminals";
 import type { Task } from "./protocol";
@@ -26,7 +26,7 @@ export function registerCommands(
   outputs: Outputs,
   memory: vscode.Memento,
 ): vscode.Disposable[] {
-  const fail = (e: unknown) => void vscode.window.showErrorMessage(`Errand: ${e instanceof Error ? e.message : String(e)}`);
+  const fail = (e: unknown) => void vscode.window.showErrorMessage(vscode.l10n.t("Errand: {0}", e instanceof Error ? e.message : String(e)));
   const command = (name: string, fn: (...args: unknown[]) => Promise<unknown>) =>
     vscode.commands.registerCommand(name, (...args: unknown[]) => fn(...args).catch(fail));
   const pick = (arg: unknown, filter: (t: Task) => boolean, placeHolder: string) => pickTask(store, arg, filter, placeHolder);
@@ -49,7 +49,7 @@ export function registerCommands(
     command("errand.runCommand", async () => {
       const last = memory.get<LastRun>(LAST_RUN);
       const cmd = await vscode.window.showInputBox({
-        prompt: `Command to run in the background, in ${workspaceFolder() ?? "your home directory (no folder is open)"}`,
+        prompt: vscode.l10n.t("Command to run in the background, in {0}", workspaceFolder() ?? vscode.l10n.t("your home directory (no folder is open)")),
         placeHolder: "cargo build",
         // The last command, selected: Enter runs it again, typing replaces it.
         value: last && "command" in last ? last.command : undefined,
@@ -61,19 +61,19 @@ export function registerCommands(
       if (!workspaceCodeAllowed()) return;
       const wfs = await client.request("workflow/list", { clientCwd: runDir() });
       if (wfs.length === 0) {
-        void vscode.window.showInformationMessage("Errand: no workflows (add an errand.toml to the project)");
+        void vscode.window.showInformationMessage(vscode.l10n.t("Errand: no workflows (add an errand.toml to the project)"));
         return;
       }
       const choice = await vscode.window.showQuickPick(
         wfs.map((w) => ({ label: `#${sanitize(w.name)}`, description: sanitize(w.description ?? commandText(w.command)), name: w.name })),
-        { placeHolder: "Workflow to run" },
+        { placeHolder: vscode.l10n.t("Workflow to run") },
       );
       if (choice) await run({ workflow: choice.name });
     }),
     command("errand.rerunLast", async () => {
       const last = memory.get<LastRun>(LAST_RUN);
       if (!last) {
-        void vscode.window.showInformationMessage("Errand: nothing run yet: Run Command… first");
+        void vscode.window.showInformationMessage(vscode.l10n.t("Errand: nothing run yet: Run Command… first"));
         return;
       }
       if (("workflow" in last || runsWorkflow(last.command)) && !workspaceCodeAllowed()) return;
@@ -81,39 +81,42 @@ export function registerCommands(
     }),
     command("errand.showTasks", () => showTasks(client, store, outputs.terminals)),
     command("errand.cancelTask", async (...args) => {
-      for (const t of await targets(args, isActive, "Task to cancel")) await client.request("task/cancel", { id: t.id });
+      for (const t of await targets(args, isActive, vscode.l10n.t("Task to cancel"))) await client.request("task/cancel", { id: t.id });
     }),
     command("errand.restartTask", async (arg) => {
-      const t = await pick(arg, (x) => !isActive(x), "Task to restart");
+      const t = await pick(arg, (x) => !isActive(x), vscode.l10n.t("Task to restart"));
       if (t) await restartTask(client, t);
     }),
     command("errand.showOutput", async (arg) => {
-      const t = await pick(arg, () => true, "Output of task");
+      const t = await pick(arg, () => true, vscode.l10n.t("Output of task"));
       if (t) outputs.terminals.show(t);
     }),
     command("errand.openOutputAsText", async (arg) => {
-      const t = await pick(arg, () => true, "Output of task, as text");
+      const t = await pick(arg, () => true, vscode.l10n.t("Output of task, as text"));
       if (t) await outputs.documents.open(t.id);
     }),
     command("errand.showDetails", async (arg) => {
-      const t = await pick(arg, () => true, "Details of task");
+      const t = await pick(arg, () => true, vscode.l10n.t("Details of task"));
       if (t) await showDetails(client, t);
     }),
     command("errand.deleteTask", async (...args) => {
-      const gone = await targets(args, (x) => !isActive(x), "Task to delete from errand's history");
+      const gone = await targets(args, (x) => !isActive(x), vscode.l10n.t("Task to delete from errand's history"));
       for (const t of gone) store.update(await client.request("task/delete", { id: t.id }));
       if (gone.length === 0) return;
-      const what = gone.length === 1 ? sanitize(gone[0].name) : `${gone.length} tasks`;
-      const undo = await vscode.window.showInformationMessage(`Errand: deleted ${what}`, "Undo");
+      const text =
+        gone.length === 1
+          ? vscode.l10n.t("Errand: deleted {0}", sanitize(gone[0].name))
+          : vscode.l10n.t("Errand: deleted {0} tasks", gone.length);
+      const undo = await vscode.window.showInformationMessage(text, vscode.l10n.t("Undo"));
       if (undo) for (const t of gone) store.update(await client.request("task/restore", { id: t.id }));
     }),
     command("errand.markRead", async (...args) => {
-      const read = await targets(args, (x) => !isActive(x) && x.readAt === null, "Task to mark read");
+      const read = await targets(args, (x) => !isActive(x) && x.readAt === null, vscode.l10n.t("Task to mark read"));
       if (read.length > 0) await client.request("task/markRead", { ids: read.map((t) => t.id) });
       await store.refresh();
     }),
     command("errand.copyCommand", async (arg) => {
-      const t = await pick(arg, () => true, "Command of task");
+      const t = await pick(arg, () => true, vscode.l10n.t("Command of task"));
       if (t) await vscode.env.clipboard.writeText(commandText(t.command));
     }),
     command("errand.clearFinished", async () => {
@@ -123,11 +126,13 @@ export function registerCommands(
       if (clear.cleared === 0) return;
       const n = clear.cleared;
       const undo = await vscode.window.showInformationMessage(
-        `Errand: cleared ${n} finished ${n === 1 ? "task" : "tasks"} from the list (errand ls still has them)`,
-        "Undo",
+        n === 1
+          ? vscode.l10n.t("Errand: cleared 1 finished task from the list (errand ls still has it)")
+          : vscode.l10n.t("Errand: cleared {0} finished tasks from the list (errand ls still has them)", n),
+        vscode.l10n.t("Undo"),
       );
       // The rows come back; they stay read.
-      if (undo === "Undo") store.undoClear(clear);
+      if (undo) store.undoClear(clear);
     }),
     command("errand.refresh", () => store.refresh()),
   ];
@@ -144,17 +149,18 @@ async function showTasks(client: ErrandClient, store: TaskStore, terminals: Outp
   await store.refresh();
   const items: (vscode.QuickPickItem & { task?: Task })[] = [];
   for (const g of store.grouped()) {
-    items.push({ label: `${g.label} (${g.tasks.length})`, kind: vscode.QuickPickItemKind.Separator });
+    items.push({ label: `${sectionTitle(g.label)} (${g.tasks.length})`, kind: vscode.QuickPickItemKind.Separator });
     for (const t of g.tasks.slice(0, 50)) items.push(taskItem(t));
   }
-  const t = (await vscode.window.showQuickPick(items, { placeHolder: "Errand tasks", matchOnDescription: true }))?.task;
+  const t = (await vscode.window.showQuickPick(items, { placeHolder: vscode.l10n.t("Errand tasks"), matchOnDescription: true }))?.task;
   if (!t) return;
-  const actions = isActive(t) ? ["Show Output", "Cancel"] : ["Show Output", "Restart", "Delete"];
-  const action = await vscode.window.showQuickPick(actions, { placeHolder: `${sanitize(t.name)} (${t.status})` });
-  if (action === "Show Output") terminals.show(t);
-  if (action === "Cancel") await client.request("task/cancel", { id: t.id });
-  if (action === "Restart") await restartTask(client, t);
-  if (action === "Delete") await client.request("task/delete", { id: t.id });
+  const [output, cancel, restart, del] = [vscode.l10n.t("Show Output"), vscode.l10n.t("Cancel"), vscode.l10n.t("Restart"), vscode.l10n.t("Delete")];
+  const actions = isActive(t) ? [output, cancel] : [output, restart, del];
+  const action = await vscode.window.showQuickPick(actions, { placeHolder: `${sanitize(t.name)} (${statusName(t.status)})` });
+  if (action === output) terminals.show(t);
+  if (action === cancel) await client.request("task/cancel", { id: t.id });
+  if (action === restart) await restartTask(client, t);
+  if (action === del) await client.request("task/delete", { id: t.id });
 }
 
 /** Everything errand knows of a task, in a modal dialog. */
@@ -162,19 +168,20 @@ async function showDetails(client: ErrandClient, t: Task): Promise<void> {
   const { task, outputTail } = await client.request("task/get", { id: t.id });
   const when = (ms: number | null) => (ms === null ? "" : new Date(ms).toLocaleString());
   const lines = [
-    `Command: ${commandText(task.command)}`,
-    `Directory: ${task.cwd}`,
-    `Status: ${task.status}${task.exitCode !== null ? ` (exit ${task.exitCode})` : ""}${task.signal !== null ? ` (signal ${task.signal})` : ""}`,
-    `Created: ${when(task.createdAt)}`,
-    task.startedAt !== null ? `Started: ${when(task.startedAt)}` : "",
-    task.endedAt !== null ? `Ended: ${when(task.endedAt)} (${duration(task.durationMs)})` : "",
-    task.workflow ? `Workflow: #${task.workflow}` : "",
-    task.group ? `Group: ${task.group}` : "",
-    task.error ? `Error: ${task.error}` : "",
-    task.restartedFrom ? `Restart of: ${task.restartedFrom}` : "",
-    outputTail ? `\nLast output:\n${outputTail.trimEnd()}` : "",
+    vscode.l10n.t("Command: {0}", commandText(task.command)),
+    vscode.l10n.t("Directory: {0}", task.cwd),
+    vscode.l10n.t("Status: {0}", `${statusName(task.status)}${task.exitCode !== null ? ` (exit ${task.exitCode})` : ""}${task.signal !== null ? ` (signal ${task.signal})` : ""}`),
+    vscode.l10n.t("Created: {0}", when(task.createdAt)),
+    task.startedAt !== null ? vscode.l10n.t("Started: {0}", when(task.startedAt)) : "",
+    task.endedAt !== null ? vscode.l10n.t("Ended: {0} ({1})", when(task.endedAt), duration(task.durationMs)) : "",
+    task.workflow ? vscode.l10n.t("Workflow: {0}", `#${task.workflow}`) : "",
+    task.group ? vscode.l10n.t("Group: {0}", task.group) : "",
+    task.error ? vscode.l10n.t("Error: {0}", task.error) : "",
+    task.restartedFrom ? vscode.l10n.t("Restart of: {0}", task.restartedFrom) : "",
+    outputTail ? `\n${vscode.l10n.t("Last output:")}\n${outputTail.trimEnd()}` : "",
   ];
-  await vscode.window.showInformationMessage(`${sanitize(task.name)} · ${task.id}`, {
+  const title = `${sanitize(task.name)} · ${task.id}`; // no words to translate
+  await vscode.window.showInformationMessage(title, {
     modal: true,
     detail: lines.filter((l) => l !== "").map((l) => l.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => sanitize(c))).join("\n"),
   });
@@ -190,7 +197,7 @@ async function pickTask(store: TaskStore, arg: unknown, filter: (t: Task) => boo
   await store.refresh();
   const items = store.list().filter(filter).map(taskItem);
   if (items.length === 0) {
-    void vscode.window.showInformationMessage("Errand: no task to choose from");
+    void vscode.window.showInformationMessage(vscode.l10n.t("Errand: no task to choose from"));
     return undefined;
   }
   return (await vscode.window.showQuickPick(items, { placeHolder, matchOnDescription: true }))?.task;

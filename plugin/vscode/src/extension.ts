@@ -21,7 +21,7 @@ export interface ErrandApi {
 
 /** One warning with a way to fix it. Tasks run on without a server; this window just cannot see them. */
 function binaryProblem(text: string): void {
-  void vscode.window.showWarningMessage(text, "Open Settings").then((choice) => {
+  void vscode.window.showWarningMessage(text, vscode.l10n.t("Open Settings")).then((choice) => {
     if (choice) void vscode.commands.executeCommand("workbench.action.openSettings", "errand.path");
   });
 }
@@ -29,8 +29,8 @@ function binaryProblem(text: string): void {
 function noBinary(): string {
   const set = vscode.workspace.getConfiguration("errand").get<string>("path", "");
   return set
-    ? `Errand: errand.path is set to ${set}, which is not an executable file.`
-    : "Errand: no errand binary found: set errand.path, or put errand on PATH.";
+    ? vscode.l10n.t("Errand: errand.path is set to {0}, which is not an executable file.", set)
+    : vscode.l10n.t("Errand: no errand binary found: set errand.path, or put errand on PATH.");
 }
 
 export function activate(context: vscode.ExtensionContext): ErrandApi {
@@ -52,7 +52,13 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     log: (line) => log.appendLine(line),
     warn: (text) => void vscode.window.showWarningMessage(text),
     gaveUp: (why) =>
-      binaryProblem(`Errand: errand serve (${settings().get<string>("path", "") || "from PATH"}) keeps exiting at start (${why}). Is errand.path an errand binary?`),
+      binaryProblem(
+        vscode.l10n.t(
+          "Errand: errand serve ({0}) keeps exiting at start ({1}). Is errand.path an errand binary?",
+          settings().get<string>("path", "") || vscode.l10n.t("from PATH"),
+          why,
+        ),
+      ),
   });
   const restart = () => {
     client.restart();

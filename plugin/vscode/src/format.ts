@@ -1,6 +1,33 @@
 // How tasks read: status bar text, list descriptions, finish messages. Plain
-// functions, no `vscode` import.
+// functions; their words go through VS Code's l10n (English as written,
+// l10n/bundle.l10n.*.json for other languages).
+import { l10n } from "vscode";
 import type { CommandSpec, Counts, Status, Task } from "./protocol";
+
+/** A status in the user's language. */
+export function statusName(s: Status): string {
+  const names: Record<Status, string> = {
+    running: l10n.t("running"),
+    queued: l10n.t("queued"),
+    completed: l10n.t("completed"),
+    failed: l10n.t("failed"),
+    cancelled: l10n.t("cancelled"),
+    lost: l10n.t("lost"),
+  };
+  return names[s];
+}
+
+/** A section of the tree and the task list, in the user's language (GROUPS labels are the keys). */
+export function sectionTitle(label: string): string {
+  const titles: Record<string, string> = {
+    Running: l10n.t("Running"),
+    Queued: l10n.t("Queued"),
+    Completed: l10n.t("Completed"),
+    Failed: l10n.t("Failed"),
+    Cancelled: l10n.t("Cancelled"),
+  };
+  return titles[label] ?? label;
+}
 
 export const ICONS: Record<Status, string> = {
   running: "sync~spin",
@@ -15,9 +42,9 @@ export const ICONS: Record<Status, string> = {
  * taken for the Problems counter beside it, whose icons it does not use. */
 export function statusText(c: Counts): string {
   const parts: string[] = [];
-  if (c.running > 0) parts.push(`${c.running} running`);
-  if (c.queued > 0) parts.push(`${c.queued} queued`);
-  if (c.failed > 0) parts.push(`${c.failed} failed`);
+  if (c.running > 0) parts.push(l10n.t("{0} running", c.running));
+  if (c.queued > 0) parts.push(l10n.t("{0} queued", c.queued));
+  if (c.failed > 0) parts.push(l10n.t("{0} failed", c.failed));
   if (parts.length === 0) return "";
   return `${c.running > 0 ? "$(sync~spin)" : "$(tasklist)"} errand: ${parts.join(" · ")}`;
 }
@@ -49,23 +76,28 @@ export function duration(ms: number | null): string {
 export function relative(ms: number | null, now = Date.now()): string {
   if (ms === null) return "";
   const s = Math.max(0, Math.floor((now - ms) / 1000));
-  if (s < 60) return `${s}s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ago`;
-  return `${Math.floor(s / 86400)}d ago`;
+  if (s < 60) return l10n.t("{0}s ago", s);
+  if (s < 3600) return l10n.t("{0}m ago", Math.floor(s / 60));
+  if (s < 86400) return l10n.t("{0}h ago", Math.floor(s / 3600));
+  return l10n.t("{0}d ago", Math.floor(s / 86400));
 }
 
 /** A one-line description of a task for lists. A task that runs or waits
  * says for how long, as of `now` (the tree redraws every second then). */
 export function describe(t: Task, now = Date.now()): string {
-  if (t.status === "running") return [`running ${duration(now - (t.startedAt ?? now))}`, progressText(t)].filter((b) => b).join(" · ");
-  if (t.status === "queued") return `queued ${duration(now - t.createdAt)}${t.after ? ` · after ${t.after}` : ""}`;
+  if (t.status === "running") {
+    return [l10n.t("running {0}", duration(now - (t.startedAt ?? now))), progressText(t)].filter((b) => b).join(" · ");
+  }
+  if (t.status === "queued") {
+    const queued = l10n.t("queued {0}", duration(now - t.createdAt));
+    return t.after ? `${queued} · ${l10n.t("after {0}", t.after)}` : queued;
+  }
   const bits = [relative(t.endedAt ?? t.startedAt ?? t.createdAt, now)];
   if (t.durationMs !== null) bits.push(duration(t.durationMs));
-  if (t.exitCode !== null && t.exitCode !== 0) bits.push(`exit ${t.exitCode}`);
+  if (t.exitCode !== null && t.exitCode !== 0) bits.push(l10n.t("exit {0}", t.exitCode));
   // A cancel's TERM is errand's own: the section says it. A KILL (the
   // task outlived the grace period) is still worth saying.
-  if (t.signal !== null && !(t.status === "cancelled" && t.signal === 15)) bits.push(`signal ${t.signal}`);
+  if (t.signal !== null && !(t.status === "cancelled" && t.signal === 15)) bits.push(l10n.t("signal {0}", t.signal));
   bits.push(progressText(t));
   return bits.filter((b) => b !== "").join(" · ");
 }
@@ -86,16 +118,17 @@ export function finishedMessage(
   enabled: { onComplete: boolean; onFailure: boolean; onCancel: boolean },
 ): Popup | null {
   if (t.status === "completed") {
-    return enabled.onComplete ? { kind: "info", text: `${sanitize(t.name)} completed in ${duration(t.durationMs)}` } : null;
+    return enabled.onComplete ? { kind: "info", text: l10n.t("{0} completed in {1}", sanitize(t.name), duration(t.durationMs)) } : null;
   }
   if (t.status === "failed" || t.status === "lost") {
     if (!enabled.onFailure) return null;
-    const why = t.exitCode !== null ? `exit ${t.exitCode}` : t.signal !== null ? `signal ${t.signal}` : t.status;
+    const why = t.exitCode !== null ? l10n.t("exit {0}", t.exitCode) : t.signal !== null ? l10n.t("signal {0}", t.signal) : t.status;
     const last = sanitize(lastLine(tail) || (t.error ?? ""));
-    return { kind: "error", text: `${sanitize(t.name)} failed (${why})${last ? `: ${last}` : ""}` };
+    const failed = l10n.t("{0} failed ({1})", sanitize(t.name), why);
+    return { kind: "error", text: last ? `${failed}: ${last}` : failed };
   }
   if (t.status === "cancelled") {
-    return enabled.onCancel ? { kind: "warning", text: `${sanitize(t.name)} cancelled` } : null;
+    return enabled.onCancel ? { kind: "warning", text: l10n.t("{0} cancelled", sanitize(t.name)) } : null;
   }
   return null;
 }
@@ -111,7 +144,9 @@ export function startupSummary(unread: Task[], total: number = unread.length, to
   if (unread.length === 0) return null;
   const failed = Math.max(totalFailed ?? 0, unread.filter((t) => t.status === "failed" || t.status === "lost").length);
   const names = unread.slice(0, 5).map((t) => sanitize(t.name)).join(", ");
-  const more = total > 5 ? ` and ${total - 5} more` : "";
-  const head = `${total} task${total === 1 ? "" : "s"} finished while VS Code was closed`;
-  return { kind: failed > 0 ? "warning" : "info", text: `${head}${failed > 0 ? ` (${failed} failed)` : ""}: ${names}${more}` };
+  const more = total > 5 ? l10n.t(" and {0} more", total - 5) : "";
+  const head =
+    total === 1 ? l10n.t("1 task finished while VS Code was closed") : l10n.t("{0} tasks finished while VS Code was closed", total);
+  const failures = failed > 0 ? l10n.t(" ({0} failed)", failed) : "";
+  return { kind: failed > 0 ? "warning" : "info", text: `${head}${failures}: ${names}${more}` };
 }

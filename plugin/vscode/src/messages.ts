@@ -28,7 +28,7 @@ export class Messages {
       onCancel: s.get("notifications.onCancel", false),
     });
     // Several windows on one folder: the first to claim it tells.
-    if (msg && claimNotification(t.id, t.endedAt)) void this.show(msg, ["Show Output", "Restart"], t);
+    if (msg && claimNotification(t.id, t.endedAt)) void this.show(msg, [vscode.l10n.t("Show Output"), vscode.l10n.t("Restart")], t);
   }
 
   /** Once per window: after a server restart the user has seen these already. */
@@ -37,7 +37,7 @@ export class Messages {
     this.summarised = true;
     const summary = startupSummary(unread, total, failed);
     if (!summary) return;
-    void this.show(summary, ["Show Tasks"]);
+    void this.show(summary, [vscode.l10n.t("Show Tasks")]);
     // Failures stay unread: they count in the status bar until cleared.
     const seen = unread.filter((t) => t.status !== "failed" && t.status !== "lost").map((t) => t.id);
     if (seen.length > 0) await this.client.request("task/markRead", { ids: seen });
@@ -51,9 +51,9 @@ export class Messages {
           ? vscode.window.showWarningMessage
           : vscode.window.showInformationMessage;
     const choice = await fn(msg.text, ...actions);
-    if (choice === "Show Tasks") await vscode.commands.executeCommand("errand.showTasks");
+    if (choice === vscode.l10n.t("Show Tasks")) await vscode.commands.executeCommand("errand.showTasks");
     if (!t || !choice) return;
-    if (choice === "Show Output") this.terminals.show(t);
-    if (choice === "Restart") await restartTask(this.client, t);
+    if (choice === vscode.l10n.t("Show Output")) this.terminals.show(t);
+    if (choice === vscode.l10n.t("Restart")) await restartTask(this.client, t);
   }
 }

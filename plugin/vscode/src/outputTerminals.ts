@@ -5,7 +5,7 @@
 // closes it, Ctrl+C cancels the task.
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
-import { duration, sanitize } from "./format";
+import { duration, sanitize, statusName } from "./format";
 import type { OutputEvent, Task } from "./protocol";
 
 export class OutputTerminals implements vscode.Disposable {
@@ -155,13 +155,13 @@ class TaskTerminal implements vscode.Pseudoterminal {
     this.ended = true;
     const how =
       t.status === "completed"
-        ? `completed in ${duration(t.durationMs)}`
+        ? vscode.l10n.t("completed in {0}", duration(t.durationMs))
         : t.exitCode !== null
-          ? `${t.status} (exit ${t.exitCode})`
+          ? `${statusName(t.status)} (${vscode.l10n.t("exit {0}", t.exitCode)})`
           : t.signal !== null
-            ? `${t.status} (signal ${t.signal})`
-            : t.status;
-    this.notice(`${how} · press any key to close`);
+            ? `${statusName(t.status)} (${vscode.l10n.t("signal {0}", t.signal)})`
+            : statusName(t.status);
+    this.notice(`${how} · ${vscode.l10n.t("press any key to close")}`);
   }
 
   private notice(text: string): void {

@@ -10,7 +10,7 @@ export class StatusBar implements vscode.Disposable {
   constructor(client: ErrandClient) {
     this.item.command = "errand.showTasks";
     this.item.name = "Errand";
-    this.item.tooltip = "Errand: show tasks";
+    this.item.tooltip = vscode.l10n.t("Errand: show tasks");
     // Of two counts the one read at the later store change (seq) wins,
     // whatever order they arrive in; a new connection starts over.
     client.onInitialized((init) => this.show(init.counts, true));

@@ -1,6 +1,6 @@
 // The "Tasks" view: one section per status group, a row per task.
 import * as vscode from "vscode";
-import { commandText, describe, ICONS, sanitize } from "./format";
+import { commandText, describe, ICONS, sanitize, sectionTitle } from "./format";
 import type { Task } from "./protocol";
 import { isActive, type TaskStore } from "./tasks";
 
@@ -41,7 +41,7 @@ export class TaskTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
   getTreeItem(node: Node): vscode.TreeItem {
     if (node instanceof Section) {
       const item = new vscode.TreeItem(
-        `${node.label} (${node.tasks.length})`,
+        `${sectionTitle(node.label)} (${node.tasks.length})`,
         node.tasks.length > 0 ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
       );
       item.contextValue = "group";
@@ -53,7 +53,7 @@ export class TaskTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     item.tooltip = `${node.id} · ${node.status}\n${sanitize(commandText(node.command))}\n${sanitize(node.cwd)}`;
     item.iconPath = new vscode.ThemeIcon(ICONS[node.status]);
     item.contextValue = `task-${node.status}`;
-    item.command = { command: "errand.showOutput", title: "Show Output", arguments: [node] };
+    item.command = { command: "errand.showOutput", title: vscode.l10n.t("Show Output"), arguments: [node] };
     return item;
   }
 

@@ -8,7 +8,9 @@ import type { Task } from "./protocol";
 export function workspaceCodeAllowed(): boolean {
   if (vscode.workspace.isTrusted) return true;
   void vscode.window.showWarningMessage(
-    "Errand: workflows do not run in Restricted Mode (they may come from this workspace's errand.toml). Trust the workspace to run them.",
+    vscode.l10n.t(
+      "Errand: workflows do not run in Restricted Mode (they may come from this workspace's errand.toml). Trust the workspace to run them.",
+    ),
   );
   return false;
 }

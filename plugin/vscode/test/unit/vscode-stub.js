@@ -178,6 +178,10 @@ module.exports = {
     registerTextDocumentContentProvider: (scheme, provider) => registered(calls.providers, scheme, provider),
     openTextDocument: async (uri) => ({ uri, getText: () => calls.providers.get(uri.scheme).provideTextDocumentContent(uri) }),
   },
+  // English, as VS Code gives it with no bundle for the locale: {0}, {1}… filled in.
+  l10n: {
+    t: (message, ...args) => message.replace(/\{(\d+)\}/g, (m, i) => (i < args.length ? String(args[i]) : m)),
+  },
   env: {
     clipboard: {
       writeText: async (text) => void (calls.clipboard = text),
