@@ -135,7 +135,27 @@ export function registerCommands(
       if (undo) store.undoClear(clear);
     }),
     command("errand.refresh", () => store.refresh()),
+    command("errand.filterTasks", async () => {
+      const text = await vscode.window.showInputBox({
+        prompt: vscode.l10n.t("Show the tasks whose name or command holds (empty: all)"),
+        value: store.filter,
+      });
+      if (text !== undefined) await setFilter(store, text);
+    }),
+    command("errand.clearFilter", () => setFilter(store, "")),
+    command("errand.showAllTasks", () => setScope("all")),
+    command("errand.showWorkspaceTasks", () => setScope("workspace")),
   ];
+}
+
+async function setFilter(store: TaskStore, text: string): Promise<void> {
+  await store.setFilter(text);
+  await vscode.commands.executeCommand("setContext", "errand.filtered", store.filter !== "");
+}
+
+/** The tree's workspace / all toggle: the setting, for every window. */
+async function setScope(scope: "all" | "workspace"): Promise<void> {
+  await vscode.workspace.getConfiguration("errand").update("scope", scope, vscode.ConfigurationTarget.Global);
 }
 
 /** Restart a task, unless it runs a workflow in Restricted Mode. */

@@ -73,6 +73,14 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
   const documents = new OutputDocuments(client);
   const terminals = new OutputTerminals(client);
   const tree = new TaskTree(store);
+  const treeView = vscode.window.createTreeView("errandTasks", { treeDataProvider: tree, showCollapseAll: false, canSelectMany: true });
+  // The view's title says what it leaves out.
+  store.onDidChange(() => {
+    const all = settings().get<string>("scope", "workspace") === "all";
+    const bits = [all ? vscode.l10n.t("all tasks") : vscode.l10n.t("this workspace")];
+    if (store.filter) bits.push(vscode.l10n.t("filter: {0}", store.filter));
+    treeView.description = bits.join(" · ");
+  });
   new Messages(client, terminals);
 
   context.subscriptions.push(
@@ -83,7 +91,7 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     terminals,
     new StatusBar(client),
     vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, documents),
-    vscode.window.createTreeView("errandTasks", { treeDataProvider: tree, showCollapseAll: false, canSelectMany: true }),
+    treeView,
     ...registerCommands(client, store, { terminals, documents }, context.globalState),
     // The binary and the server's environment come from settings: a change
     // takes a new server (the notification settings are read at each use).

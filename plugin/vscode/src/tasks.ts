@@ -41,6 +41,8 @@ export interface ClearedMark {
 export class TaskStore {
   readonly byId = new Map<string, Task>();
   private readonly listeners: (() => void)[] = [];
+  /** Only tasks whose name or command holds this (any case); "" for all. */
+  private text = "";
   constructor(
     private readonly client: TaskSource,
     /** Read tasks that ended at or before the mark (ms) are cleared from view;
@@ -61,9 +63,21 @@ export class TaskStore {
     this.listeners.push(fn);
   }
 
-  /** The newest tasks from the server. */
+  get filter(): string {
+    return this.text;
+  }
+
+  /** Show only the tasks whose name or command holds `text` ("": all), the
+   * older matches fetched from the server too. */
+  async setFilter(text: string): Promise<void> {
+    this.text = text.trim();
+    this.changed();
+    await this.refresh();
+  }
+
+  /** The newest tasks from the server (that match the filter). */
   async refresh(): Promise<void> {
-    const r = await this.client.request("task/list", { limit: 200 });
+    const r = await this.client.request("task/list", { limit: 200, text: this.text || null });
     for (const t of r.tasks) this.merge(t);
     this.changed();
   }
@@ -92,7 +106,7 @@ export class TaskStore {
   list(): Task[] {
     const mark = this.mark.load();
     return [...this.byId.values()]
-      .filter((t) => t.deletedAt === null && !cleared(t, mark) && this.scope(t))
+      .filter((t) => t.deletedAt === null && !cleared(t, mark) && this.scope(t) && this.matches(t))
       .sort((a, b) => b.createdAt - a.createdAt);
   }
 
@@ -124,6 +138,13 @@ export class TaskStore {
     return GROUPS.map((g) => ({ label: g.label, tasks: all.filter((t) => g.statuses.includes(t.status)) })).filter(
       (g) => g.tasks.length > 0,
     );
+  }
+
+  private matches(t: Task): boolean {
+    if (this.text === "") return true;
+    const text = this.text.toLowerCase();
+    const command = "shell" in t.command ? t.command.shell : t.command.argv.join(" ");
+    return t.name.toLowerCase().includes(text) || command.toLowerCase().includes(text);
   }
 
   private progress(ev: ProgressEvent): void {

@@ -405,8 +405,42 @@ test("scope: the tree and the messages cover tasks started in the window's folde
   assert.deepStrictEqual(api.store.list().map((x) => x.name).sort(), ["echo below", "echo inside"]);
   assert.ok(!stub.calls.messages.some((m) => m.text.includes("echo outside")), "no message about another folder's task");
   assert.ok(inside);
-  stub.changeConfig({ scope: "all" }, ["errand.scope"]);
+  assert.strictEqual(stub.calls.treeView.description, "this workspace");
+  // The view's toggle sets errand.scope.
+  await stub.commands.executeCommand("errand.showAllTasks");
   assert.deepStrictEqual(api.store.list().map((x) => x.name).sort(), ["echo below", "echo inside", "echo outside"]);
+  assert.strictEqual(stub.calls.treeView.description, "all tasks");
+  // A filter: name or command, any case, the older matches fetched too.
+  stub.script.inputBox.push("BEL");
+  await stub.commands.executeCommand("errand.filterTasks");
+  assert.deepStrictEqual(api.store.list().map((x) => x.name), ["echo below"]);
+  assert.strictEqual(stub.calls.treeView.description, "all tasks · filter: BEL");
+  assert.strictEqual(stub.calls.context["errand.filtered"], true);
+  await stub.commands.executeCommand("errand.clearFilter");
+  assert.strictEqual(api.store.list().length, 3);
+  assert.strictEqual(stub.calls.context["errand.filtered"], false);
+  await stub.commands.executeCommand("errand.showWorkspaceTasks");
+  assert.deepStrictEqual(api.store.list().map((x) => x.name).sort(), ["echo below", "echo inside"]);
+});
+
+test("a filter finds older tasks than the newest page holds", async (t) => {
+  const { api, home } = await activate(t);
+  const needle = cli(home, "run", "-w", "--name", "needle-task", "--", "true");
+  assert.strictEqual(needle.status, 0, needle.stderr);
+  // 210 newer tasks: the window's first page (200) no longer holds the needle.
+  const many = cp.spawnSync("sh", ["-c", `for i in $(seq 210); do "${errandBin()}" run -- true >/dev/null; done; "${errandBin()}" wait --all`], {
+    env: { ...process.env, ERRAND_HOME: home },
+    encoding: "utf8",
+  });
+  assert.strictEqual(many.status, 0, many.stderr);
+  // Once the window heard of every end, it forgets what it heard.
+  await until("all heard of", () => api.store.list().filter((x) => x.name === "true" && x.status === "completed").length === 210, 60000);
+  api.store.byId.clear();
+  await api.store.refresh();
+  assert.ok(!api.store.list().some((x) => x.name === "needle-task"), "not among the newest 200");
+  stub.script.inputBox.push("needle");
+  await stub.commands.executeCommand("errand.filterTasks");
+  assert.deepStrictEqual(api.store.list().map((x) => x.name), ["needle-task"]);
 });
 
 test("of the windows that hear a task end, the first to claim it tells the user", () => {

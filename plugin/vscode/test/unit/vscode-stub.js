@@ -34,6 +34,7 @@ function reset() {
     trustListeners: [],
     terminals: [],
     clipboard: "",
+    context: {},
   });
   Object.assign(script, { inputBox: [], quickPick: [], messageChoice: [] });
   for (const k of Object.keys(config)) delete config[k];
@@ -100,6 +101,7 @@ module.exports = {
   TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
   StatusBarAlignment: { Left: 1, Right: 2 },
   QuickPickItemKind: { Separator: -1, Default: 0 },
+  ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
   Uri: {
     parse: (s) => {
       const [scheme, rest] = s.split(":");
@@ -121,7 +123,8 @@ module.exports = {
     },
     createTreeView: (id, opts) => {
       calls.tree = opts.treeDataProvider;
-      return { dispose() {} };
+      calls.treeView = { description: undefined, dispose() {} };
+      return calls.treeView;
     },
     showInformationMessage: message("info"),
     showWarningMessage: message("warning"),
@@ -174,7 +177,10 @@ module.exports = {
       calls.configListeners.push(fn);
       return { dispose: () => calls.configListeners.splice(calls.configListeners.indexOf(fn), 1) };
     },
-    getConfiguration: () => ({ get: (key, dflt) => (key in config ? config[key] : dflt) }),
+    getConfiguration: () => ({
+      get: (key, dflt) => (key in config ? config[key] : dflt),
+      update: async (key, value) => changeConfig({ [key]: value }, [`errand.${key}`]),
+    }),
     registerTextDocumentContentProvider: (scheme, provider) => registered(calls.providers, scheme, provider),
     openTextDocument: async (uri) => ({ uri, getText: () => calls.providers.get(uri.scheme).provideTextDocumentContent(uri) }),
   },
@@ -190,7 +196,10 @@ module.exports = {
   },
   commands: {
     registerCommand: (name, fn) => registered(calls.commands, name, fn),
-    executeCommand: (name, ...args) => calls.commands.get(name)(...args),
+    executeCommand: async (name, ...args) => {
+      if (name === "setContext") return void (calls.context[args[0]] = args[1]);
+      return calls.commands.get(name)(...args);
+    },
   },
 };
 reset();
