@@ -16,8 +16,10 @@ export interface Outputs {
   documents: OutputDocuments;
 }
 
-/** What was run last (from any window): Rerun Last runs it again, Run Command offers it. */
+/** What was run last (from any window): Rerun Last runs it again. */
 const LAST_RUN = "errand.lastRun";
+/** The commands typed in Run Command, newest first (20). */
+const HISTORY = "errand.commandHistory";
 type LastRun = { command: string } | { workflow: string };
 
 export function registerCommands(
@@ -47,15 +49,11 @@ export function registerCommands(
 
   return [
     command("errand.runCommand", async () => {
-      const last = memory.get<LastRun>(LAST_RUN);
-      const cmd = await vscode.window.showInputBox({
-        prompt: vscode.l10n.t("Command to run in the background, in {0}", workspaceFolder() ?? vscode.l10n.t("your home directory (no folder is open)")),
-        placeHolder: "cargo build",
-        // The last command, selected: Enter runs it again, typing replaces it.
-        value: last && "command" in last ? last.command : undefined,
-      });
+      const cmd = await askCommand(memory.get<string[]>(HISTORY, []));
       if (!cmd || (runsWorkflow(cmd) && !workspaceCodeAllowed())) return;
       await run({ command: cmd });
+      const history = [cmd, ...memory.get<string[]>(HISTORY, []).filter((h) => h !== cmd)].slice(0, 20);
+      await memory.update(HISTORY, history);
     }),
     command("errand.runWorkflow", async () => {
       if (!workspaceCodeAllowed()) return;
@@ -93,7 +91,7 @@ export function registerCommands(
     }),
     command("errand.openOutputAsText", async (arg) => {
       const t = await pick(arg, () => true, vscode.l10n.t("Output of task, as text"));
-      if (t) await outputs.documents.open(t.id);
+      if (t) await outputs.documents.open(t.id, t.name);
     }),
     command("errand.showDetails", async (arg) => {
       const t = await pick(arg, () => true, vscode.l10n.t("Details of task"));
@@ -146,6 +144,34 @@ export function registerCommands(
     command("errand.showAllTasks", () => setScope("all")),
     command("errand.showWorkspaceTasks", () => setScope("workspace")),
   ];
+}
+
+/** The Run Command box: type a command, or pick one run before (newest first). */
+function askCommand(history: string[]): Promise<string | undefined> {
+  const box = vscode.window.createQuickPick();
+  box.title = vscode.l10n.t("Run Command in the background");
+  box.placeholder = vscode.l10n.t("A command to run in {0} (↑↓ for one run before)", workspaceFolder() ?? vscode.l10n.t("your home directory (no folder is open)"));
+  const recent = vscode.l10n.t("run before");
+  const items = () => {
+    const typed = box.value.trim();
+    const before = history.filter((h) => h !== typed).map((h) => ({ label: h, description: recent }));
+    return typed ? [{ label: typed, alwaysShow: true }, ...before] : before;
+  };
+  box.items = items();
+  box.onDidChangeValue(() => (box.items = items()));
+  return new Promise((resolve) => {
+    box.onDidAccept(() => {
+      // The typed row may lag the last keystroke: what was typed is the value.
+      const active = box.activeItems[0];
+      resolve(active?.description === recent ? active.label : box.value.trim() || undefined);
+      box.hide();
+    });
+    box.onDidHide(() => {
+      resolve(undefined);
+      box.dispose();
+    });
+    box.show();
+  });
 }
 
 async function setFilter(store: TaskStore, text: string): Promise<void> {

@@ -3,6 +3,7 @@
 // (outputTerminals.ts); opening the document again reads it afresh.
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
+import { sanitize } from "./format";
 
 export const OUTPUT_SCHEME = "errand-output";
 
@@ -13,16 +14,18 @@ export class OutputDocuments implements vscode.TextDocumentContentProvider, vsco
 
   constructor(private readonly client: ErrandClient) {}
 
-  static uri(id: string): vscode.Uri {
-    return vscode.Uri.parse(`${OUTPUT_SCHEME}:/${id}.log`);
+  /** errand-output:/ID/NAME.log: the tab reads as the task's name. */
+  static uri(id: string, name: string): vscode.Uri {
+    const file = sanitize(name).replace(/[/\\?#%]/g, "_").slice(0, 60) || id;
+    return vscode.Uri.from({ scheme: OUTPUT_SCHEME, path: `/${id}/${file}.log` });
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
-    return this.text.get(uri.path.replace(/^\//, "").replace(/\.log$/, "")) ?? "";
+    return this.text.get(uri.path.split("/")[1] ?? "") ?? "";
   }
 
   /** Read the output to where it ends now and show it in an editor tab. */
-  async open(id: string): Promise<void> {
+  async open(id: string, name: string): Promise<void> {
     let text = "";
     for (let offset = 0; ; ) {
       const r = await this.client.request("task/output", { id, offset, maxBytes: 4 << 20 });
@@ -31,7 +34,7 @@ export class OutputDocuments implements vscode.TextDocumentContentProvider, vsco
       if (!r.more) break;
     }
     this.text.set(id, text);
-    const uri = OutputDocuments.uri(id);
+    const uri = OutputDocuments.uri(id, name);
     this.changed.fire(uri);
     const doc = await vscode.workspace.openTextDocument(uri);
     await vscode.window.showTextDocument(doc, { preview: false });

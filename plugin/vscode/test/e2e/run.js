@@ -180,7 +180,8 @@ async function main() {
     });
     const main = await session(browser, tmp, "main", {
       settings: { "errand.notifications.onCancel": true },
-      files: hostileFiles(path.join(tmp, "main", "workspace")),
+      // errand.toml also activates the extension at start-up.
+      files: { ...hostileFiles(path.join(tmp, "main", "workspace")), "errand.toml": 'hello = { command = "echo from-workflow" }\n' },
     });
     const { page, env, port, workspace, cli } = main;
     const palette = main.palette;
@@ -257,6 +258,14 @@ async function main() {
     await rows.getByText(/\[errand\] completed/).first().waitFor({ timeout: 20000 });
     check("the terminal says how the task ended", true);
     await page.screenshot({ path: screenshot.replace(/\.png$/, "-terminal.png") });
+
+    // A workflow of the project's errand.toml, from the palette.
+    await palette("Errand: Run Workflow");
+    const wfPick = page.locator(".quick-input-list .monaco-list-row", { hasText: "#hello" }).first();
+    await wfPick.waitFor({ timeout: 10000 });
+    await wfPick.click();
+    await page.locator(".notifications-toasts").getByText(/hello completed in/).first().waitFor({ timeout: 20000 });
+    check("a workflow runs from Run Workflow…", cli("ls", "--json").some((t) => t.workflow === "hello" && t.status === "completed"));
 
     // The window's errand serve killed mid-follow: the terminal goes on from where it was.
     const ticks = "for i in 1 2 3 4 5 6 7 8; do echo tick-$i; sleep 0.4; done";

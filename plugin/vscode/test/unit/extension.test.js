@@ -345,7 +345,7 @@ test("Open Output as Text… shows the output so far in a document", async (t) =
   const task = await runCommand(api, "printf 'one\\ntwo\\n'");
   await stub.commands.executeCommand("errand.openOutputAsText", task);
   const doc = stub.calls.documents.at(-1);
-  assert.strictEqual(doc.uri.toString(), `errand-output:/${task.id}.log`);
+  assert.strictEqual(doc.uri.toString(), `errand-output:/${task.id}/printf 'one_ntwo_n'.log`, "the tab is named after the task");
   assert.strictEqual(doc.getText(), "one\ntwo\n");
 });
 
@@ -382,10 +382,10 @@ test("the tree's actions: Delete (with Undo) and Cancel act on every selected ro
   const before = api.store.list().filter((x) => x.name === "sleep 102").length;
   await stub.commands.executeCommand("errand.rerunLast");
   await until("sleep 102 again", () => api.store.list().filter((x) => x.name === "sleep 102").length === before + 1);
-  // Run Command offers the last command.
+  // Run Command offers the commands run before, newest first, each once.
   stub.script.inputBox.push(undefined);
   await stub.commands.executeCommand("errand.runCommand");
-  assert.strictEqual(stub.calls.inputBoxes.at(-1).value, "sleep 102");
+  assert.deepStrictEqual(stub.calls.quickPickBoxes.at(-1).shownItems.map((i) => i.label), ["sleep 102", "sleep 101", "echo bravo", "echo alpha"]);
 });
 
 test("scope: the tree and the messages cover tasks started in the window's folders; errand.scope = all covers every task", async (t) => {

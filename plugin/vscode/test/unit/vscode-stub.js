@@ -35,6 +35,7 @@ function reset() {
     terminals: [],
     clipboard: "",
     context: {},
+    quickPickBoxes: [],
   });
   Object.assign(script, { inputBox: [], quickPick: [], messageChoice: [] });
   for (const k of Object.keys(config)) delete config[k];
@@ -107,6 +108,7 @@ module.exports = {
       const [scheme, rest] = s.split(":");
       return { scheme, path: rest, toString: () => s };
     },
+    from: ({ scheme, path }) => ({ scheme, path, toString: () => `${scheme}:${path}` }),
   },
   window: {
     createOutputChannel: () => ({ appendLine() {}, dispose() {} }),
@@ -132,6 +134,34 @@ module.exports = {
     showInputBox: async (opts) => {
       calls.inputBoxes.push(opts);
       return script.inputBox.shift();
+    },
+    // The Run Command box: what the test queued in script.inputBox is typed
+    // and accepted (undefined: the box is closed). Each box is recorded.
+    createQuickPick: () => {
+      const [changed, accepted, hidden] = [new EventEmitter(), new EventEmitter(), new EventEmitter()];
+      const box = {
+        value: "",
+        items: [],
+        activeItems: [],
+        onDidChangeValue: changed.event,
+        onDidAccept: accepted.event,
+        onDidHide: hidden.event,
+        show() {
+          calls.quickPickBoxes.push(box);
+          box.shownItems = box.items;
+          const typed = script.inputBox.shift();
+          Promise.resolve().then(() => {
+            if (typed === undefined) return hidden.fire();
+            box.value = typed;
+            changed.fire(typed);
+            box.activeItems = box.items.slice(0, 1);
+            accepted.fire();
+          });
+        },
+        hide() { hidden.fire(); },
+        dispose() {},
+      };
+      return box;
     },
     showQuickPick: async (items, opts) => {
       calls.quickPicks.push({ items, opts });
