@@ -20,8 +20,8 @@ export interface ClientOptions {
   /** The editor's version, for errand's log. */
   clientVersion: string;
   log: (line: string) => void;
-  /** Show the user a warning. */
-  warn: (text: string) => void;
+  /** The server speaks another protocol version (said once per window). */
+  versionMismatch: (serverVersion: string, serverProtocol: number, ours: number) => void;
   /** The server keeps dying at start: restarts stopped (until restart()). */
   gaveUp?: (why: string) => void;
 }
@@ -95,10 +95,7 @@ export class ErrandClient {
     }
     if (init.protocolVersion !== PROTOCOL_VERSION && !this.warnedVersion) {
       this.warnedVersion = true;
-      this.options.warn(
-        `Errand: errand ${init.version} speaks protocol version ${init.protocolVersion}, this extension version ${PROTOCOL_VERSION}. ` +
-          "Some features may fail: update whichever of the two is older.",
-      );
+      this.options.versionMismatch(init.version, init.protocolVersion, PROTOCOL_VERSION);
     }
     for (const fn of this.initListeners) {
       // One listener failing must not stop the others.

@@ -50,7 +50,15 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     },
     clientVersion: vscode.version,
     log: (line) => log.appendLine(line),
-    warn: (text) => void vscode.window.showWarningMessage(text),
+    versionMismatch: (version, theirs, ours) =>
+      void vscode.window.showWarningMessage(
+        vscode.l10n.t(
+          "Errand: errand {0} speaks protocol version {1}, this extension version {2}. Some features may fail: update whichever of the two is older.",
+          version,
+          theirs,
+          ours,
+        ),
+      ),
     gaveUp: (why) =>
       binaryProblem(
         vscode.l10n.t(
