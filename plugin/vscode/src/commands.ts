@@ -79,7 +79,7 @@ export function registerCommands(
     }),
     command("errand.showTasks", () => showTasks(client, store, outputs.terminals)),
     command("errand.cancelTask", async (...args) => {
-      for (const t of await targets(args, isActive, vscode.l10n.t("Task to cancel"))) await client.request("task/cancel", { id: t.id });
+      await each(await targets(args, isActive, vscode.l10n.t("Task to cancel")), (t) => client.request("task/cancel", { id: t.id }));
     }),
     command("errand.restartTask", async (arg) => {
       const t = await pick(arg, (x) => !isActive(x), vscode.l10n.t("Task to restart"));
@@ -99,14 +99,14 @@ export function registerCommands(
     }),
     command("errand.deleteTask", async (...args) => {
       const gone = await targets(args, (x) => !isActive(x), vscode.l10n.t("Task to delete from errand's history"));
-      for (const t of gone) store.update(await client.request("task/delete", { id: t.id }));
-      if (gone.length === 0) return;
+      const deleted = await each(gone, async (t) => store.update(await client.request("task/delete", { id: t.id })));
+      if (deleted.length === 0) return;
       const text =
-        gone.length === 1
-          ? vscode.l10n.t("Errand: deleted {0}", sanitize(gone[0].name))
-          : vscode.l10n.t("Errand: deleted {0} tasks", gone.length);
+        deleted.length === 1
+          ? vscode.l10n.t("Errand: deleted {0}", sanitize(deleted[0].name))
+          : vscode.l10n.t("Errand: deleted {0} tasks", deleted.length);
       const undo = await vscode.window.showInformationMessage(text, vscode.l10n.t("Undo"));
-      if (undo) for (const t of gone) store.update(await client.request("task/restore", { id: t.id }));
+      if (undo) await each(deleted, async (t) => store.update(await client.request("task/restore", { id: t.id })));
     }),
     command("errand.markRead", async (...args) => {
       const read = await targets(args, (x) => !isActive(x) && x.readAt === null, vscode.l10n.t("Task to mark read"));
@@ -118,7 +118,18 @@ export function registerCommands(
       if (t) await vscode.env.clipboard.writeText(commandText(t.command));
     }),
     command("errand.clearFinished", async () => {
-      await client.request("task/markRead", { all: true });
+      // The mark it leaves hides every read task up to it: a filtered list
+      // would lose more than it shows.
+      if (store.filter) {
+        void vscode.window.showInformationMessage(vscode.l10n.t("Errand: Clear Finished works on the whole list: clear the filter first"));
+        return;
+      }
+      await store.refresh();
+      // Only what this window shows: other projects' failures stay unread.
+      const unread = store.list().filter((t) => !isActive(t) && t.readAt === null).map((t) => t.id);
+      const all = vscode.workspace.getConfiguration("errand").get<string>("scope", "workspace") === "all";
+      if (all) await client.request("task/markRead", { all: true });
+      else if (unread.length > 0) await client.request("task/markRead", { ids: unread });
       await store.refresh();
       const clear = store.clearFinished();
       if (clear.cleared === 0) return;
@@ -174,6 +185,18 @@ function askCommand(history: string[]): Promise<string | undefined> {
   });
 }
 
+/**
+ * `act` on each task; one failing (ended or deleted meanwhile, in another
+ * window) does not stop the rest. The failures are told in one message;
+ * returns the tasks it worked for.
+ */
+async function each(tasks: Task[], act: (t: Task) => Promise<unknown>): Promise<Task[]> {
+  const results = await Promise.allSettled(tasks.map(act));
+  const failed = results.flatMap((r, i) => (r.status === "rejected" ? [`${sanitize(tasks[i].name)}: ${String(r.reason instanceof Error ? r.reason.message : r.reason)}`] : []));
+  if (failed.length > 0) void vscode.window.showErrorMessage(vscode.l10n.t("Errand: {0}", failed.join("; ")));
+  return tasks.filter((_, i) => results[i].status === "fulfilled");
+}
+
 async function setFilter(store: TaskStore, text: string): Promise<void> {
   await store.setFilter(text);
   await vscode.commands.executeCommand("setContext", "errand.filtered", store.filter !== "");
@@ -216,7 +239,7 @@ async function showDetails(client: ErrandClient, t: Task): Promise<void> {
   const lines = [
     vscode.l10n.t("Command: {0}", commandText(task.command)),
     vscode.l10n.t("Directory: {0}", task.cwd),
-    vscode.l10n.t("Status: {0}", `${statusName(task.status)}${task.exitCode !== null ? ` (exit ${task.exitCode})` : ""}${task.signal !== null ? ` (signal ${task.signal})` : ""}`),
+    vscode.l10n.t("Status: {0}", [statusName(task.status), task.exitCode !== null ? vscode.l10n.t("exit {0}", task.exitCode) : "", task.signal !== null ? vscode.l10n.t("signal {0}", task.signal) : ""].filter((b) => b).join(" · ")),
     vscode.l10n.t("Created: {0}", when(task.createdAt)),
     task.startedAt !== null ? vscode.l10n.t("Started: {0}", when(task.startedAt)) : "",
     task.endedAt !== null ? vscode.l10n.t("Ended: {0} ({1})", when(task.endedAt), duration(task.durationMs)) : "",

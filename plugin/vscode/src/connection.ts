@@ -46,6 +46,8 @@ export class ErrandConnection {
   ensure(): rpc.MessageConnection {
     if (this.conn) return this.conn;
     if (this.disposed) throw new Error("errand: the connection is closed");
+    // Given up until a restart (a new setting): no respawn per request.
+    if (this.quickDeaths >= QUICK_DEATHS) throw new Error(`errand serve keeps exiting at start (${this.lastDeath})`);
     const bin = this.binary();
     if (!bin) {
       throw new Error("errand binary not found: set errand.path, or put errand on PATH");
@@ -81,8 +83,8 @@ export class ErrandConnection {
     return conn;
   }
 
-  request<M extends Method>(method: M, params: Methods[M]["params"]): Promise<Methods[M]["result"]> {
-    const conn = this.ensure();
+  async request<M extends Method>(method: M, params: Methods[M]["params"]): Promise<Methods[M]["result"]> {
+    const conn = this.ensure(); // its throw rejects the promise: callers' .catch sees it
     return conn.sendRequest<Methods[M]["result"]>(method, params).catch((e: unknown) => {
       // vscode-jsonrpc's own words ("Pending response rejected since connection got disposed") mean nothing to a user.
       if (this.conn !== conn && this.lastDeath) throw new Error(`errand serve ended (${this.lastDeath}) before it answered ${method}`);

@@ -1,6 +1,7 @@
 // errand for VS Code: palette commands, a status bar count, finish and
 // failure messages, a tree of tasks, live output in a terminal tab. This file
 // only wires the parts together.
+import * as path from "path";
 import * as vscode from "vscode";
 import { findBinary } from "./binary";
 import { ErrandClient } from "./client";
@@ -8,7 +9,7 @@ import { registerCommands } from "./commands";
 import { Messages } from "./messages";
 import { OUTPUT_SCHEME, OutputDocuments } from "./outputDocuments";
 import { OutputTerminals } from "./outputTerminals";
-import { inScope, tidyClaims } from "./scope";
+import { inScope, scopeKey, tidyClaims } from "./scope";
 import { StatusBar } from "./statusBar";
 import { TaskStore } from "./tasks";
 import { TaskTree } from "./tree";
@@ -73,10 +74,11 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     if (client.pid === undefined) binaryProblem(noBinary());
   };
   // Subscription order matters: the store hears of a finished task before the message about it.
-  const clearedKey = "errand.clearedUpTo";
+  // One mark per view (this workspace's tasks, or all): clearing here hides nothing of another project's.
+  const clearedKey = () => `errand.clearedUpTo:${scopeKey()}`;
   const store = new TaskStore(client, {
-    load: () => context.globalState.get<number>(clearedKey, 0),
-    save: (ms) => void context.globalState.update(clearedKey, ms),
+    load: () => context.globalState.get<number>(clearedKey(), 0),
+    save: (ms) => void context.globalState.update(clearedKey(), ms),
   }, inScope);
   const documents = new OutputDocuments(client);
   const terminals = new OutputTerminals(client);
@@ -89,7 +91,8 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     if (store.filter) bits.push(vscode.l10n.t("filter: {0}", store.filter));
     treeView.description = bits.join(" · ");
   });
-  new Messages(client, terminals);
+  const claims = path.join(context.globalStorageUri.fsPath, "claims");
+  new Messages(client, terminals, claims);
 
   context.subscriptions.push(
     log,
@@ -111,7 +114,7 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     vscode.workspace.onDidGrantWorkspaceTrust(() => restart()),
     vscode.workspace.onDidChangeWorkspaceFolders(() => store.changedScope()),
   );
-  tidyClaims();
+  tidyClaims(claims);
   client.start();
   if (client.pid === undefined) binaryProblem(noBinary());
   return { client, store };

@@ -122,7 +122,7 @@ export function finishedMessage(
   }
   if (t.status === "failed" || t.status === "lost") {
     if (!enabled.onFailure) return null;
-    const why = t.exitCode !== null ? l10n.t("exit {0}", t.exitCode) : t.signal !== null ? l10n.t("signal {0}", t.signal) : t.status;
+    const why = t.exitCode !== null ? l10n.t("exit {0}", t.exitCode) : t.signal !== null ? l10n.t("signal {0}", t.signal) : statusName(t.status);
     const last = sanitize(lastLine(tail) || (t.error ?? ""));
     const failed = l10n.t("{0} failed ({1})", sanitize(t.name), why);
     return { kind: "error", text: last ? `${failed}: ${last}` : failed };
@@ -143,10 +143,13 @@ export function lastLine(text: string): string {
 export function startupSummary(unread: Task[], total: number = unread.length, totalFailed?: number): Popup | null {
   if (unread.length === 0) return null;
   const failed = Math.max(totalFailed ?? 0, unread.filter((t) => t.status === "failed" || t.status === "lost").length);
-  const names = unread.slice(0, 5).map((t) => sanitize(t.name)).join(", ");
+  const names = unread
+    .slice(0, 5)
+    .map((t) => sanitize(t.name))
+    .join(l10n.t(", "));
   const more = total > 5 ? l10n.t(" and {0} more", total - 5) : "";
   const head =
     total === 1 ? l10n.t("1 task finished while VS Code was closed") : l10n.t("{0} tasks finished while VS Code was closed", total);
   const failures = failed > 0 ? l10n.t(" ({0} failed)", failed) : "";
-  return { kind: failed > 0 ? "warning" : "info", text: `${head}${failures}: ${names}${more}` };
+  return { kind: failed > 0 ? "warning" : "info", text: l10n.t("{0}{1}: {2}{3}", head, failures, names, more) };
 }

@@ -6,7 +6,7 @@ import { restartTask } from "./commands";
 import { finishedMessage, Popup, startupSummary } from "./format";
 import type { OutputTerminals } from "./outputTerminals";
 import type { Task } from "./protocol";
-import { claimNotification, inScope } from "./scope";
+import { claimNotification, inFolders, inScope } from "./scope";
 
 export class Messages {
   private summarised = false;
@@ -14,6 +14,8 @@ export class Messages {
   constructor(
     private readonly client: ErrandClient,
     private readonly terminals: OutputTerminals,
+    /** Where windows claim a task's message (claimNotification). */
+    private readonly claims: string,
   ) {
     client.on("task/finished", (e) => this.finished(e.task, e.outputTail));
     client.onInitialized((init) => this.startup(init.unread, init.unreadTotal, init.unreadFailed));
@@ -28,7 +30,14 @@ export class Messages {
       onCancel: s.get("notifications.onCancel", false),
     });
     // Several windows on one folder: the first to claim it tells.
-    if (msg && claimNotification(t.id, t.endedAt)) void this.show(msg, [vscode.l10n.t("Show Output"), vscode.l10n.t("Restart")], t);
+    if (!msg) return;
+    // The window whose folder holds the task claims it at once; a window that
+    // shows every task (or has no folder) waits, to let that one win.
+    const claim = () => {
+      if (claimNotification(this.claims, t.id, t.endedAt)) void this.show(msg, [vscode.l10n.t("Show Output"), vscode.l10n.t("Restart")], t);
+    };
+    if (inFolders(t)) claim();
+    else setTimeout(claim, 700);
   }
 
   /** Once per window: after a server restart the user has seen these already. */

@@ -8,6 +8,25 @@ import type { ErrandClient } from "./client";
 import { duration, sanitize, statusName } from "./format";
 import type { OutputEvent, Task } from "./protocol";
 
+/** CSI (ESC [ … final byte) and SS3 (ESC O x) sequences, and a lone ESC. */
+const ESCAPES = /\x1b(\[[0-?]*[ -/]*[@-~]|O.|)/g;
+
+/** Does the character take two columns (CJK, fullwidth, most emoji)? */
+function isWide(ch: string): boolean {
+  const c = ch.codePointAt(0) ?? 0;
+  return (
+    (c >= 0x1100 && c <= 0x115f) ||
+    (c >= 0x2e80 && c <= 0xa4cf) ||
+    (c >= 0xac00 && c <= 0xd7a3) ||
+    (c >= 0xf900 && c <= 0xfaff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff00 && c <= 0xff60) ||
+    (c >= 0xffe0 && c <= 0xffe6) ||
+    (c >= 0x1f300 && c <= 0x1faff) ||
+    (c >= 0x20000 && c <= 0x3fffd)
+  );
+}
+
 export class OutputTerminals implements vscode.Disposable {
   private readonly shown = new Map<string, TaskTerminal>();
 
@@ -48,6 +67,7 @@ class TaskTerminal implements vscode.Pseudoterminal {
   private final: Task | undefined;
   /** What the user typed since the last Enter. */
   private line = "";
+  private pending = false;
   /** Catch-ups run one after another. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -77,15 +97,27 @@ class TaskTerminal implements vscode.Pseudoterminal {
     this.onGone();
   }
 
-  /** Read what is not shown yet, then follow (or end). */
+  /** Read what is not shown yet, then follow from there (or end). */
   resume(): void {
-    if (!this.opened || this.ended) return;
-    this.queue = this.queue.then(() => this.catchUp()).catch(() => undefined);
+    // One waiting catch-up does for any number of reasons to catch up.
+    if (!this.opened || this.ended || this.pending) return;
+    this.pending = true;
+    this.queue = this.queue
+      .then(() => {
+        this.pending = false;
+        return this.catchUp();
+      })
+      .catch((e: unknown) => this.notice(e instanceof Error ? e.message : String(e)));
   }
 
   appended(ev: OutputEvent): void {
-    // Already read, or not yet: a catch-up crossed it, and reads on from `offset`.
-    if (!this.opened || this.ended || ev.from !== this.offset) return;
+    if (!this.opened || this.ended || ev.next <= this.offset) return; // shown already
+    if (ev.from !== this.offset) {
+      // A gap or an overlap: the server's position and ours parted (a follow
+      // crossed an event on its way). Read on from ours and follow from there.
+      this.resume();
+      return;
+    }
     this.offset = ev.next;
     this.write(ev.data);
   }
@@ -100,7 +132,8 @@ class TaskTerminal implements vscode.Pseudoterminal {
       this.terminal.dispose();
       return;
     }
-    for (const ch of data) {
+    // Arrows, Home, Delete… arrive as escape sequences: they edit nothing here.
+    for (const ch of data.replace(ESCAPES, "")) {
       if (ch === "\r" || ch === "\n") {
         this.written.fire("\r\n");
         this.send({ text: `${this.line}\n` });
@@ -114,15 +147,16 @@ class TaskTerminal implements vscode.Pseudoterminal {
         this.line = "";
         void this.client.request("task/cancel", { id: this.task.id }).catch((e) => this.notice(String(e)));
       } else if (ch === "\x7f" || ch === "\b") {
-        if (this.line.length > 0) {
-          this.line = [...this.line].slice(0, -1).join("");
-          this.written.fire("\b \b");
+        const chars = [...this.line];
+        const last = chars.pop();
+        if (last !== undefined) {
+          this.line = chars.join("");
+          this.written.fire(isWide(last) ? "\b\b  \b\b" : "\b \b");
         }
       } else if (ch >= " ") {
         this.line += ch;
         this.written.fire(ch);
       }
-      // Other control keys (arrows arrive as ESC sequences) edit nothing here.
     }
   }
 
@@ -135,6 +169,7 @@ class TaskTerminal implements vscode.Pseudoterminal {
       if (!this.opened || this.ended) return;
       const from = this.offset;
       const r = await this.client.request("task/output", { id: this.task.id, offset: from, maxBytes: 1 << 20 });
+      if (!this.opened) return; // closed meanwhile: close() unfollowed
       // An event moved the offset meanwhile: this read overlaps it, read again.
       if (this.offset !== from) continue;
       this.write(r.data);
@@ -145,6 +180,8 @@ class TaskTerminal implements vscode.Pseudoterminal {
         return;
       }
       await this.client.request("task/follow", { id: this.task.id, from: this.offset });
+      // Closed while that follow was on its way: close()'s unfollow went first.
+      if (!this.opened) await this.client.request("task/unfollow", { id: this.task.id });
       return;
     }
   }

@@ -3,7 +3,6 @@
 // errand.scope = "all". A folderless window shows all. And of the windows
 // that hear a task end, one tells the user.
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import * as vscode from "vscode";
 import type { Task } from "./protocol";
@@ -11,30 +10,36 @@ import type { Task } from "./protocol";
 export function inScope(t: Task): boolean {
   if (vscode.workspace.getConfiguration("errand").get<string>("scope", "workspace") === "all") return true;
   const folders = vscode.workspace.workspaceFolders ?? [];
-  if (folders.length === 0) return true;
-  return folders.some((f) => within(t.cwd, f.uri.fsPath));
+  return folders.length === 0 || inFolders(t);
+}
+
+/** Was the task started under one of this window's folders? */
+export function inFolders(t: Task): boolean {
+  return (vscode.workspace.workspaceFolders ?? []).some((f) => within(t.cwd, f.uri.fsPath));
 }
 
 function within(dir: string, folder: string): boolean {
   const rel = path.relative(folder, dir);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }
 
-/** Where windows leave their claims: private to the user. */
-function claims(): string {
-  const dir = path.join(os.tmpdir(), `errand-vscode-${os.userInfo().uid}`);
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
+/** The key of what this window shows, for what is kept per view (the Clear Finished mark). */
+export function scopeKey(): string {
+  if (vscode.workspace.getConfiguration("errand").get<string>("scope", "workspace") === "all") return "all";
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath).sort();
+  return folders.length === 0 ? "all" : folders.join("\n");
 }
 
 /**
- * True for the first window (of this user, on this machine) to claim the
- * end of task `id`: it shows the message, the others stay quiet. Creating a
- * file with O_EXCL is the one atomic step all windows share.
+ * True for the first window to claim the end of task `id`: it shows the
+ * message, the others stay quiet. `dir` is shared by the windows of this
+ * VS Code (its global storage: private to the user, not /tmp); creating a
+ * file there with O_EXCL is the one atomic step all windows share.
  */
-export function claimNotification(id: string, endedAt: number | null): boolean {
+export function claimNotification(dir: string, id: string, endedAt: number | null): boolean {
   try {
-    fs.closeSync(fs.openSync(path.join(claims(), `${id}-${endedAt ?? 0}`), "wx", 0o600));
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.closeSync(fs.openSync(path.join(dir, `${id}-${endedAt ?? 0}`), "wx", 0o600));
     return true;
   } catch (e) {
     // Taken by another window; any other failure: better twice than never.
@@ -43,14 +48,13 @@ export function claimNotification(id: string, endedAt: number | null): boolean {
 }
 
 /** Claims older than a day are of no use: tidied at activation. */
-export function tidyClaims(now = Date.now()): void {
+export function tidyClaims(dir: string, now = Date.now()): void {
   try {
-    const dir = claims();
     for (const name of fs.readdirSync(dir)) {
       const p = path.join(dir, name);
-      if (now - fs.statSync(p).mtimeMs > 86_400_000) fs.rmSync(p, { force: true });
+      if (now - fs.lstatSync(p).mtimeMs > 86_400_000) fs.rmSync(p, { force: true });
     }
   } catch {
-    // Nothing to tidy, or not ours to.
+    // Nothing to tidy yet.
   }
 }

@@ -1,6 +1,6 @@
 // The "Tasks" view: one section per status group, a row per task.
 import * as vscode from "vscode";
-import { commandText, describe, ICONS, sanitize, sectionTitle } from "./format";
+import { commandText, describe, ICONS, sanitize, sectionTitle, statusName } from "./format";
 import type { Task } from "./protocol";
 import { isActive, type TaskStore } from "./tasks";
 
@@ -50,7 +50,7 @@ export class TaskTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     const item = new vscode.TreeItem(sanitize(node.name), vscode.TreeItemCollapsibleState.None);
     item.id = node.id;
     item.description = describe(node);
-    item.tooltip = `${node.id} · ${node.status}\n${sanitize(commandText(node.command))}\n${sanitize(node.cwd)}`;
+    item.tooltip = `${node.id} · ${statusName(node.status)}\n${sanitize(commandText(node.command))}\n${sanitize(node.cwd)}`;
     item.iconPath = new vscode.ThemeIcon(ICONS[node.status]);
     item.contextValue = `task-${node.status}`;
     item.command = { command: "errand.showOutput", title: vscode.l10n.t("Show Output"), arguments: [node] };
