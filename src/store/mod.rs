@@ -187,11 +187,13 @@ fn is_busy(e: &rusqlite::Error) -> bool {
 
 /// SQLite's own busy handler sleeps whole milliseconds and backs off to
 /// 100 ms; our transactions last microseconds, so retry soon and often.
-/// Gives up after about 30 s.
+/// Gives up after about 2 minutes: on an overloaded machine a writer that
+/// holds the lock can be descheduled again and again, and an outcome or a
+/// client's request is worth the wait (a CI run lost a task/run to 30 s).
 fn busy_wait(attempt: i32) -> bool {
     let micros = (50 * (i64::from(attempt) + 1)).min(2_000) as u64;
     std::thread::sleep(Duration::from_micros(micros));
-    attempt < 15_000
+    attempt < 60_000
 }
 
 #[cfg(test)]
