@@ -1,6 +1,8 @@
 // The window's copy of errand's tasks, kept current from the server: pushed
-// changes as they come, the newest page on refresh(). No `vscode` import.
+// changes as they come, the newest page on refresh(). No `vscode` import of
+// its own (format's words go through VS Code's l10n).
 import type { ErrandClient } from "./client";
+import { commandText } from "./format";
 import type { ProgressEvent, Status, Task } from "./protocol";
 
 export const GROUPS: { label: string; statuses: Status[] }[] = [
@@ -143,8 +145,7 @@ export class TaskStore {
   private matches(t: Task): boolean {
     if (this.text === "") return true;
     const text = this.text.toLowerCase();
-    const command = "shell" in t.command ? t.command.shell : t.command.argv.join(" ");
-    return t.name.toLowerCase().includes(text) || command.toLowerCase().includes(text);
+    return t.name.toLowerCase().includes(text) || commandText(t.command).toLowerCase().includes(text);
   }
 
   private progress(ev: ProgressEvent): void {
