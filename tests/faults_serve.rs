@@ -73,6 +73,39 @@ fn a_killed_server_loses_none_of_its_tasks_and_the_next_one_reports_them() {
     assert_eq!(finished.len(), 2, "{finished:?}");
 }
 
+/// Another program (a sqlite3 shell, a backup, an errand process
+/// descheduled on a loaded machine) holding the store's write lock must not
+/// hold up what only reads: the first answer, lists, notifications.
+#[test]
+fn a_held_write_lock_holds_up_no_first_answer_and_its_unread_tasks_are_marked_once_free() {
+    let home = Home::new();
+    let ok = home.submit("true");
+    let failed = home.submit("exit 3");
+    home.wait(&[&ok, &failed]);
+    let db = rusqlite::Connection::open(home.errand_home().join("errand.db")).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    // Answered within the client's 20 s, while the lock is held (a writer
+    // waits up to 2 minutes for it).
+    let mut server = Client::spawn(home.cmd(), Framing::Lines);
+    let init = server.call("initialize", json!({}));
+    assert_eq!(init["unreadTotal"], 2, "{init}");
+    assert_eq!(init["unreadFailed"], 1, "{init}");
+    let listed = server.call("task/list", json!({}));
+    assert_eq!(listed["tasks"].as_array().unwrap().len(), 2, "{listed}");
+    let unannounced = |db: &rusqlite::Connection| -> i64 {
+        db.query_row("SELECT count(*) FROM tasks WHERE announced_at IS NULL", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(unannounced(&db), 2, "nothing could be marked while the lock was held");
+    db.execute_batch("COMMIT").unwrap();
+    // Once free, the server marks them told: no other editor repeats them.
+    eventually("the first answer's tasks are marked told", || unannounced(&db) == 0);
+    let mut other = Client::spawn(home.cmd(), Framing::Lines);
+    assert_eq!(other.call("initialize", json!({}))["unreadTotal"], 0);
+    // And the server goes on telling.
+    let next = server.call("task/run", json!({ "command": "true" }))["id"].as_str().unwrap().to_owned();
+    server.notification("task/finished", |p| p["task"]["id"] == next.as_str());
+}
+
 const CLIENTS: usize = 4;
 const EACH: usize = 500;
 

@@ -2,12 +2,14 @@
 //! blocking pool with a pooled store connection.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use crate::control;
 use crate::error::{Error, Result};
 use crate::launch::{self, RunRequest, What};
 use crate::output::{whole_chars, Carry, Reader};
 use crate::protocol::{self as p, Handler};
+use crate::server::chores::Chore;
 use crate::server::state::{Follow, Server};
 use crate::server::transport::MAX_FRAME;
 use crate::store::{ListFilter, Store};
@@ -19,6 +21,9 @@ use crate::workflow;
 const LIST_BYTES: usize = 4 << 20;
 /// One `task/output` reads at most this much (the memory budget counts on it).
 const MAX_READ: u32 = 4 << 20;
+/// How long `initialize` waits for the write lock to mark its unread
+/// tasks told before it answers anyway (and marks them later).
+const MARK_TOLD_WAIT: Duration = Duration::from_millis(500);
 /// At most this many unread tasks come with `initialize`.
 const UNREAD_LIMIT: u32 = 50;
 
@@ -70,7 +75,11 @@ impl Handler for Server {
         self.with_store(|store| {
             store.reap_lost()?;
             // Tasks that end after the baseline reach this client as task/finished.
-            let missed = store.take_unannounced(self.baseline_change(), UNREAD_LIMIT)?;
+            let up_to = self.baseline_change();
+            let missed = store.take_unannounced(up_to, UNREAD_LIMIT, MARK_TOLD_WAIT)?;
+            if !missed.marked {
+                self.chores.ask(Chore::AnnouncedUpTo(up_to));
+            }
             Ok(p::InitializeResult {
                 server: "errand".into(),
                 version: env!("CARGO_PKG_VERSION").into(),

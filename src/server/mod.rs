@@ -3,7 +3,10 @@
 //! One event loop (a current-thread tokio runtime) reads frames, dispatches
 //! each request on its own task (at most 256 in flight; answers may come
 //! out of order), and pushes notifications; store work and file reads run
-//! on a small blocking pool, which also bounds the store connections.
+//! on a small blocking pool, which also bounds the store connections. The
+//! watcher reads the store on its own thread, and store writes nobody waits
+//! for are chores: neither queues behind a request waiting for SQLite's
+//! write lock, so notifications flow while writers wait.
 //! Supervisors it starts are reaped by tokio; their death is watched
 //! through pidfds. stdout carries frames only: fd 1 itself points at
 //! /dev/null, so nothing else can write into the stream.
@@ -12,12 +15,14 @@
 //! - `dispatch`: a message to its answer, by JSON-RPC rules.
 //! - `methods`: the body of every method.
 //! - `watch`: store changes and dead supervisors as notifications.
+//! - `chores`: store writes nobody waits for (told, lost, a supervisor).
 //! - `follow`: output of followed tasks as notifications.
 //! - `wakeups`: what wakes the watcher (inotify, or a timer without it).
 //! - `state`: what the server holds.
 //! - `budget`: how much memory a connection may hold.
 
 mod budget;
+mod chores;
 mod dispatch;
 mod follow;
 mod methods;
@@ -64,6 +69,7 @@ pub fn serve(paths: &Paths) -> Result<i32> {
 
 async fn run(paths: Paths, config: Config, frames: std::fs::File) -> Result<()> {
     let server = Arc::new(Server::new(paths, config)?);
+    chores::Chores::start(&server);
     let methods: jsonrpsee::Methods = crate::protocol::rpc_module(server.clone())
         .map_err(|e| Error::io("cannot register the methods", std::io::Error::other(e.to_string())))?
         .into();

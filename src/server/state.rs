@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
 use super::budget::Budget;
+use super::chores::Chores;
 use crate::config::Config;
 use crate::error::Result;
 use crate::launch::{Queue, Spawner};
@@ -39,6 +40,8 @@ pub struct Server {
     pub shutdown: Notify,
     /// What the connection may hold in memory.
     pub budget: Budget,
+    /// Store writes done beside the watcher and the requests.
+    pub chores: Chores,
     /// The newest counts given to the client (by the watcher or in an
     /// answer). The watcher compares with these, so a client never keeps
     /// counts that a later change does not correct.
@@ -60,6 +63,7 @@ impl Server {
             wake: Notify::new(),
             shutdown: Notify::new(),
             budget: Budget::default(),
+            chores: Chores::new(),
             counts: Mutex::new(Counts::default()),
             baseline_change: AtomicI64::new(0),
         })

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::chores::Chore;
 use super::follow;
 use super::state::Server;
 use super::transport::Out;
@@ -65,21 +66,21 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
     let mut wakeups = Wakeups::new(server.paths.clone());
     let mut watched_workers: HashSet<Identity> = HashSet::new();
     let (died_tx, mut died_rx) = mpsc::unbounded_channel::<Identity>();
+    let looker = Looker::start(server.clone())?;
     loop {
-        // What changed, on the blocking pool; the feed goes there and back.
-        let (returned, polled) = server
-            .blocking(move |s| {
-                let mut feed = feed;
-                let polled = s.with_store(|store| feed.poll(store, s));
-                (feed, polled)
-            })
-            .await?;
+        // What changed; the feed goes to the looker and back.
+        let (returned, polled) = looker.look(feed).await?;
         feed = returned;
-        // A failed poll (a busy or full disk) is retried at the next wake-up: the feed kept its place.
-        let polled = polled.unwrap_or_else(|e| {
-            tracing::warn!("cannot read the store's changes: {e}");
-            Polled::default()
-        });
+        // A failed poll (a busy or full disk) kept the feed's place: try
+        // again soon, as nothing else may wake the watcher.
+        let polled = match polled {
+            Ok(polled) => polled,
+            Err(e) => {
+                tracing::warn!("cannot read the store's changes: {e}");
+                tokio::time::sleep(RETRY_POLL).await;
+                continue;
+            }
+        };
         for notification in &polled.notifications {
             if !send(server, out, notification).await {
                 return Ok(());
@@ -95,9 +96,7 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
             })
             .collect();
         if !told.is_empty() {
-            if let Err(e) = server.store(move |store| store.mark_announced(&told)).await {
-                tracing::warn!("cannot record that finished tasks were announced: {e}");
-            }
+            server.chores.ask(Chore::Announced(told));
         }
         // Without an instance yet (inotify ran short): try again.
         wakeups.arm();
@@ -107,10 +106,7 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
         // A queued task with a free slot and no supervisor (its client died
         // before starting one): start one.
         if polled.counts.queued > 0 && polled.counts.running < server.config.parallel {
-            let kicked = server.blocking(|s| s.with_store(|store| s.queue(store).kick())).await;
-            if let Err(e) = kicked.and_then(|r| r) {
-                tracing::warn!("cannot start a supervisor: {e}");
-            }
+            server.chores.ask(Chore::Kick);
         }
         // A supervisor's death is a change nobody writes: watch each one
         // the queue counts on, running a task or idle.
@@ -132,20 +128,60 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
             () = wakeups.next() => {}
             () = server.wake.notified() => {}
             // Its task is lost, or (an idle one) a task left to it needs
-            // another supervisor: the next round's kick starts one.
+            // another supervisor.
             Some(dead) = died_rx.recv() => {
                 watched_workers.remove(&dead);
-                let reaped = server.store(|store| store.reap_lost()).await;
-                if reaped.is_ok_and(|n| n > 0) {
-                    crate::wakeup::signal(&server.paths);
-                }
+                server.chores.ask(Chore::Kick);
             }
             () = expiry => {}
         }
     }
 }
 
+type Look = (Feed, Result<Polled>);
+
+/// The watcher's own thread and store connection for its looks at the
+/// store: on the shared blocking pool they queued behind requests that
+/// wait for the write lock, and notifications waited with them.
+struct Looker {
+    jobs: std::sync::mpsc::Sender<(Feed, oneshot::Sender<Look>)>,
+}
+
+impl Looker {
+    /// The thread ends with the watcher (its sender dropped).
+    fn start(server: Arc<Server>) -> Result<Looker> {
+        let (jobs, asked) = std::sync::mpsc::channel::<(Feed, oneshot::Sender<Look>)>();
+        let paths = server.paths.clone();
+        std::thread::Builder::new()
+            .name("errand-watch".into())
+            .spawn(move || {
+                let mut store = None;
+                for (mut feed, reply) in asked {
+                    let polled = match &store {
+                        Some(store) => feed.poll(store, &server),
+                        None => Store::open(&paths).and_then(|opened| {
+                            let polled = feed.poll(&opened, &server);
+                            store = Some(opened);
+                            polled
+                        }),
+                    };
+                    let _ = reply.send((feed, polled));
+                }
+            })
+            .map_err(|e| Error::io("cannot start the watcher's thread", e))?;
+        Ok(Looker { jobs })
+    }
+
+    async fn look(&self, feed: Feed) -> Result<Look> {
+        let gone = || Error::io("the watcher's thread ended", std::io::Error::other("it stopped"));
+        let (reply, answer) = oneshot::channel();
+        self.jobs.send((feed, reply)).map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())
+    }
+}
+
 /// What the watcher remembers of an active task, to tell what changed.
+#[derive(Clone)]
 struct Known {
     status: Status,
     progress: Option<Progress>,
@@ -179,6 +215,8 @@ struct Polled {
     more: bool,
 }
 
+/// How soon a failed look at the store is tried again.
+const RETRY_POLL: Duration = Duration::from_millis(200);
 /// Changes read per query.
 const PAGE: u32 = 500;
 /// Roughly how many bytes of notifications one look builds before it stops
@@ -198,8 +236,18 @@ impl Feed {
     }
 
     /// Tasks changed since the last poll as notifications, then the counts
-    /// if they differ from what the client was last given.
+    /// if they differ from what the client was last given. On an error the
+    /// feed stays where it was: the changes read so far are read again.
     fn poll(&mut self, store: &Store, server: &Server) -> Result<Polled> {
+        let (last_change, known) = (self.last_change, self.known.clone());
+        let polled = self.look(store, server);
+        if polled.is_err() {
+            (self.last_change, self.known) = (last_change, known);
+        }
+        polled
+    }
+
+    fn look(&mut self, store: &Store, server: &Server) -> Result<Polled> {
         let mut polled = Polled::default();
         let mut bytes = 0;
         'pages: loop {
@@ -226,12 +274,13 @@ impl Feed {
             }
         }
         let counts = store.counts()?;
+        polled.workers = store.supervisors()?;
+        polled.next_failure_expiry = store.next_failure_expiry()?;
+        // Last: a read that fails after this would leave the counts noted as given.
         polled.counts = counts;
         if server.set_counts(counts) {
             polled.notifications.push(Notification::CountsChanged(counts));
         }
-        polled.workers = store.supervisors()?;
-        polled.next_failure_expiry = store.next_failure_expiry()?;
         Ok(polled)
     }
 

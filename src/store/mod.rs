@@ -154,6 +154,17 @@ impl Store {
     }
 
     /// Run `f` on one consistent snapshot of the store (a read transaction).
+    /// `write`, waiting at most `wait` for the write lock: None if it stayed busy.
+    fn write_within<T>(&self, wait: Duration, f: impl Fn(&Connection) -> Result<T>) -> Result<Option<T>> {
+        self.conn.busy_timeout(wait)?;
+        let result = self.write(f);
+        self.conn.busy_handler(Some(busy_wait))?;
+        match result {
+            Err(Error::Store(e)) if is_busy(&e) => Ok(None),
+            other => other.map(Some),
+        }
+    }
+
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         self.conn.execute_batch("BEGIN")?;
         let result = f(&self.conn);

@@ -1,8 +1,9 @@
 //! Tasks as records: insert, read, list, count, mark read, delete, prune.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{task_from_row, TASK_COLUMNS};
 use super::Store;
@@ -75,6 +76,34 @@ pub struct Unannounced {
     pub total: u32,
     /// How many of them failed or were lost.
     pub failed: u32,
+    /// They are marked told.
+    pub marked: bool,
+}
+
+/// The unannounced tasks final at or before change `?1` (see `Store::take_unannounced`).
+fn unannounced_rows() -> String {
+    format!(
+        "FROM tasks INDEXED BY tasks_unannounced WHERE announced_at IS NULL AND read_at IS NULL
+         AND deleted_at IS NULL AND {FINAL} AND final_change <= ?1"
+    )
+}
+
+fn unannounced(conn: &Connection, up_to: i64, limit: u32) -> Result<Unannounced> {
+    let (total, failed): (u32, u32) = conn.query_row(
+        &format!("SELECT count(*), coalesce(sum(status IN ('failed', 'lost')), 0) {}", unannounced_rows()),
+        [up_to],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {TASK_COLUMNS} {} ORDER BY seq DESC LIMIT ?2", unannounced_rows()))?;
+    let tasks = stmt.query_map(params![up_to, limit], task_from_row)?.collect::<Result<Vec<_>, _>>()?;
+    Ok(Unannounced { tasks, total, failed, marked: true })
+}
+
+fn mark_unannounced(tx: &Connection, up_to: i64) -> Result<()> {
+    let sql = format!("UPDATE tasks SET announced_at = ?2 WHERE seq IN (SELECT seq {})", unannounced_rows());
+    tx.execute(&sql, params![up_to, now_ms()])?;
+    Ok(())
 }
 
 impl Store {
@@ -294,26 +323,28 @@ impl Store {
     /// or before the store change `up_to` (later ones reach the asking
     /// client as `task/finished`): the newest `limit`, how many there are in
     /// all and how many of those failed (or were lost), and every one of
-    /// them is marked told.
-    pub fn take_unannounced(&self, up_to: i64, limit: u32) -> Result<Unannounced> {
-        let unannounced = format!(
-            "FROM tasks INDEXED BY tasks_unannounced WHERE announced_at IS NULL AND read_at IS NULL
-             AND deleted_at IS NULL AND {FINAL} AND final_change <= ?1"
-        );
-        self.write(|tx| {
-            let (total, failed): (u32, u32) = tx.query_row(
-                &format!("SELECT count(*), coalesce(sum(status IN ('failed', 'lost')), 0) {unannounced}"),
-                [up_to],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )?;
-            let mut stmt = tx.prepare(&format!("SELECT {TASK_COLUMNS} {unannounced} ORDER BY seq DESC LIMIT ?2"))?;
-            let tasks = stmt.query_map(params![up_to, limit], task_from_row)?.collect::<Result<Vec<_>, _>>()?;
-            tx.execute(
-                &format!("UPDATE tasks SET announced_at = ?2 WHERE seq IN (SELECT seq {unannounced})"),
-                params![up_to, now_ms()],
-            )?;
-            Ok(Unannounced { tasks, total, failed })
-        })
+    /// them is marked told, so no other client's summary repeats them.
+    /// Marking waits at most `wait` for the write lock: a client's first
+    /// answer must not queue behind every writer of an overloaded machine.
+    /// When it could not, `marked` is false and the caller marks them later
+    /// (`mark_announced_up_to`).
+    pub fn take_unannounced(&self, up_to: i64, limit: u32, wait: Duration) -> Result<Unannounced> {
+        // A read first: the common case (nothing missed) takes no write lock.
+        let seen = self.read(|conn| unannounced(conn, up_to, limit))?;
+        if seen.total == 0 {
+            return Ok(seen);
+        }
+        let taken = self.write_within(wait, |tx| {
+            let taken = unannounced(tx, up_to, limit)?;
+            mark_unannounced(tx, up_to)?;
+            Ok(taken)
+        })?;
+        Ok(taken.unwrap_or(Unannounced { marked: false, ..seen }))
+    }
+
+    /// Mark told what `take_unannounced` could not.
+    pub fn mark_announced_up_to(&self, up_to: i64) -> Result<()> {
+        self.write(|tx| mark_unannounced(tx, up_to))
     }
 
     /// A client was told these tasks finished.
@@ -453,6 +484,38 @@ fn to_json(value: &impl serde::Serialize) -> Result<String> {
 pub(crate) mod tests {
     use super::*;
     use crate::store::testing::temp_store;
+
+    #[test]
+    fn the_first_answer_never_waits_out_a_held_write_lock_and_its_tasks_are_marked_later() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = crate::paths::Paths::in_home(dir.path());
+        let store = Store::open(&paths).unwrap();
+        let other = Store::open(&paths).unwrap();
+        let none = store.take_unannounced(store.change().unwrap(), 10, Duration::ZERO).unwrap();
+        assert_eq!((none.total, none.marked), (0, true), "nothing missed: no write at all");
+        let ids: Vec<String> = (0..3).map(|i| store.insert(&new_task(&format!("t{i}"))).unwrap().id).collect();
+        for id in &ids {
+            store.request_cancel(id).unwrap();
+        }
+        let up_to = store.change().unwrap();
+        // Another process writes and holds the lock.
+        other.conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let started = std::time::Instant::now();
+        let seen = store.take_unannounced(up_to, 2, Duration::from_millis(50)).unwrap();
+        assert!(started.elapsed() < Duration::from_secs(5), "waited {:?}", started.elapsed());
+        assert_eq!((seen.total, seen.tasks.len(), seen.marked), (3, 2, false));
+        assert_eq!(seen.tasks[0].id, ids[2], "newest first");
+        other.conn.execute_batch("COMMIT").unwrap();
+        store.mark_announced_up_to(up_to).unwrap();
+        let again = store.take_unannounced(up_to, 2, Duration::ZERO).unwrap();
+        assert_eq!(again.total, 0, "marked later, so no other client's summary repeats them");
+        // With the lock free, the answer marks them itself.
+        let late = store.insert(&new_task("late")).unwrap().id;
+        store.request_cancel(&late).unwrap();
+        let taken = store.take_unannounced(store.change().unwrap(), 10, Duration::from_millis(50)).unwrap();
+        assert_eq!((taken.total, taken.marked), (1, true));
+        assert_eq!(store.take_unannounced(store.change().unwrap(), 10, Duration::ZERO).unwrap().total, 0);
+    }
 
     #[test]
     fn completion_offers_newest_first_active_first_and_only_the_prefix() {
