@@ -145,7 +145,16 @@ async function palette(page, title, input) {
     }
     await page.keyboard.press("Enter");
     if (input !== undefined) {
-      await page.waitForTimeout(500);
+      // The command's own box: open, and no longer the palette's ">…" (on
+      // a loaded machine it opens well after the palette closes).
+      await page.waitForFunction(
+        () => {
+          const box = document.querySelector(".quick-input-widget .quick-input-box input");
+          return !!box && box.offsetParent !== null && !box.value.startsWith(">");
+        },
+        null,
+        { timeout: 20000 },
+      );
       await page.keyboard.type(input);
       await page.keyboard.press("Enter");
     }
