@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod config;
 pub mod control;
+pub mod detect;
 pub mod error;
 pub mod launch;
 pub mod logging;

@@ -1,10 +1,12 @@
 //! Workflows: named commands from the project's `errand.toml` and the
-//! user's config. Reading them never runs anything.
+//! user's config, and the tasks the project's own files define (see
+//! `detect`). Reading them never runs anything.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
+use crate::detect;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
 use crate::task::{validate_env, CommandSpec};
@@ -29,12 +31,29 @@ pub struct Workflow {
     pub keep_children: bool,
     /// The file it came from.
     pub source: PathBuf,
+    /// The tool it was detected for (`npm`, `make`…); None for errand's own.
+    pub detected: Option<&'static str>,
+    /// Why it cannot run, for a detected task errand cannot run as written.
+    pub refused: Option<String>,
+}
+
+/// Every workflow visible from a folder, and the project files that could
+/// not be read for detected tasks.
+pub struct Listing {
+    pub workflows: BTreeMap<String, Workflow>,
+    pub warnings: Vec<String>,
 }
 
 /// The workflows visible from `dir`: the nearest `errand.toml` upwards, then
 /// the user's config (a project's workflow wins over a user one of the same
-/// name).
+/// name), then the tasks detected around `dir` as `source:name` (errand's
+/// own names win on a clash, and the nearest folder's among detected ones).
 pub fn visible(config: &Config, paths: &Paths, dir: &Path) -> Result<BTreeMap<String, Workflow>> {
+    Ok(listing(config, paths, dir)?.workflows)
+}
+
+/// `visible`, with the warnings about project files detection could not read.
+pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
     let mut all = BTreeMap::new();
     if !config.workflows.is_empty() {
         // Spans point into the config text: read it again only to turn them into line numbers.
@@ -51,7 +70,23 @@ pub fn visible(config: &Config, paths: &Paths, dir: &Path) -> Result<BTreeMap<St
             all.insert(name.clone(), parse(name, value, &root, &file, &text)?);
         }
     }
-    Ok(all)
+    let env = |name: &str| std::env::var(name).ok();
+    let detected = detect::detect(dir, &env);
+    for found in detected.tasks {
+        let name = format!("{}:{}", found.source, found.name);
+        all.entry(name.clone()).or_insert(Workflow {
+            name,
+            command: found.command,
+            cwd: found.cwd,
+            env: found.env,
+            description: found.description,
+            keep_children: false,
+            source: found.file,
+            detected: Some(found.source),
+            refused: found.refused,
+        });
+    }
+    Ok(Listing { workflows: all, warnings: detected.warnings })
 }
 
 /// Check the user config's workflows as it is read, so a bad entry makes
@@ -69,6 +104,9 @@ pub fn check_user(workflows: &BTreeMap<String, toml::Spanned<toml::Value>>, file
 pub fn find(config: &Config, paths: &Paths, dir: &Path, name: &str) -> Result<Workflow> {
     let mut all = visible(config, paths, dir)?;
     if let Some(wf) = all.remove(name) {
+        if let Some(why) = &wf.refused {
+            return Err(Error::InvalidInput(format!("#{name} cannot run here: {why}")));
+        }
         return Ok(wf);
     }
     Err(Error::WorkflowNotFound { name: name.to_owned(), suggestions: close_matches(name, all.into_keys()) })
@@ -107,6 +145,8 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         description: None,
         keep_children: false,
         source: file.to_path_buf(),
+        detected: None,
+        refused: None,
     };
     let table = match value.get_ref() {
         toml::Value::String(cmd) => {

@@ -429,6 +429,13 @@ pub struct WorkflowInfo {
     pub keep_children: bool,
     /// The file it is defined in.
     pub source: String,
+    /// The tool a detected task was found for (`npm`, `make`, `cargo`,
+    /// `just`, `vscode`, `go`, `deno`, `poe`, `pdm`); its name is
+    /// `tool:name`. Null for errand.toml and user workflows.
+    pub detected: Option<String>,
+    /// Why it cannot run (a detected task errand cannot run as written, such
+    /// as a tasks.json task using `${file}`); running it is refused with this.
+    pub refused: Option<String>,
 }
 
 impl From<Workflow> for WorkflowInfo {
@@ -441,6 +448,8 @@ impl From<Workflow> for WorkflowInfo {
             description: w.description,
             keep_children: w.keep_children,
             source: w.source.display().to_string(),
+            detected: w.detected.map(str::to_owned),
+            refused: w.refused,
         }
     }
 }

@@ -250,7 +250,11 @@ impl Handler for Server {
 
     fn workflows(&self, params: p::WorkflowListParams) -> Result<Vec<p::WorkflowInfo>> {
         let dir = client_dir(params.client_cwd.as_deref())?;
-        Ok(workflow::visible(&self.config, &self.paths, &dir)?.into_values().map(p::WorkflowInfo::from).collect())
+        let listing = workflow::listing(&self.config, &self.paths, &dir)?;
+        for warning in &listing.warnings {
+            tracing::warn!("detected tasks: {warning}");
+        }
+        Ok(listing.workflows.into_values().map(p::WorkflowInfo::from).collect())
     }
 
     fn shutdown(&self, _: p::Empty) -> Result<p::Ack> {

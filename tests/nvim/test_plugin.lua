@@ -158,6 +158,27 @@ return function(H)
     },
 
     {
+      "tasks the project defines for its tools: completed, run, and refused with the reason",
+      function()
+        vim.fn.writefile({ "hello:", "\t@echo hello from make" }, "Makefile")
+        vim.fn.writefile({ '{ "scripts": { "lint": "eslint ." } }' }, "package.json")
+        vim.fn.mkdir(".vscode", "p")
+        vim.fn.writefile({
+          '{ "version": "2.0.0", "tasks": [',
+          '  { "label": "Lint file", "type": "shell", "command": "eslint ${file}" },',
+          "] }",
+        }, ".vscode/tasks.json")
+        local items = vim.fn.getcompletion("Errand #", "cmdline")
+        H.eq(items, { "#make:hello", "#npm:lint", "#vscode:Lint file" }, "detected tasks in completion")
+        H.eq(vim.fn.getcompletion("Errand #ma", "cmdline"), { "#make:hello" }, "by prefix")
+        vim.cmd("Errand #make:hello")
+        H.popup(vim.log.levels.INFO, "✓ make:hello")
+        vim.cmd("Errand #vscode:Lint file")
+        H.popup(vim.log.levels.ERROR, "#vscode:Lint file cannot run here: it uses ${file}")
+      end,
+    },
+
+    {
       "output buffer follows a running task",
       function()
         local task

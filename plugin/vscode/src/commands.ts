@@ -6,7 +6,7 @@ import type { ErrandClient } from "./client";
 import { commandText, describe, duration, ICONS, sanitize, sectionTitle, statusName } from "./format";
 import type { OutputDocuments } from "./outputDocuments";
 import type { OutputTerminals } from "./outputTerminals";
-import type { Task } from "./protocol";
+import type { Task, WorkflowInfo } from "./protocol";
 import { isActive, TaskStore } from "./tasks";
 import { runsWorkflow, workspaceCodeAllowed } from "./trust";
 
@@ -62,11 +62,13 @@ export function registerCommands(
         void vscode.window.showInformationMessage(vscode.l10n.t("Errand: no workflows (add an errand.toml to the project)"));
         return;
       }
-      const choice = await vscode.window.showQuickPick(
-        wfs.map((w) => ({ label: `#${sanitize(w.name)}`, description: sanitize(w.description ?? commandText(w.command)), name: w.name })),
-        { placeHolder: vscode.l10n.t("Workflow to run") },
-      );
-      if (choice) await run({ workflow: choice.name });
+      const choice = await vscode.window.showQuickPick(workflowItems(wfs), { placeHolder: vscode.l10n.t("Workflow to run") });
+      if (!choice?.name) return;
+      if (choice.refused) {
+        void vscode.window.showWarningMessage(vscode.l10n.t("Errand: #{0} cannot run here: {1}", sanitize(choice.name), sanitize(choice.refused)));
+        return;
+      }
+      await run({ workflow: choice.name });
     }),
     command("errand.rerunLast", async () => {
       const last = memory.get<LastRun>(LAST_RUN);
@@ -284,4 +286,29 @@ function workspaceFolder(): string | undefined {
  * directory (the prompt says so), never the extension host's directory. */
 function runDir(): string {
   return workspaceFolder() ?? os.homedir();
+}
+
+type WorkflowItem = vscode.QuickPickItem & { name?: string; refused?: string | null };
+
+/** errand's own workflows first, then the tasks detected in the project, under one heading per tool. */
+function workflowItems(wfs: WorkflowInfo[]): WorkflowItem[] {
+  const own = "errand";
+  const sorted = [...wfs].sort((a, b) => (a.detected ?? "").localeCompare(b.detected ?? ""));
+  const items: WorkflowItem[] = [];
+  let heading: string | undefined;
+  for (const w of sorted) {
+    const tool = w.detected ?? own;
+    if (tool !== heading) {
+      items.push({ label: sanitize(tool), kind: vscode.QuickPickItemKind.Separator });
+      heading = tool;
+    }
+    items.push({
+      label: `#${sanitize(w.name)}`,
+      description: sanitize(w.description ?? commandText(w.command)),
+      detail: w.refused ? vscode.l10n.t("Cannot run here: {0}", sanitize(w.refused)) : undefined,
+      name: w.name,
+      refused: w.refused,
+    });
+  }
+  return items;
 }

@@ -351,6 +351,10 @@ export interface WorkflowInfo {
   keepChildren: boolean;
   /** The file it is defined in. */
   source: string;
+  /** The tool a detected task was found for (`npm`, `make`, `cargo`, `just`, `vscode`, `go`, `deno`, `poe`, `pdm`); its name is `tool:name`. Null for errand.toml and user workflows. */
+  detected: string | null;
+  /** Why it cannot run (a detected task errand cannot run as written, such as a tasks.json task using `${file}`); running it is refused with this. */
+  refused: string | null;
 }
 
 /** `workflow/list` params. */

@@ -109,7 +109,8 @@ function M.run(opts)
   if not sub or sub == "list" then
     return errand().list()
   elseif sub:sub(1, 1) == "#" then
-    return errand().run_workflow(sub:sub(2))
+    -- The whole line: a detected task's name may hold spaces (#vscode:Build App).
+    return errand().run_workflow(vim.trim(opts.args):sub(2))
   elseif sub == "run" then
     if rest == "" then
       return vim.notify("errand: " .. t("run_usage"), vim.log.levels.ERROR, { title = "errand" })

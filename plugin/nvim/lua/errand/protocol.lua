@@ -184,6 +184,8 @@
 ---@field description string? What it is for, if its file says.
 ---@field keepChildren boolean Its processes may outlive it.
 ---@field source string The file it is defined in.
+---@field detected string? The tool a detected task was found for (`npm`, `make`, `cargo`, `just`, `vscode`, `go`, `deno`, `poe`, `pdm`); its name is `tool:name`. Null for errand.toml and user workflows.
+---@field refused string? Why it cannot run (a detected task errand cannot run as written, such as a tasks.json task using `${file}`); running it is refused with this.
 
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).

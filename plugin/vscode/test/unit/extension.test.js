@@ -496,15 +496,32 @@ test("Run Command… and Run Workflow… run from the workspace folder (clientCw
   const folder = fs.realpathSync(tempDir("errand-ws-"));
   t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
   fs.writeFileSync(path.join(folder, "errand.toml"), 'hello = { command = "echo wf-hello", description = "Say hello" }\n');
+  // Tasks the project defines for its own tools are offered too, under their tool.
+  fs.writeFileSync(path.join(folder, "package.json"), JSON.stringify({ scripts: { lint: "eslint ." } }));
+  fs.mkdirSync(path.join(folder, ".vscode"));
+  fs.writeFileSync(
+    path.join(folder, ".vscode", "tasks.json"),
+    '{ "version": "2.0.0", "tasks": [ { "label": "Lint file", "type": "shell", "command": "eslint ${file}" }, ] }',
+  );
   const { api } = await activate(t, { folder });
   const cmd = await runCommand(api, "pwd");
   assert.strictEqual(cmd.cwd, folder);
   stub.script.quickPick.push((items) => items.find((i) => i.label === "#hello"));
   await stub.commands.executeCommand("errand.runWorkflow");
   const offered = stub.calls.quickPicks.at(-1).items;
-  assert.deepStrictEqual(offered.map((i) => [i.label, i.description]), [["#hello", "Say hello"]]);
+  const separator = stub.QuickPickItemKind.Separator;
+  assert.deepStrictEqual(
+    offered.map((i) => (i.kind === separator ? `-- ${i.label}` : [i.label, i.description])),
+    ["-- errand", ["#hello", "Say hello"], "-- npm", ["#npm:lint", "eslint ."], "-- vscode", ["#vscode:Lint file", "eslint ${file}"]],
+  );
+  assert.match(offered.at(-1).detail, /Cannot run here: it uses \$\{file\}/);
   const wf = await until("the workflow completed", () => api.store.list().find((x) => x.workflow === "hello" && x.status === "completed"));
   assert.strictEqual(wf.cwd, folder);
+  // One errand cannot run says why, and starts nothing.
+  stub.script.quickPick.push((items) => items.find((i) => i.label === "#vscode:Lint file"));
+  await stub.commands.executeCommand("errand.runWorkflow");
+  assert.match(stub.calls.messages.find((m) => m.kind === "warning").text, /#vscode:Lint file cannot run here: it uses \$\{file\}/);
+  assert.strictEqual(api.store.list().length, 2);
 });
 
 test("start-up: one summary of what finished while VS Code was closed; failures stay unread", async (t) => {
