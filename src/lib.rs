@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod detect;
+pub mod diagnostics;
 pub mod error;
 pub mod launch;
 pub mod logging;

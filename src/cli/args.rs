@@ -111,6 +111,17 @@ pub enum Command {
         #[arg(long)]
         eof: bool,
     },
+    /// The compiler and linter messages in a task's output, as
+    /// file:line:col: severity: message lines (vim -q, Emacs compilation-mode
+    /// and VS Code's terminal links understand them).
+    Errors {
+        /// A task id or a unique prefix (default: the newest task that failed).
+        #[arg(add = ArgValueCompleter::new(complete::any_task))]
+        id: Option<String>,
+        /// The diagnostics as JSON (the protocol's task/diagnostics result).
+        #[arg(long)]
+        json: bool,
+    },
     /// List the workflows visible from here.
     Workflows {
         /// The workflows as JSON.

@@ -4,6 +4,7 @@
 
 pub mod args;
 pub mod complete;
+mod errors;
 mod foreground;
 mod logs;
 mod ls;
@@ -98,6 +99,7 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
             status::status(&cx, group.as_deref(), shape, out)
         }
         Command::Send { id, text, raw, eof } => send::send(&cx, &id, text, raw, eof),
+        Command::Errors { id, json } => errors::errors(&cx, id.as_deref(), json, out),
         Command::Workflows { json } => workflows::workflows(&cx, json, out),
         Command::Clear => manage::clear(&cx, out),
         Command::Prune => manage::prune(&cx, out),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use crate::diagnostics::{Diagnostic, Severity};
 use crate::output::Which;
 pub use crate::store::CancelAction;
 use crate::task::{self, CommandSpec, Counts, Status};
@@ -400,6 +401,27 @@ pub struct SendInputParams {
     /// Close the task's stdin after the text.
     #[serde(default)]
     pub eof: bool,
+}
+
+/// `task/diagnostics` params.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosticsParams {
+    /// A task id, or a unique prefix of one (default: the newest task that failed).
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// The compiler and linter messages in a task's output.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosticsResult {
+    /// The task they are from.
+    pub task: Task,
+    /// In the order the tools printed them, each once, to files that exist.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The output went on past the 16 MiB that were read.
+    pub truncated: bool,
 }
 
 /// `workflow/list` params.

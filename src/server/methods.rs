@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::control;
+use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::launch::{self, RunRequest, What};
 use crate::output::{whole_chars, Carry, Reader};
@@ -255,6 +256,12 @@ impl Handler for Server {
             tracing::warn!("detected tasks: {warning}");
         }
         Ok(listing.workflows.into_values().map(p::WorkflowInfo::from).collect())
+    }
+
+    fn diagnostics(&self, params: p::DiagnosticsParams) -> Result<p::DiagnosticsResult> {
+        let task = self.with_store(|store| diagnostics::which_task(store, params.id.as_deref()))?;
+        let (found, truncated) = diagnostics::of_task(&self.paths, &task)?;
+        Ok(p::DiagnosticsResult { task: p::Task::now(&task), diagnostics: found, truncated })
     }
 
     fn shutdown(&self, _: p::Empty) -> Result<p::Ack> {

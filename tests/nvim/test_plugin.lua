@@ -179,6 +179,46 @@ return function(H)
     },
 
     {
+      ":Errand qf loads a failed build's messages into the quickfix list; on_failure does it by itself",
+      function()
+        vim.fn.writefile({ "int main(void) {", "  return missing;", "}" }, "main.c")
+        vim.cmd("Errand run gcc -c main.c -o /dev/null")
+        H.popup(vim.log.levels.ERROR, "✗ gcc %-c main%.c")
+        vim.cmd("Errand qf")
+        H.wait("the quickfix list", function()
+          return #vim.fn.getqflist() > 0
+        end)
+        local items = vim.fn.getqflist()
+        local first = items[1]
+        H.eq(vim.api.nvim_buf_get_name(first.bufnr), vim.fn.getcwd() .. "/main.c", "file")
+        H.eq({ first.lnum, first.col, first.type }, { 2, 10, "E" }, "place and kind")
+        H.truthy(first.text:find("missing"), first.text)
+        H.truthy(
+          vim.fn.getqflist({ title = 1 }).title:find("^errand: gcc %-c main%.c %-o /dev/null %(%w+%)$"),
+          "title names the task"
+        )
+        H.eq(vim.bo.buftype, "quickfix", "the quickfix window opened")
+        vim.cmd("cclose")
+        -- Nothing to load: a popup says so, and the list stays.
+        vim.cmd("Errand run echo fine; exit 2")
+        H.popup(vim.log.levels.ERROR, "✗ echo fine")
+        vim.cmd("Errand qf")
+        H.popup(vim.log.levels.INFO, "no compiler or linter messages in the output of echo fine")
+        H.eq(#vim.fn.getqflist(), #items, "the list is kept")
+        -- Filled when a task fails, by config.
+        errand.setup({ binary = H.bin, quickfix = { on_failure = true, open = false } })
+        vim.fn.writefile({ 'x.py:1: error: Name "y" is not defined  [name-defined]' }, "mypy.txt")
+        vim.fn.writefile({ "y" }, "x.py")
+        vim.cmd("Errand run cat mypy.txt; exit 1")
+        H.wait("filled on failure", function()
+          local list = vim.fn.getqflist()
+          return #list == 1 and list[1].text == 'Name "y" is not defined [name-defined]'
+        end)
+        H.eq(vim.bo.buftype, "", "not opened (open = false)")
+      end,
+    },
+
+    {
       "output buffer follows a running task",
       function()
         local task

@@ -38,6 +38,40 @@ export interface Counts {
 /** Which deleted tasks a list shows. */
 export type Deleted = "exclude" | "include" | "only";
 
+/** One message of a compiler or linter about a place in a file. */
+export interface Diagnostic {
+  /** The file, as an absolute path. */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based, if the tool gives it. */
+  column: number | null;
+  /** How bad it is. */
+  severity: Severity;
+  /** What the tool said (its first line). */
+  message: string;
+  /** The tool's code for it (`E0308`, `TS2322`, `no-unused-vars`, `-Wunused-variable`). */
+  code: string | null;
+  /** The tool that said it: `rustc`, `gcc`, `tsc`, `eslint`, `python`, `mypy`, `go`. */
+  source: string;
+}
+
+/** `task/diagnostics` params. */
+export interface DiagnosticsParams {
+  /** A task id, or a unique prefix of one (default: the newest task that failed). */
+  id?: string | null;
+}
+
+/** The compiler and linter messages in a task's output. */
+export interface DiagnosticsResult {
+  /** The task they are from. */
+  task: Task;
+  /** In the order the tools printed them, each once, to files that exist. */
+  diagnostics: Diagnostic[];
+  /** The output went on past the 16 MiB that were read. */
+  truncated: boolean;
+}
+
 /** No params. */
 export type Empty = Record<string, unknown>;
 
@@ -257,6 +291,9 @@ export interface SendInputParams {
   eof?: boolean;
 }
 
+/** How bad a diagnostic is. */
+export type Severity = "error" | "warning" | "info";
+
 /** Where a task is in its life: `queued` → `running` → `completed` | `failed` | `cancelled`; `queued` → `cancelled`; `lost` when the outcome can no longer be known. Final states never change. */
 export type Status = "queued" | "running" | "completed" | "failed" | "cancelled" | "lost";
 
@@ -393,6 +430,8 @@ export interface Methods {
   "task/sendInput": { params: SendInputParams; result: Ack };
   /** Running, queued and recent unread failed counts. */
   "task/counts": { params: Empty; result: Counts };
+  /** Compiler and linter messages in a task's output (default: the newest failed task). */
+  "task/diagnostics": { params: DiagnosticsParams; result: DiagnosticsResult };
   /** Workflows visible from a folder. */
   "workflow/list": { params: WorkflowListParams; result: WorkflowInfo[] };
   /** Answer, then exit once the requests in flight are answered. Tasks keep running. */
@@ -421,6 +460,6 @@ export type Method = keyof Methods;
 export type NotificationMethod = keyof Notifications;
 
 /** The request names, as declared. */
-export const METHODS: readonly Method[] = ["initialize", "task/run", "task/list", "task/get", "task/cancel", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "workflow/list", "shutdown"];
+export const METHODS: readonly Method[] = ["initialize", "task/run", "task/list", "task/get", "task/cancel", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "workflow/list", "shutdown"];
 /** The notification names, as declared. */
 export const NOTIFICATIONS: readonly NotificationMethod[] = ["task/queued", "task/started", "task/finished", "task/progress", "task/updated", "task/outputAppended", "counts/changed"];

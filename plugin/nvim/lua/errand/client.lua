@@ -66,6 +66,7 @@ local on_notification = {
   ["task/finished"] = function(p)
     state.update(p.task)
     popups.finished(p.task, p.outputTail)
+    require("errand.quickfix").finished(p.task)
   end,
   ["counts/changed"] = function(c)
     state.set_counts(c)

@@ -38,7 +38,7 @@ function M.expand_specials(cmd)
   )
 end
 
-local subcommands = { "run", "list", "cancel", "restart", "output", "follow", "clear" }
+local subcommands = { "run", "list", "cancel", "restart", "output", "follow", "qf", "clear" }
 
 local function errand()
   return require("errand")
@@ -141,6 +141,8 @@ function M.run(opts)
       id = pick.id
     end
     return errand().output(id, opts.mods)
+  elseif sub == "qf" then
+    return require("errand.quickfix").load(args[2])
   elseif sub == "clear" then
     return errand().clear()
   end
@@ -169,7 +171,7 @@ function M.complete(arglead, cmdline)
     -- As after :!, a command first, then files.
     return vim.fn.getcompletion(arglead, #words == 3 and "shellcmd" or "file")
   end
-  local filter = ({ cancel = active, restart = finished, output = any, follow = any })[sub]
+  local filter = ({ cancel = active, restart = finished, output = any, follow = any, qf = finished })[sub]
   if filter and #words == 3 then
     return vim.tbl_filter(
       function(id)

@@ -40,6 +40,13 @@ M.defaults = {
       close = "q",
     },
   },
+  -- :Errand qf, the quickfix list of a task's compiler and linter messages.
+  quickfix = {
+    -- Open the quickfix window when it is filled.
+    open = true,
+    -- Fill it when a task fails (if its output holds any).
+    on_failure = false,
+  },
   -- Icons per status.
   icons = {
     running = "●",
@@ -53,7 +60,7 @@ M.defaults = {
 
 M.options = vim.deepcopy(M.defaults)
 
-local known = { binary = true, lang = true, notify = true, window = true, icons = true }
+local known = { binary = true, lang = true, notify = true, window = true, quickfix = true, icons = true }
 
 --- Check what the user gave (an error names the option), then merge it
 --- over the defaults. `notify = false` turns every popup off, `true` on.
@@ -105,6 +112,10 @@ function M.set(opts)
       error(("errand.setup: window.keys.%s: a key, a list of keys, or false"):format(action), 2)
     end
   end
+  local q = opts.quickfix or {}
+  vim.validate("quickfix", opts.quickfix, "table", true)
+  vim.validate("quickfix.open", q.open, "boolean", true)
+  vim.validate("quickfix.on_failure", q.on_failure, "boolean", true)
   for status, icon in pairs(opts.icons or {}) do
     vim.validate("icons." .. tostring(status), icon, "string")
   end

@@ -81,6 +81,7 @@ local en = {
   -- Commands.
   no_task = "no task to choose from",
   no_task_yet = "no task yet",
+  no_diagnostics = "no compiler or linter messages in the output of %s",
   run_usage = ":Errand run {command}",
   unknown_subcommand = "unknown subcommand '%s'",
 }
@@ -155,6 +156,7 @@ local zh = {
   summary_more = "… 另有 %d 个",
   no_task = "没有可选的任务",
   no_task_yet = "还没有任务",
+  no_diagnostics = "%s 的输出中没有编译器或检查工具的消息",
   run_usage = ":Errand run {命令}",
   unknown_subcommand = "未知的子命令“%s”",
 }

@@ -23,6 +23,23 @@
 --- Which deleted tasks a list shows.
 ---@alias errand.Deleted "exclude"|"include"|"only"
 
+---@class errand.Diagnostic One message of a compiler or linter about a place in a file.
+---@field file string The file, as an absolute path.
+---@field line integer 1-based.
+---@field column integer? 1-based, if the tool gives it.
+---@field severity errand.Severity How bad it is.
+---@field message string What the tool said (its first line).
+---@field code string? The tool's code for it (`E0308`, `TS2322`, `no-unused-vars`, `-Wunused-variable`).
+---@field source string The tool that said it: `rustc`, `gcc`, `tsc`, `eslint`, `python`, `mypy`, `go`.
+
+---@class errand.DiagnosticsParams `task/diagnostics` params.
+---@field id string? A task id, or a unique prefix of one (default: the newest task that failed).
+
+---@class errand.DiagnosticsResult The compiler and linter messages in a task's output.
+---@field task errand.Task The task they are from.
+---@field diagnostics errand.Diagnostic[] In the order the tools printed them, each once, to files that exist.
+---@field truncated boolean The output went on past the 16 MiB that were read.
+
 --- No params.
 ---@alias errand.Empty table<string, any>
 
@@ -134,6 +151,9 @@
 ---@field text string? Written to the task's stdin as it is (add "\n" for a line).
 ---@field eof boolean? Close the task's stdin after the text.
 
+--- How bad a diagnostic is.
+---@alias errand.Severity "error"|"warning"|"info"
+
 --- Where a task is in its life: `queued` → `running` → `completed` | `failed` | `cancelled`; `queued` → `cancelled`; `lost` when the outcome can no longer be known. Final states never change.
 ---@alias errand.Status "queued"|"running"|"completed"|"failed"|"cancelled"|"lost"
 
@@ -190,7 +210,7 @@
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).
 
----@alias errand.Method "initialize"|"task/run"|"task/list"|"task/get"|"task/cancel"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"workflow/list"|"shutdown"
+---@alias errand.Method "initialize"|"task/run"|"task/list"|"task/get"|"task/cancel"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"workflow/list"|"shutdown"
 ---@alias errand.NotificationMethod "task/queued"|"task/started"|"task/finished"|"task/progress"|"task/updated"|"task/outputAppended"|"counts/changed"
 
 local M = {}
@@ -214,6 +234,7 @@ M.methods = {
   ["task/unfollow"] = { params = "errand.IdParams", result = "errand.UnfollowResult" },
   ["task/sendInput"] = { params = "errand.SendInputParams", result = "errand.Ack" },
   ["task/counts"] = { params = "errand.Empty", result = "errand.Counts" },
+  ["task/diagnostics"] = { params = "errand.DiagnosticsParams", result = "errand.DiagnosticsResult" },
   ["workflow/list"] = { params = "errand.WorkflowListParams", result = "errand.WorkflowInfo[]" },
   ["shutdown"] = { params = "errand.Empty", result = "errand.Ack" },
 }

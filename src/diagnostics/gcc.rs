@@ -1,0 +1,42 @@
+//! gcc and clang (and so make's output): `file:line:col: error: message
+//! [-Wflag]`, also without a column.
+
+use super::{num, Found, Resolver, Severity};
+
+pub fn matches(lines: &[&str], _: &Resolver) -> Vec<Found> {
+    lines.iter().enumerate().filter_map(|(at, line)| one(line).map(|f| Found { at, ..f })).collect()
+}
+
+fn one(line: &str) -> Option<Found> {
+    let (place, word, message) = ["fatal error", "error", "warning", "note"].iter().find_map(|word| {
+        let marker = format!(": {word}: ");
+        let (place, message) = line.split_once(&marker)?;
+        Some((place, *word, message))
+    })?;
+    let mut parts = place.rsplitn(3, ':');
+    let (path, line, column) = match (parts.next(), parts.next(), parts.next()) {
+        (Some(c), Some(l), Some(p)) if num(c).is_some() && num(l).is_some() => (p, num(l)?, num(c)),
+        _ => {
+            let (p, l) = place.rsplit_once(':')?;
+            (p, num(l)?, None)
+        }
+    };
+    // Not rustc's short form, tsc's or python's: those have their own matchers.
+    if path.ends_with(".rs") || path.ends_with(".ts") || path.ends_with(".py") || path.contains(' ') {
+        return None;
+    }
+    let (message, code) = match message.strip_suffix(']').and_then(|m| m.rsplit_once(" [-W")) {
+        Some((message, flag)) => (message, Some(format!("-W{flag}"))),
+        None => (message, None),
+    };
+    Some(Found {
+        at: 0,
+        path: path.to_owned(),
+        line,
+        column,
+        severity: Severity::parse(word),
+        message: message.to_owned(),
+        code,
+        source: "gcc",
+    })
+}

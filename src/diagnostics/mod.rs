@@ -1,0 +1,268 @@
+//! Diagnostics: a task's output read as the compiler and linter messages
+//! in it (file, line, column, severity, message, code), for the quickfix
+//! list, the Problems panel and `errand errors`.
+//!
+//! Every built-in matcher reads the output: each is anchored on its tool's
+//! exact format and on a file that exists, so running them all finds a
+//! `make` that calls gcc, an `npm run build` that calls tsc, or a `just`
+//! recipe that calls cargo, without errand guessing from the command.
+//! Colour codes are stripped first; relative paths resolve against the
+//! task's folder or one above it (cargo prints paths from the workspace
+//! root); a path that does not exist is dropped.
+//!
+//! One file per tool's format.
+
+mod eslint;
+mod gcc;
+mod go;
+mod python;
+mod rust;
+mod tsc;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::output::{Reader, Which};
+use crate::paths::Paths;
+use crate::store::{ListFilter, Store};
+use crate::task::{Status, Task};
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// An error: the build or check failed on it.
+    Error,
+    /// A warning.
+    Warning,
+    /// A note or a hint.
+    Info,
+}
+
+impl Severity {
+    fn parse(word: &str) -> Severity {
+        match word.to_ascii_lowercase().as_str() {
+            "error" | "fatal error" | "e" => Severity::Error,
+            "warning" | "w" => Severity::Warning,
+            _ => Severity::Info,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// One message of a compiler or linter about a place in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Diagnostic {
+    /// The file, as an absolute path.
+    pub file: String,
+    /// 1-based.
+    pub line: u32,
+    /// 1-based, if the tool gives it.
+    pub column: Option<u32>,
+    /// How bad it is.
+    pub severity: Severity,
+    /// What the tool said (its first line).
+    pub message: String,
+    /// The tool's code for it (`E0308`, `TS2322`, `no-unused-vars`, `-Wunused-variable`).
+    pub code: Option<String>,
+    /// The tool that said it: `rustc`, `gcc`, `tsc`, `eslint`, `python`, `mypy`, `go`.
+    pub source: String,
+}
+
+/// What a matcher found, before its path is resolved.
+struct Found {
+    /// The output line it starts on.
+    at: usize,
+    path: String,
+    line: u32,
+    column: Option<u32>,
+    severity: Severity,
+    message: String,
+    code: Option<String>,
+    source: &'static str,
+}
+
+/// At most this much of a task's output is read for diagnostics (from its start).
+pub const MAX_OUTPUT: u64 = 16 << 20;
+
+/// The diagnostics in a task's output (both streams, merged), and whether
+/// its output went on past `MAX_OUTPUT`.
+pub fn of_task(paths: &Paths, task: &Task) -> Result<(Vec<Diagnostic>, bool)> {
+    let reader = Reader::open(paths, &task.id)?;
+    let read_err = |e: std::io::Error| Error::io(format!("cannot read the output of {}", task.id), e);
+    let mut bytes = Vec::new();
+    let next = reader.copy(Which::Both, 0, MAX_OUTPUT, &mut bytes).map_err(read_err)?;
+    let truncated = next < reader.end(Which::Both);
+    Ok((parse(&String::from_utf8_lossy(&bytes), Path::new(&task.cwd)), truncated))
+}
+
+/// The task asked about: `id`, or without one the newest task that failed.
+pub fn which_task(store: &Store, id: Option<&str>) -> Result<Task> {
+    match id {
+        Some(id) => store.get(&store.resolve(id)?),
+        None => {
+            let filter = ListFilter { statuses: vec![Status::Failed], limit: Some(1), ..ListFilter::default() };
+            let (mut tasks, _) = store.list(&filter)?;
+            tasks.pop().ok_or_else(|| Error::NoSuchTask("no task has failed".into()))
+        }
+    }
+}
+
+/// A matcher reads the output's lines (colour codes gone) and reports what it finds.
+type Matcher = fn(&[&str], &Resolver) -> Vec<Found>;
+
+const MATCHERS: [Matcher; 6] =
+    [rust::matches, gcc::matches, tsc::matches, eslint::matches, python::matches, go::matches];
+
+/// The diagnostics in `output`, of a task that ran in `cwd`, in the order
+/// the tools printed them, each once.
+pub fn parse(output: &str, cwd: &Path) -> Vec<Diagnostic> {
+    let text = strip_ansi(output);
+    let lines: Vec<&str> = text.lines().map(|l| l.rsplit('\r').next().unwrap_or(l)).collect();
+    let resolver = Resolver { cwd };
+    // Each with the line it was on, so the whole comes out in output order.
+    let mut all: Vec<(usize, Diagnostic)> = Vec::new();
+    for matcher in MATCHERS {
+        for found in matcher(&lines, &resolver) {
+            let Some(file) = resolver.resolve(&found.path) else { continue };
+            all.push((
+                found.at,
+                Diagnostic {
+                    file: file.display().to_string(),
+                    line: found.line,
+                    column: found.column,
+                    severity: found.severity,
+                    message: found.message.trim().to_owned(),
+                    code: found.code,
+                    source: found.source.to_owned(),
+                },
+            ));
+        }
+    }
+    all.sort_by_key(|(at, _)| *at);
+    let mut seen = HashSet::new();
+    all.into_iter().map(|(_, d)| d).filter(|d| seen.insert(d.clone())).collect()
+}
+
+/// Paths as a tool printed them, to files that exist.
+pub struct Resolver<'a> {
+    cwd: &'a Path,
+}
+
+impl Resolver<'_> {
+    fn resolve(&self, path: &str) -> Option<PathBuf> {
+        let path = Path::new(path.trim());
+        if path.as_os_str().is_empty() {
+            return None;
+        }
+        if path.is_absolute() {
+            return path.is_file().then(|| path.to_path_buf());
+        }
+        self.cwd.ancestors().map(|d| d.join(path)).find(|p| p.is_file()).map(|p| normalize(&p))
+    }
+
+    /// Is `path` one of the project's files (not a library's)?
+    fn in_project(&self, path: &str) -> bool {
+        let inside = match self.resolve(path) {
+            Some(p) => p.starts_with(self.cwd),
+            None => false,
+        };
+        inside && !path.contains("site-packages") && !path.contains("/lib/python")
+    }
+}
+
+/// `a/./b/../c` as `a/c`, without touching the disk.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `text` without terminal escape sequences (colours, titles, cursor moves).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\x1b' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            // CSI: parameters, then one final byte.
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('\x40'..='\x7e').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC: up to BEL or ESC \.
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\x07' || (c == '\x1b' && chars.peek() == Some(&'\\')) {
+                        if c == '\x1b' {
+                            chars.next();
+                        }
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// A number in a match, if it is one.
+fn num(s: &str) -> Option<u32> {
+    s.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_titles_and_carriage_returns_are_gone_before_matching() {
+        assert_eq!(strip_ansi("\x1b[1m\x1b[31merror\x1b[0m: x\x1b]0;title\x07!"), "error: x!");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.c"), "").unwrap();
+        let out = "progress 10%\rprogress 100%\r\x1b[1ma.c:1:2: \x1b[31merror:\x1b[0m boom\n";
+        let found = parse(out, dir.path());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].message, "boom");
+        assert_eq!(found[0].file, dir.path().join("a.c").display().to_string());
+    }
+
+    #[test]
+    fn paths_resolve_from_the_folder_or_above_and_missing_files_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("crate/src")).unwrap();
+        std::fs::write(dir.path().join("crate/src/lib.rs"), "").unwrap();
+        let sub = dir.path().join("crate/src");
+        let r = Resolver { cwd: &sub };
+        assert_eq!(r.resolve("crate/src/lib.rs"), Some(dir.path().join("crate/src/lib.rs")), "from the workspace root");
+        assert_eq!(r.resolve("./lib.rs"), Some(sub.join("lib.rs")));
+        assert_eq!(r.resolve("gone.rs"), None);
+    }
+}
