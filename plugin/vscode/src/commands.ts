@@ -6,6 +6,7 @@ import type { ErrandClient } from "./client";
 import { commandText, describe, duration, ICONS, sanitize, sectionTitle, statusName } from "./format";
 import type { OutputDocuments } from "./outputDocuments";
 import type { OutputTerminals } from "./outputTerminals";
+import type { Problems } from "./problems";
 import type { Task, WorkflowInfo } from "./protocol";
 import { isActive, TaskStore } from "./tasks";
 import { runsWorkflow, workspaceCodeAllowed } from "./trust";
@@ -14,6 +15,7 @@ import { runsWorkflow, workspaceCodeAllowed } from "./trust";
 export interface Outputs {
   terminals: OutputTerminals;
   documents: OutputDocuments;
+  problems: Problems;
 }
 
 /** What was run last (from any window): Rerun Last runs it again. */
@@ -114,6 +116,13 @@ export function registerCommands(
       const read = await targets(args, (x) => !isActive(x) && x.readAt === null, vscode.l10n.t("Task to mark read"));
       if (read.length > 0) await client.request("task/markRead", { ids: read.map((t) => t.id) });
       await store.refresh();
+    }),
+    command("errand.showProblems", async (arg) => {
+      const t = await pick(arg, (x) => !isActive(x), vscode.l10n.t("Problems of task"));
+      if (!t) return;
+      const count = await outputs.problems.load(t);
+      if (count === 0) void vscode.window.showInformationMessage(vscode.l10n.t("Errand: no compiler or linter messages in the output of {0}", sanitize(t.name)));
+      else await vscode.commands.executeCommand("workbench.actions.view.problems");
     }),
     command("errand.copyCommand", async (arg) => {
       const t = await pick(arg, () => true, vscode.l10n.t("Command of task"));
@@ -284,7 +293,8 @@ function workspaceFolder(): string | undefined {
 
 /** Where a task starts: the workspace folder; with none open, the home
  * directory (the prompt says so), never the extension host's directory. */
-function runDir(): string {
+/** Where commands run and workflows are looked up: the workspace's folder, else home. */
+export function runDir(): string {
   return workspaceFolder() ?? os.homedir();
 }
 

@@ -5,12 +5,14 @@ import * as path from "path";
 import * as vscode from "vscode";
 import { findBinary } from "./binary";
 import { ErrandClient } from "./client";
-import { registerCommands } from "./commands";
+import { registerCommands, runDir } from "./commands";
 import { Messages } from "./messages";
 import { OUTPUT_SCHEME, OutputDocuments } from "./outputDocuments";
 import { OutputTerminals } from "./outputTerminals";
+import { Problems } from "./problems";
 import { inScope, scopeKey, tidyClaims } from "./scope";
 import { StatusBar } from "./statusBar";
+import { registerTaskProvider } from "./taskProvider";
 import { TaskStore } from "./tasks";
 import { TaskTree } from "./tree";
 
@@ -37,18 +39,20 @@ function noBinary(): string {
 export function activate(context: vscode.ExtensionContext): ErrandApi {
   const settings = () => vscode.workspace.getConfiguration("errand");
   const log = vscode.window.createOutputChannel("Errand");
+  const binary = () =>
+    findBinary(
+      settings().get<string>("path", ""),
+      process.env.PATH ?? "",
+      // A workspace's own build is code from the workspace: only when trusted.
+      vscode.workspace.isTrusted ? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) : [],
+    );
+  const parallel = (): Record<string, string> => {
+    const limit = settings().get<number | null>("parallel", null);
+    return limit ? { ERRAND_PARALLEL: String(limit) } : {};
+  };
   const client = new ErrandClient({
-    binary: () =>
-      findBinary(
-        settings().get<string>("path", ""),
-        process.env.PATH ?? "",
-        // A workspace's own build is code from the workspace: only when trusted.
-        vscode.workspace.isTrusted ? (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath) : [],
-      ),
-    env: () => {
-      const parallel = settings().get<number | null>("parallel", null);
-      return parallel ? { ...process.env, ERRAND_PARALLEL: String(parallel) } : process.env;
-    },
+    binary,
+    env: () => ({ ...process.env, ...parallel() }),
     clientVersion: vscode.version,
     log: (line) => log.appendLine(line),
     versionMismatch: (version, theirs, ours) =>
@@ -93,6 +97,7 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
   });
   const claims = path.join(context.globalStorageUri.fsPath, "claims");
   new Messages(client, terminals, claims);
+  const problems = new Problems(client);
 
   context.subscriptions.push(
     log,
@@ -103,7 +108,9 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     new StatusBar(client),
     vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, documents),
     treeView,
-    ...registerCommands(client, store, { terminals, documents }, context.globalState),
+    problems,
+    registerTaskProvider(client, { binary, env: parallel, dir: runDir }),
+    ...registerCommands(client, store, { terminals, documents, problems }, context.globalState),
     // The binary and the server's environment come from settings: a change
     // takes a new server (the notification settings are read at each use).
     vscode.workspace.onDidChangeConfiguration((e) => {

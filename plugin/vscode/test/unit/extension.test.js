@@ -524,6 +524,68 @@ test("Run Command… and Run Workflow… run from the workspace folder (clientCw
   assert.strictEqual(api.store.list().length, 2);
 });
 
+test("a failed build fills the Problems panel; the same task running again clears it; Show Problems on any task", async (t) => {
+  const folder = fs.realpathSync(tempDir("errand-ws-"));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(folder, "main.c"), "int main(void) {\n  return missing;\n}\n");
+  const { api } = await activate(t, { folder });
+  // A real gcc: what it prints is what the server reads.
+  const build = await runCommand(api, "gcc -c main.c -o /dev/null", "failed");
+  const file = path.join(folder, "main.c");
+  const shown = await until("the Problems panel filled", () => stub.calls.problems.get(file));
+  // gcc's error, and its note.
+  assert.deepStrictEqual(shown.map((d) => d.severity), [stub.DiagnosticSeverity.Error, stub.DiagnosticSeverity.Information]);
+  const [problem] = shown;
+  assert.deepStrictEqual([problem.range.start.line, problem.range.start.character], [1, 9]);
+  assert.strictEqual(problem.severity, stub.DiagnosticSeverity.Error);
+  assert.match(problem.message, /missing/);
+  assert.strictEqual(problem.source, "errand: gcc");
+  // Fixed, and run again: it starts, and the panel clears at once.
+  fs.writeFileSync(path.join(folder, "main.c"), "int main(void) {\n  return 0;\n}\n");
+  await stub.commands.executeCommand("errand.restartTask", api.store.list().find((x) => x.id === build.id));
+  await until("cleared when the same task runs again", () => !stub.calls.problems.has(file));
+  // On demand, from any finished task: none here, and a message says so.
+  const again = await until("the rerun completed", () => api.store.list().find((x) => x.restartedFrom === build.id && x.status === "completed"));
+  await stub.commands.executeCommand("errand.showProblems", again);
+  assert.match(stub.calls.messages.at(-1).text, /no compiler or linter messages in the output of gcc -c main.c/);
+  await stub.commands.executeCommand("errand.showProblems", api.store.list().find((x) => x.id === build.id));
+  assert.strictEqual(stub.calls.problems.get(file).length, 2, "the failed one's messages, on request");
+  assert.deepStrictEqual(stub.calls.builtins, ["workbench.actions.view.problems"]);
+});
+
+test("Tasks: Run Task lists errand's workflows and detected tasks as type errand; the task it gives runs errand run -w", async (t) => {
+  const folder = fs.realpathSync(tempDir("errand-ws-"));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(folder, "errand.toml"), 'build = { command = "echo built; exit 3", description = "Build it" }\n');
+  fs.writeFileSync(path.join(folder, "Makefile"), "test:\n\t@echo tested\n");
+  const { api, home } = await activate(t, { folder, trusted: false });
+  const provider = stub.calls.taskProviders.get("errand");
+  // Restricted Mode: the workspace's workflows are its code.
+  assert.deepStrictEqual(await provider.provideTasks(), []);
+  stub.grantTrust();
+  const tasks = await provider.provideTasks();
+  assert.deepStrictEqual(
+    tasks.map((x) => [x.name, x.definition.workflow, x.detail, x.group?.id]),
+    [["#build", "build", "Build it", "build"], ["#make:test", "make:test", "make test", "test"]],
+  );
+  const build = tasks[0];
+  assert.strictEqual(build.source, "errand");
+  assert.deepStrictEqual(build.execution.args, ["run", "-w", "#build"]);
+  assert.strictEqual(build.execution.options.cwd, folder);
+  // What VS Code's terminal would run: the real binary, in the foreground.
+  const ran = cp.spawnSync(build.execution.process, build.execution.args, {
+    cwd: build.execution.options.cwd,
+    env: { ...process.env, ...build.execution.options.env, ERRAND_HOME: home },
+  });
+  assert.strictEqual(ran.status, 3, "the workflow's own exit status");
+  assert.match(ran.stdout.toString(), /built/);
+  await until("the window heard of it", () => api.store.list().find((x) => x.workflow === "build" && x.status === "failed"));
+  // A tasks.json entry naming a workflow resolves to the same.
+  const resolved = provider.resolveTask({ definition: { type: "errand", workflow: "make:test" } });
+  assert.deepStrictEqual(resolved.execution.args, ["run", "-w", "#make:test"]);
+  assert.strictEqual(provider.resolveTask({ definition: { type: "errand" } }), undefined);
+});
+
 test("start-up: one summary of what finished while VS Code was closed; failures stay unread", async (t) => {
   const home = tempDir("errand-ext-");
   // Started and waited for without being watched (`run -w` shows the output,

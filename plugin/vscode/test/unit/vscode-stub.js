@@ -36,6 +36,12 @@ function reset() {
     clipboard: "",
     context: {},
     quickPickBoxes: [],
+    // The Problems panel: file path -> its diagnostics (as set last).
+    problems: new Map(),
+    // Commands of VS Code's own that the extension ran.
+    builtins: [],
+    // Task providers by type.
+    taskProviders: new Map(),
   });
   Object.assign(script, { inputBox: [], quickPick: [], messageChoice: [] });
   for (const k of Object.keys(config)) delete config[k];
@@ -61,6 +67,30 @@ class EventEmitter {
   }
   dispose() {
     this.listeners = [];
+  }
+}
+
+class Range {
+  constructor(startLine, startCharacter, endLine, endCharacter) {
+    Object.assign(this, { start: { line: startLine, character: startCharacter }, end: { line: endLine, character: endCharacter } });
+  }
+}
+
+class Diagnostic {
+  constructor(range, message, severity) {
+    Object.assign(this, { range, message, severity });
+  }
+}
+
+class ProcessExecution {
+  constructor(process, args, options) {
+    Object.assign(this, { process, args, options });
+  }
+}
+
+class Task {
+  constructor(definition, scope, name, source, execution) {
+    Object.assign(this, { definition, scope, name, source, execution });
   }
 }
 
@@ -103,7 +133,24 @@ module.exports = {
   StatusBarAlignment: { Left: 1, Right: 2 },
   QuickPickItemKind: { Separator: -1, Default: 0 },
   ConfigurationTarget: { Global: 1, Workspace: 2, WorkspaceFolder: 3 },
+  Range,
+  Diagnostic,
+  ProcessExecution,
+  Task,
+  TaskScope: { Global: 1, Workspace: 2 },
+  TaskGroup: { Build: { id: "build" }, Test: { id: "test" } },
+  tasks: {
+    registerTaskProvider: (type, provider) => registered(calls.taskProviders, type, provider),
+  },
+  DiagnosticSeverity: { Error: 0, Warning: 1, Information: 2, Hint: 3 },
+  languages: {
+    createDiagnosticCollection: () => ({
+      set: (uri, list) => (list ? calls.problems.set(uri.fsPath, list) : calls.problems.delete(uri.fsPath)),
+      dispose: () => calls.problems.clear(),
+    }),
+  },
   Uri: {
+    file: (fsPath) => ({ scheme: "file", fsPath, path: fsPath, toString: () => `file://${fsPath}` }),
     parse: (s) => {
       const [scheme, rest] = s.split(":");
       return { scheme, path: rest, toString: () => s };
@@ -228,6 +275,7 @@ module.exports = {
     registerCommand: (name, fn) => registered(calls.commands, name, fn),
     executeCommand: async (name, ...args) => {
       if (name === "setContext") return void (calls.context[args[0]] = args[1]);
+      if (!calls.commands.has(name) && name.startsWith("workbench.")) return void calls.builtins.push(name);
       return calls.commands.get(name)(...args);
     },
   },

@@ -1,0 +1,62 @@
+// Build errors in the Problems panel: when a task of this window's scope
+// fails, the compiler and linter messages of its output (task/diagnostics:
+// the server reads them, never this thread) fill errand's collection, kept
+// per task name and cleared when a task of that name starts again.
+import * as vscode from "vscode";
+import type { ErrandClient } from "./client";
+import type { Diagnostic, Task } from "./protocol";
+import { inScope } from "./scope";
+
+const SEVERITY: Record<Diagnostic["severity"], vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+};
+
+export class Problems implements vscode.Disposable {
+  private readonly collection = vscode.languages.createDiagnosticCollection("errand");
+  /** What each task name put in the panel, by file. */
+  private readonly byName = new Map<string, Map<string, vscode.Diagnostic[]>>();
+
+  constructor(private readonly client: ErrandClient) {
+    client.on("task/started", (e) => this.clear(e.task.name));
+    client.on("task/finished", (e) => {
+      if (e.task.status === "failed" && inScope(e.task)) void this.load(e.task).catch(() => undefined);
+    });
+  }
+
+  /** Fill the panel from a task's output; how many messages it holds. */
+  async load(task: Task): Promise<number> {
+    const result = await this.client.request("task/diagnostics", { id: task.id });
+    const files = new Map<string, vscode.Diagnostic[]>();
+    for (const d of result.diagnostics) {
+      const line = Math.max(d.line - 1, 0);
+      const column = Math.max((d.column ?? 1) - 1, 0);
+      const item = new vscode.Diagnostic(new vscode.Range(line, column, line, column), d.message, SEVERITY[d.severity]);
+      item.source = `errand: ${d.source}`;
+      if (d.code) item.code = d.code;
+      files.set(d.file, [...(files.get(d.file) ?? []), item]);
+    }
+    this.clear(task.name);
+    this.byName.set(task.name, files);
+    for (const file of files.keys()) this.refresh(file);
+    return result.diagnostics.length;
+  }
+
+  private clear(name: string): void {
+    const files = this.byName.get(name);
+    if (!files) return;
+    this.byName.delete(name);
+    for (const file of files.keys()) this.refresh(file);
+  }
+
+  /** A file's entry: what every task name holds for it. */
+  private refresh(file: string): void {
+    const all = [...this.byName.values()].flatMap((files) => files.get(file) ?? []);
+    this.collection.set(vscode.Uri.file(file), all.length > 0 ? all : undefined);
+  }
+
+  dispose(): void {
+    this.collection.dispose();
+  }
+}
