@@ -143,7 +143,9 @@ async function palette(page, title, input) {
     } catch {
       continue;
     }
-    await page.keyboard.press("Enter");
+    // The row itself: Enter takes the best fuzzy match, which may be
+    // another command ("Tasks: Run Task" ranks "Errand: Restart Task" first).
+    await row.click();
     if (input !== undefined) {
       // The command's own box: open, and no longer the palette's ">…" (on
       // a loaded machine it opens well after the palette closes).
@@ -322,6 +324,28 @@ async function main() {
     const shownIn = [await toastIn(page).count(), await toastIn(second).count()];
     check("two windows, one message", shownIn[0] + shownIn[1] === 1, JSON.stringify(shownIn));
     await second.close();
+
+    // A failing build (a real gcc) fills the Problems panel.
+    fs.writeFileSync(path.join(workspace, "broken.c"), "int main(void) {\n  return missing;\n}\n");
+    await palette("Errand: Run Command", "gcc -c broken.c -o /dev/null");
+    await page.locator(".notifications-toasts").getByText(/gcc -c broken.c -o \/dev\/null failed/).first().waitFor({ timeout: 30000 });
+    await page.keyboard.press("Control+Shift+M"); // the Problems panel
+    await page.locator(".markers-panel").getByText(/missing/).first().waitFor({ timeout: 20000 });
+    check("a failed build fills the Problems panel", (await page.locator(".markers-panel").getByText("broken.c").count()) > 0);
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-problems.png") });
+
+    // VS Code's own Tasks: Run Task lists errand's workflows.
+    await palette("Tasks: Run Task");
+    const taskRows = page.locator(".quick-input-list .monaco-list-row");
+    // Its first page lists the task types (grunt, npm…, errand): narrow it to errand's.
+    await taskRows.filter({ hasText: "Show All Tasks" }).first().waitFor({ timeout: 20000 });
+    await page.keyboard.type("errand");
+    await taskRows.filter({ hasText: "errand" }).first().waitFor({ timeout: 20000 });
+    await page.keyboard.press("Enter");
+    await taskRows.filter({ hasText: "#hello" }).first().waitFor({ timeout: 20000 });
+    check("Tasks: Run Task lists an errand workflow", true);
+    await page.screenshot({ path: screenshot.replace(/\.png$/, "-run-task.png") });
+    await page.keyboard.press("Escape");
 
     main.stop();
 
