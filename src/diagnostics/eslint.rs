@@ -3,22 +3,21 @@
 //! (`file:3:10: message [Error/rule-id]`) and `compact`
 //! (`file: line 3, col 10, Error - message (rule-id)`) forms.
 
-use super::{num, Found, Resolver, Severity};
+use super::{colon_splits, num, split_colon, Found, Lines, Resolver, Severity};
 
-pub fn matches(lines: &[&str], resolver: &Resolver) -> Vec<Found> {
+/// The stylish form: it needs every line (a file header holds no colon).
+pub fn stylish_matches(lines: &Lines, resolver: &Resolver) -> Vec<Found> {
     let mut found = Vec::new();
     let mut file: Option<&str> = None;
-    for (at, line) in lines.iter().enumerate() {
-        if let Some(f) = unix(line).or_else(|| compact(line)) {
-            found.push(Found { at, ..f });
-            continue;
-        }
+    for (at, line) in lines.iter().copied() {
         if !line.starts_with(char::is_whitespace) {
-            // A stylish file header is a path that exists, alone on its line.
-            file = (!line.is_empty() && resolver.resolve(line).is_some()).then_some(*line);
+            // A stylish file header is a path that exists, alone on its line
+            // (ESLint prints it absolute).
+            file = (line.starts_with('/') && resolver.resolve(line).is_some()).then_some(line);
             continue;
         }
-        if let (Some(path), Some((l, c, severity, message, rule))) = (file, stylish(line)) {
+        let Some(path) = file else { continue };
+        if let Some((l, c, severity, message, rule)) = stylish(line) {
             found.push(Found {
                 at,
                 path: path.to_owned(),
@@ -32,6 +31,11 @@ pub fn matches(lines: &[&str], resolver: &Resolver) -> Vec<Found> {
         }
     }
     found
+}
+
+/// The unix and compact forms, one line each.
+pub fn matches(lines: &Lines, _: &Resolver) -> Vec<Found> {
+    lines.iter().filter_map(|&(at, line)| unix(line).or_else(|| compact(line)).map(|f| Found { at, ..f })).collect()
 }
 
 /// `  3:10  error  'x' is assigned a value but never used  no-unused-vars`.
@@ -60,7 +64,7 @@ fn unix(line: &str) -> Option<Found> {
     if word != "Error" && word != "Warning" {
         return None;
     }
-    let (place, message) = head.split_once(": ")?;
+    let (place, message) = split_colon(head)?;
     let mut parts = place.rsplitn(3, ':');
     let c = num(parts.next()?)?;
     let l = num(parts.next()?)?;
@@ -79,7 +83,7 @@ fn unix(line: &str) -> Option<Found> {
 
 /// `/p/a.js: line 3, col 10, Error - 'x' is assigned a value but never used. (no-unused-vars)`.
 fn compact(line: &str) -> Option<Found> {
-    let (path, rest) = line.split_once(": line ")?;
+    let (path, rest) = colon_splits(line).find_map(|(path, rest)| Some((path, rest.strip_prefix("line ")?)))?;
     let (l, rest) = rest.split_once(", col ")?;
     let (c, rest) = rest.split_once(", ")?;
     let (word, message) = rest.split_once(" - ")?;

@@ -1,17 +1,16 @@
 //! gcc and clang (and so make's output): `file:line:col: error: message
 //! [-Wflag]`, also without a column.
 
-use super::{num, Found, Resolver, Severity};
+use super::{colon_splits, num, Found, Lines, Resolver, Severity};
 
-pub fn matches(lines: &[&str], _: &Resolver) -> Vec<Found> {
-    lines.iter().enumerate().filter_map(|(at, line)| one(line).map(|f| Found { at, ..f })).collect()
+pub fn matches(lines: &Lines, _: &Resolver) -> Vec<Found> {
+    lines.iter().copied().filter_map(|(at, line)| one(line).map(|f| Found { at, ..f })).collect()
 }
 
 fn one(line: &str) -> Option<Found> {
-    let (place, word, message) = ["fatal error", "error", "warning", "note"].iter().find_map(|word| {
-        let marker = format!(": {word}: ");
-        let (place, message) = line.split_once(&marker)?;
-        Some((place, *word, message))
+    const WORDS: [&str; 4] = ["fatal error", "error", "warning", "note"];
+    let (place, word, message) = colon_splits(line).find_map(|(place, rest)| {
+        WORDS.iter().find_map(|word| Some((place, *word, rest.strip_prefix(word)?.strip_prefix(": ")?)))
     })?;
     let mut parts = place.rsplitn(3, ':');
     let (path, line, column) = match (parts.next(), parts.next(), parts.next()) {

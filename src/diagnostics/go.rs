@@ -1,16 +1,16 @@
 //! Go: `go build` and `go vet` (`./x.go:3:2: message`) and `go test`
 //! failures (`    x_test.go:12: message`).
 
-use super::{num, Found, Resolver, Severity};
+use super::{num, split_colon, Found, Lines, Resolver, Severity};
 
-pub fn matches(lines: &[&str], _: &Resolver) -> Vec<Found> {
-    lines.iter().enumerate().filter_map(|(at, line)| one(line).map(|f| Found { at, ..f })).collect()
+pub fn matches(lines: &Lines, _: &Resolver) -> Vec<Found> {
+    lines.iter().copied().filter_map(|(at, line)| one(line).map(|f| Found { at, ..f })).collect()
 }
 
 fn one(line: &str) -> Option<Found> {
     let test_failure = line.starts_with(char::is_whitespace);
     let body = line.trim_start();
-    let (place, message) = body.strip_prefix("vet: ").unwrap_or(body).split_once(": ")?;
+    let (place, message) = split_colon(body.strip_prefix("vet: ").unwrap_or(body))?;
     let mut parts = place.rsplitn(3, ':');
     let last = num(parts.next()?)?;
     let (path, line, column) = match (parts.next(), parts.next()) {

@@ -19,7 +19,9 @@ mod python;
 mod rust;
 mod tsc;
 
-use std::collections::HashSet;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use schemars::JsonSchema;
@@ -105,7 +107,12 @@ pub fn of_task(paths: &Paths, task: &Task) -> Result<(Vec<Diagnostic>, bool)> {
     let mut bytes = Vec::new();
     let next = reader.copy(Which::Both, 0, MAX_OUTPUT, &mut bytes).map_err(read_err)?;
     let truncated = next < reader.end(Which::Both);
-    Ok((parse(&String::from_utf8_lossy(&bytes), Path::new(&task.cwd)), truncated))
+    // Checking is much faster than decoding with replacements: decode only bad output.
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(&bytes),
+    };
+    Ok((parse(&text, Path::new(&task.cwd)), truncated))
 }
 
 /// The task asked about: `id`, or without one the newest task that failed.
@@ -120,22 +127,34 @@ pub fn which_task(store: &Store, id: Option<&str>) -> Result<Task> {
     }
 }
 
-/// A matcher reads the output's lines (colour codes gone) and reports what it finds.
-type Matcher = fn(&[&str], &Resolver) -> Vec<Found>;
+/// Output lines (colour codes gone), each with its number.
+type Lines<'a> = [(usize, &'a str)];
 
-const MATCHERS: [Matcher; 6] =
-    [rust::matches, gcc::matches, tsc::matches, eslint::matches, python::matches, go::matches];
+/// A matcher reads lines and reports what it finds.
+type Matcher = fn(&Lines, &Resolver) -> Vec<Found>;
+
+/// Matchers that only need the lines holding a `:` (every message of theirs
+/// does; most of a compiler's output is quoted source that does not).
+const COLON_MATCHERS: [Matcher; 5] = [rust::matches, gcc::matches, tsc::matches, eslint::matches, go::matches];
+/// Matchers that need every line: a traceback's frames and ESLint's file
+/// headers hold no colon.
+const LINE_MATCHERS: [Matcher; 2] = [eslint::stylish_matches, python::matches];
 
 /// The diagnostics in `output`, of a task that ran in `cwd`, in the order
 /// the tools printed them, each once.
 pub fn parse(output: &str, cwd: &Path) -> Vec<Diagnostic> {
     let text = strip_ansi(output);
-    let lines: Vec<&str> = text.lines().map(|l| l.rsplit('\r').next().unwrap_or(l)).collect();
-    let resolver = Resolver { cwd };
+    let lines: Vec<(usize, &str)> = text.lines().map(|l| l.rsplit('\r').next().unwrap_or(l)).enumerate().collect();
+    let with_colon: Vec<(usize, &str)> = lines.iter().filter(|(_, l)| l.contains(':')).copied().collect();
+    let resolver = Resolver { cwd, known: RefCell::default() };
+    let found = COLON_MATCHERS
+        .iter()
+        .flat_map(|m| m(&with_colon, &resolver))
+        .chain(LINE_MATCHERS.iter().flat_map(|m| m(&lines, &resolver)));
     // Each with the line it was on, so the whole comes out in output order.
     let mut all: Vec<(usize, Diagnostic)> = Vec::new();
-    for matcher in MATCHERS {
-        for found in matcher(&lines, &resolver) {
+    {
+        for found in found {
             let Some(file) = resolver.resolve(&found.path) else { continue };
             all.push((
                 found.at,
@@ -156,13 +175,24 @@ pub fn parse(output: &str, cwd: &Path) -> Vec<Diagnostic> {
     all.into_iter().map(|(_, d)| d).filter(|d| seen.insert(d.clone())).collect()
 }
 
-/// Paths as a tool printed them, to files that exist.
+/// Paths as a tool printed them, to files that exist. Remembers each
+/// answer: a build names the same few files thousands of times.
 pub struct Resolver<'a> {
     cwd: &'a Path,
+    known: RefCell<HashMap<String, Option<PathBuf>>>,
 }
 
 impl Resolver<'_> {
     fn resolve(&self, path: &str) -> Option<PathBuf> {
+        if let Some(known) = self.known.borrow().get(path) {
+            return known.clone();
+        }
+        let found = self.look_up(path);
+        self.known.borrow_mut().insert(path.to_owned(), found.clone());
+        found
+    }
+
+    fn look_up(&self, path: &str) -> Option<PathBuf> {
         let path = Path::new(path.trim());
         if path.as_os_str().is_empty() {
             return None;
@@ -199,38 +229,43 @@ fn normalize(path: &Path) -> PathBuf {
 }
 
 /// `text` without terminal escape sequences (colours, titles, cursor moves).
-pub fn strip_ansi(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '\x1b' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            // CSI: parameters, then one final byte.
-            Some('[') => {
-                for c in chars.by_ref() {
-                    if ('\x40'..='\x7e').contains(&c) {
-                        break;
-                    }
-                }
-            }
-            // OSC: up to BEL or ESC \.
-            Some(']') => {
-                while let Some(c) = chars.next() {
-                    if c == '\x07' || (c == '\x1b' && chars.peek() == Some(&'\\')) {
-                        if c == '\x1b' {
-                            chars.next();
-                        }
-                        break;
-                    }
-                }
-            }
-            _ => {}
-        }
+pub fn strip_ansi(text: &str) -> Cow<'_, str> {
+    if !text.contains('\x1b') {
+        return Cow::Borrowed(text);
     }
-    out
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('\x1b') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        rest = match after.as_bytes().first() {
+            // CSI: parameters, then one final byte.
+            Some(b'[') => after[1..].find(|c: char| ('\x40'..='\x7e').contains(&c)).map_or("", |end| &after[end + 2..]),
+            // OSC: up to BEL or ESC \.
+            Some(b']') => match after.find(['\x07', '\x1b']) {
+                Some(end) if after[end..].starts_with("\x1b\\") => &after[end + 2..],
+                Some(end) => &after[end + 1..],
+                None => "",
+            },
+            _ => after,
+        };
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
+/// `s` split at each ": " in turn, the separator of nearly every tool's
+/// format (found with a byte search: a searcher for ": " set up per line
+/// cost more than the matching itself).
+fn colon_splits(s: &str) -> impl Iterator<Item = (&str, &str)> {
+    s.match_indices(':')
+        .filter(|(at, _)| s.as_bytes().get(at + 1) == Some(&b' '))
+        .map(|(at, _)| (&s[..at], &s[at + 2..]))
+}
+
+/// `s` split at its first ": ".
+fn split_colon(s: &str) -> Option<(&str, &str)> {
+    colon_splits(s).next()
 }
 
 /// A number in a match, if it is one.
@@ -260,7 +295,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("crate/src")).unwrap();
         std::fs::write(dir.path().join("crate/src/lib.rs"), "").unwrap();
         let sub = dir.path().join("crate/src");
-        let r = Resolver { cwd: &sub };
+        let r = Resolver { cwd: &sub, known: RefCell::default() };
         assert_eq!(r.resolve("crate/src/lib.rs"), Some(dir.path().join("crate/src/lib.rs")), "from the workspace root");
         assert_eq!(r.resolve("./lib.rs"), Some(sub.join("lib.rs")));
         assert_eq!(r.resolve("gone.rs"), None);

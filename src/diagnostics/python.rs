@@ -2,15 +2,15 @@
 //! project (not a library's), pytest's `file.py:12: AssertionError`, and
 //! mypy's `file.py:3: error: message  [code]`.
 
-use super::{num, Found, Resolver, Severity};
+use super::{num, split_colon, Found, Lines, Resolver, Severity};
 
-pub fn matches(lines: &[&str], resolver: &Resolver) -> Vec<Found> {
+pub fn matches(lines: &Lines, resolver: &Resolver) -> Vec<Found> {
     let mut found = Vec::new();
     // Inside a traceback: the innermost project frame so far (path, line, where it started).
     let mut frame: Option<(String, u32)> = None;
     let mut start = 0;
     let mut in_traceback = false;
-    for (at, line) in lines.iter().enumerate() {
+    for (at, line) in lines.iter().copied() {
         if line.starts_with("Traceback (most recent call last):") {
             (in_traceback, frame, start) = (true, None, at);
             continue;
@@ -59,8 +59,8 @@ fn frame_of(line: &str) -> Option<(String, u32)> {
 
 /// `app.py:3: error: Incompatible types in assignment  [assignment]` (also with a column).
 fn mypy(line: &str) -> Option<Found> {
-    let (place, rest) = line.split_once(": ")?;
-    let (word, message) = rest.split_once(": ")?;
+    let (place, rest) = split_colon(line)?;
+    let (word, message) = split_colon(rest)?;
     if !matches!(word, "error" | "warning" | "note") {
         return None;
     }
@@ -83,7 +83,7 @@ fn mypy(line: &str) -> Option<Found> {
 
 /// pytest's `tests/test_app.py:12: AssertionError` (the line a test failed on).
 fn pytest(line: &str) -> Option<Found> {
-    let (place, message) = line.split_once(": ")?;
+    let (place, message) = split_colon(line)?;
     let (path, l, None) = place_of(place)? else { return None };
     if message.contains(' ') && !message.contains("Error") {
         return None;

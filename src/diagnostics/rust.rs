@@ -1,13 +1,13 @@
 //! rustc and cargo: the human form (`error[E0308]: …` then ` --> file:3:5`)
 //! and `--message-format=short` (`file:3:5: error[E0308]: …`).
 
-use super::{num, Found, Resolver, Severity};
+use super::{num, split_colon, Found, Lines, Resolver, Severity};
 
-pub fn matches(lines: &[&str], _: &Resolver) -> Vec<Found> {
+pub fn matches(lines: &Lines, _: &Resolver) -> Vec<Found> {
     let mut found = Vec::new();
     // A header waiting for its location: (line, severity, code, message).
     let mut pending: Option<(usize, Severity, Option<String>, String)> = None;
-    for (at, line) in lines.iter().enumerate() {
+    for (at, line) in lines.iter().copied() {
         if let Some((severity, code, message)) = header(line) {
             pending = Some((at, severity, code, message));
             continue;
@@ -27,7 +27,7 @@ pub fn matches(lines: &[&str], _: &Resolver) -> Vec<Found> {
 
 /// `error[E0308]: mismatched types`, `warning: unused variable`: severity, code, message.
 fn header(line: &str) -> Option<(Severity, Option<String>, String)> {
-    let (head, message) = line.split_once(": ")?;
+    let (head, message) = split_colon(line)?;
     let (word, code) = match head.split_once('[') {
         Some((word, code)) => (word, Some(code.strip_suffix(']')?.to_owned())),
         None => (head, None),
@@ -45,7 +45,7 @@ fn location_of(text: &str) -> Option<(String, u32, u32)> {
 
 /// `src/main.rs:3:5: error[E0308]: mismatched types`.
 fn short(line: &str) -> Option<Found> {
-    let (place, rest) = line.split_once(": ")?;
+    let (place, rest) = split_colon(line)?;
     let (severity, code, message) = header(rest)?;
     let (path, l, c) = location_of(place)?;
     path.ends_with(".rs").then_some(Found {

@@ -1,19 +1,29 @@
 //! TypeScript's `tsc`: `file(3,5): error TS2322: …` and the pretty
 //! `file:3:5 - error TS2322: …`.
 
-use super::{num, Found, Resolver, Severity};
+use super::{colon_splits, num, split_colon, Found, Lines, Resolver, Severity};
 
-pub fn matches(lines: &[&str], _: &Resolver) -> Vec<Found> {
-    lines.iter().enumerate().filter_map(|(at, line)| one(line).map(|f| Found { at, ..f })).collect()
+pub fn matches(lines: &Lines, _: &Resolver) -> Vec<Found> {
+    lines.iter().copied().filter_map(|(at, line)| one(line).map(|f| Found { at, ..f })).collect()
+}
+
+/// Does `head` end in ` TS` and digits (a TypeScript error code)?
+fn has_code(head: &str) -> bool {
+    let digits = head.trim_end_matches(|c: char| c.is_ascii_digit());
+    digits.len() < head.len() && digits.ends_with(" TS")
 }
 
 fn one(line: &str) -> Option<Found> {
-    let (place, rest) = line.split_once(": ").filter(|(p, _)| p.ends_with(')')).or_else(|| line.split_once(" - "))?;
-    let (word, rest) = rest.split_once(' ')?;
+    // `place: error TS…: message` or `place - error TS…: message`.
+    let (head, message) = colon_splits(line).find(|(head, _)| has_code(head))?;
+    let (place, kind) = match head.rsplit_once(" - ") {
+        Some((place, kind)) if !place.ends_with(')') => (place, kind),
+        _ => split_colon(head)?,
+    };
+    let (word, code) = kind.split_once(' ')?;
     if word != "error" && word != "warning" {
         return None;
     }
-    let (code, message) = rest.split_once(": ")?;
     if !code.starts_with("TS") {
         return None;
     }
