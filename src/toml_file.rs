@@ -1,24 +1,41 @@
-//! Reading errand's small TOML files (`config.toml`, `errand.toml`): a size
-//! limit, UTF-8 checked, and errors that name the file and the line.
+//! Reading errand's small TOML files (`config.toml`, `errand.toml`) and the
+//! project files detection reads: regular files only, a size limit, UTF-8
+//! checked, and errors that name the file and the line.
 
+use std::fs::OpenOptions;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 
 /// Files larger than this are refused, not parsed.
 const MAX_BYTES: u64 = 1 << 20;
 
-/// The file's text; None if it does not exist.
+/// The file's text; None if it does not exist. Only a regular file is
+/// read, and only up to the limit: a project file that is a FIFO or a
+/// link to `/dev/zero` (detection reads untrusted repositories) is an
+/// error, not a hang.
 pub fn read(path: &Path) -> Result<Option<String>> {
-    match std::fs::metadata(path) {
+    let cannot = |e| Error::io(format!("cannot read {}", path.display()), e);
+    // Non-blocking: opening a FIFO must not wait for a writer.
+    let file = match OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("cannot read {}", path.display()), e)),
-        Ok(m) if m.len() > MAX_BYTES => {
-            return Err(error_at(path, 1, format!("file is {} bytes; the limit is {MAX_BYTES}", m.len())))
-        }
-        Ok(_) => {}
+        Err(e) => return Err(cannot(e)),
+        Ok(file) => file,
+    };
+    let meta = file.metadata().map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(error_at(path, 1, "not a regular file".into()));
     }
-    let bytes = std::fs::read(path).context(|| format!("cannot read {}", path.display()))?;
+    if meta.len() > MAX_BYTES {
+        return Err(error_at(path, 1, format!("file is {} bytes; the limit is {MAX_BYTES}", meta.len())));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_BYTES + 1).read_to_end(&mut bytes).map_err(cannot)?;
+    if bytes.len() as u64 > MAX_BYTES {
+        return Err(error_at(path, 1, format!("file grew past the limit of {MAX_BYTES} bytes")));
+    }
     String::from_utf8(bytes).map(Some).map_err(|e| {
         let line = line_of(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
         error_at(path, line, "file is not valid UTF-8".into())
@@ -59,6 +76,17 @@ mod tests {
         assert_eq!(line_of("a\nb\nc", 0), 1);
         assert_eq!(line_of("a\nb\nc", 4), 3);
         assert_eq!(line_of("a", 99), 1, "past the end is the last line");
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("package.json");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        assert!(read(&fifo).unwrap_err().to_string().contains("not a regular file"));
+        let zero = dir.path().join("Cargo.toml");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        assert!(read(&zero).unwrap_err().to_string().contains("not a regular file"));
     }
 
     #[test]

@@ -106,6 +106,30 @@ fn a_held_write_lock_holds_up_no_first_answer_and_its_unread_tasks_are_marked_on
     server.notification("task/finished", |p| p["task"]["id"] == next.as_str());
 }
 
+/// A supervisor killed, then the write lock held: the first answer comes
+/// at once (it used to mark the dead supervisor's task lost first, waiting
+/// for the lock), and the task is reported lost once the lock is free.
+#[test]
+fn a_dead_supervisor_and_a_held_write_lock_hold_up_no_first_answer() {
+    let home = Home::new();
+    let id = home.submit("sleep 100");
+    home.pid_of(&id);
+    let supervisors = home.supervisors();
+    assert_eq!(supervisors.len(), 1, "{supervisors:?}");
+    // No errand command from here until the lock is held: each one would mark the task lost.
+    assert!(Command::new("kill").args(["-9", &supervisors[0].to_string()]).status().unwrap().success());
+    eventually("the supervisor is gone", || home.supervisors().is_empty());
+    let db = rusqlite::Connection::open(home.errand_home().join("errand.db")).unwrap();
+    db.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let mut server = Client::spawn(home.cmd(), Framing::Lines);
+    let init = server.call("initialize", json!({}));
+    assert_eq!(init["counts"]["running"], 1, "not marked lost yet: {init}");
+    db.execute_batch("COMMIT").unwrap();
+    let finished = server.notification("task/finished", |p| p["task"]["id"] == id.as_str());
+    assert_eq!(finished["task"]["status"], "lost", "{finished}");
+    eventually("the task's process is gone with it", || processes_of(&id).is_empty());
+}
+
 const CLIENTS: usize = 4;
 const EACH: usize = 500;
 

@@ -60,11 +60,13 @@ fn targets(text: &str) -> (Vec<(String, Option<String>)>, Vec<String>) {
         };
         let Some(colon) = rule.find(':') else { continue };
         let (names, after) = (&rule[..colon], &rule[colon + 1..]);
-        // Assignments: `A := b`, `A ::= b`, `A = b:c`, `A ?= x`.
-        if after.starts_with('=') || after.starts_with(":=") || names.contains('=') {
+        // Assignments: `A := b`, `A ::= b`, `A :::= b`, `A = b:c`, `A ?= x`.
+        if after.trim_start_matches(':').starts_with('=') || names.contains('=') {
             continue;
         }
-        let names: Vec<&str> = names.split_whitespace().collect();
+        // `a b &: c` makes both at once (the `&` marks a grouped target).
+        let names: Vec<&str> =
+            names.split_whitespace().filter(|n| *n != "&").map(|n| n.trim_end_matches('&')).collect();
         if names.first() == Some(&".PHONY") {
             phony.extend(after.split_whitespace().map(str::to_owned));
             continue;
@@ -89,10 +91,10 @@ mod tests {
                     .PHONY: test clean\nbuild: main.o \\\n  util.o\n\t$(CC) -o app $^\n\
                     %.o: %.c\n\t$(CC) -c $<\n$(OUT): x\ntest:: build\n\t./app --test # not help\n\
                     define RECIPE\nfake: target\nendef\nclean:\n\trm -f app\n.DEFAULT_GOAL := all\n\
-                    docs/site: ; mkdocs build\n";
+                    docs/site: ; mkdocs build\nX :::= y\nout.a out.b &: in\n";
         let (targets, phony) = targets(text);
         let names: Vec<&str> = targets.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(names, ["all", "build", "test", "clean", "docs/site"]);
+        assert_eq!(names, ["all", "build", "test", "clean", "docs/site", "out.a", "out.b"]);
         assert_eq!(phony, ["test", "clean"]);
         assert_eq!(targets[0].1.as_deref(), Some(" everything"));
     }

@@ -21,7 +21,8 @@ fn one(line: &str) -> Option<Found> {
         }
     };
     // Not rustc's short form, tsc's or python's: those have their own matchers.
-    if path.ends_with(".rs") || path.ends_with(".ts") || path.ends_with(".py") || path.contains(' ') {
+    let theirs = [".rs", ".ts", ".py", ".pyi"];
+    if theirs.iter().any(|ext| path.ends_with(ext)) || path.contains(' ') {
         return None;
     }
     let (message, code) = match message.strip_suffix(']').and_then(|m| m.rsplit_once(" [-W")) {

@@ -146,7 +146,7 @@ pub fn parse(output: &str, cwd: &Path) -> Vec<Diagnostic> {
     let text = strip_ansi(output);
     let lines: Vec<(usize, &str)> = text.lines().map(|l| l.rsplit('\r').next().unwrap_or(l)).enumerate().collect();
     let with_colon: Vec<(usize, &str)> = lines.iter().filter(|(_, l)| l.contains(':')).copied().collect();
-    let resolver = Resolver { cwd, known: RefCell::default() };
+    let resolver = Resolver::new(cwd);
     let found = COLON_MATCHERS
         .iter()
         .flat_map(|m| m(&with_colon, &resolver))
@@ -179,7 +179,18 @@ pub fn parse(output: &str, cwd: &Path) -> Vec<Diagnostic> {
 /// answer: a build names the same few files thousands of times.
 pub struct Resolver<'a> {
     cwd: &'a Path,
+    /// Paths resolve no higher than this: the project's root, or the
+    /// task's folder outside a project (a same-named file further up is
+    /// not the one the tool meant).
+    root: PathBuf,
     known: RefCell<HashMap<String, Option<PathBuf>>>,
+}
+
+impl<'a> Resolver<'a> {
+    fn new(cwd: &'a Path) -> Resolver<'a> {
+        let root = crate::detect::project_root(cwd).unwrap_or_else(|| cwd.to_path_buf());
+        Resolver { cwd, root, known: RefCell::default() }
+    }
 }
 
 impl Resolver<'_> {
@@ -200,13 +211,14 @@ impl Resolver<'_> {
         if path.is_absolute() {
             return path.is_file().then(|| path.to_path_buf());
         }
-        self.cwd.ancestors().map(|d| d.join(path)).find(|p| p.is_file()).map(|p| normalize(&p))
+        let mut folders = self.cwd.ancestors().take_while(|d| d.starts_with(&self.root));
+        folders.find_map(|d| Some(normalize(&d.join(path))).filter(|p| p.is_file()))
     }
 
     /// Is `path` one of the project's files (not a library's)?
     fn in_project(&self, path: &str) -> bool {
         let inside = match self.resolve(path) {
-            Some(p) => p.starts_with(self.cwd),
+            Some(p) => p.starts_with(&self.root),
             None => false,
         };
         inside && !path.contains("site-packages") && !path.contains("/lib/python")
@@ -291,12 +303,17 @@ mod tests {
 
     #[test]
     fn paths_resolve_from_the_folder_or_above_and_missing_files_are_dropped() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir_all(dir.path().join("crate/src")).unwrap();
-        std::fs::write(dir.path().join("crate/src/lib.rs"), "").unwrap();
-        let sub = dir.path().join("crate/src");
-        let r = Resolver { cwd: &sub, known: RefCell::default() };
-        assert_eq!(r.resolve("crate/src/lib.rs"), Some(dir.path().join("crate/src/lib.rs")), "from the workspace root");
+        let outside = tempfile::tempdir().unwrap();
+        let dir = outside.path().join("project");
+        let dir = &dir;
+        std::fs::create_dir_all(dir.join(".git")).unwrap();
+        std::fs::create_dir_all(dir.join("crate/src")).unwrap();
+        std::fs::write(dir.join("crate/src/lib.rs"), "").unwrap();
+        std::fs::write(outside.path().join("above.rs"), "").unwrap();
+        let sub = dir.join("crate/src");
+        let r = Resolver::new(&sub);
+        assert_eq!(r.resolve("crate/src/lib.rs"), Some(dir.join("crate/src/lib.rs")), "from the workspace root");
+        assert_eq!(r.resolve("above.rs"), None, "not above the project's root");
         assert_eq!(r.resolve("./lib.rs"), Some(sub.join("lib.rs")));
         assert_eq!(r.resolve("gone.rs"), None);
     }

@@ -105,8 +105,10 @@ fn place_of(place: &str) -> Option<(String, u32, Option<u32>)> {
     let mut parts = place.rsplitn(3, ':');
     let last = num(parts.next()?)?;
     match (parts.next(), parts.next()) {
-        (Some(l), Some(path)) if path.ends_with(".py") => Some((path.to_owned(), num(l)?, Some(last))),
-        (Some(path), None) if path.ends_with(".py") => Some((path.to_owned(), last, None)),
+        (Some(l), Some(path)) if path.ends_with(".py") || path.ends_with(".pyi") => {
+            Some((path.to_owned(), num(l)?, Some(last)))
+        }
+        (Some(path), None) if path.ends_with(".py") || path.ends_with(".pyi") => Some((path.to_owned(), last, None)),
         _ => None,
     }
 }

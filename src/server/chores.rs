@@ -9,7 +9,7 @@
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::state::Server;
 
@@ -23,6 +23,8 @@ pub enum Chore {
     /// A supervisor died or the queue may lack one: mark lost what it ran
     /// and start supervisors for queued tasks with a free slot.
     Kick,
+    /// Answer once everything asked before is done (the server is leaving).
+    Flush(oneshot::Sender<()>),
 }
 
 pub struct Chores {
@@ -41,6 +43,15 @@ impl Chores {
         let _ = self.tx.send(chore);
     }
 
+    /// Wait until what was asked so far is done: a server that leaves with
+    /// chores queued would leave tasks unmarked (the next editor's summary
+    /// repeats them) or a queue without a supervisor.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        self.ask(Chore::Flush(done));
+        let _ = wait.await;
+    }
+
     /// Do the chores asked for, for as long as the server runs.
     pub fn start(server: &Arc<Server>) {
         let rx = server.chores.rx.lock().ok().and_then(|mut rx| rx.take());
@@ -56,6 +67,8 @@ struct Owed {
     announced: BTreeSet<String>,
     up_to: Option<i64>,
     kick: bool,
+    /// Told once the rest is done.
+    flushed: Vec<oneshot::Sender<()>>,
 }
 
 impl Owed {
@@ -64,11 +77,12 @@ impl Owed {
             Chore::Announced(ids) => self.announced.extend(ids),
             Chore::AnnouncedUpTo(change) => self.up_to = self.up_to.max(Some(change)),
             Chore::Kick => self.kick = true,
+            Chore::Flush(done) => self.flushed.push(done),
         }
     }
 
     /// Each part on its own: one failing (a busy or full disk) does not stop the others.
-    fn pay(self, server: &Server) {
+    fn pay(mut self, server: &Server) {
         if let Some(change) = self.up_to {
             if let Err(e) = server.with_store(|store| store.mark_announced_up_to(change)) {
                 tracing::warn!("cannot record that the first answer's tasks were announced: {e}");
@@ -90,6 +104,9 @@ impl Owed {
             if let Err(e) = kicked {
                 tracing::warn!("cannot start a supervisor: {e}");
             }
+        }
+        for done in self.flushed.drain(..) {
+            let _ = done.send(());
         }
     }
 }

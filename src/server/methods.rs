@@ -73,8 +73,10 @@ impl Handler for Server {
         if params.protocol_version.is_some_and(|v| v != p::PROTOCOL_VERSION) {
             tracing::warn!(client = ?params.protocol_version, server = p::PROTOCOL_VERSION, "protocol versions differ");
         }
+        // Tasks of dead supervisors are marked lost beside it: that write
+        // may wait for the lock, and the answer must not.
+        self.chores.ask(Chore::Kick);
         self.with_store(|store| {
-            store.reap_lost()?;
             // Tasks that end after the baseline reach this client as task/finished.
             let up_to = self.baseline_change();
             let missed = store.take_unannounced(up_to, UNREAD_LIMIT, MARK_TOLD_WAIT)?;

@@ -119,6 +119,7 @@ async fn run(paths: Paths, config: Config, frames: std::fs::File) -> Result<()> 
     // Answer what is in flight (bounded), then flush and leave; the
     // watcher's later notifications are not sent.
     let _ = tokio::time::timeout(DRAIN, in_flight.acquire_many(MAX_IN_FLIGHT)).await;
+    let _ = tokio::time::timeout(DRAIN, server.chores.flush()).await;
     let _ = tokio::time::timeout(DRAIN, out_tx.send(Out::Stop)).await;
     if let Some(writer) = writer {
         let _ = tokio::time::timeout(DRAIN, writer).await;

@@ -86,7 +86,8 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
                 return Ok(());
             }
         }
-        // Told: no editor's start-up summary repeats these.
+        // Told: no later editor's start-up summary repeats these, once the
+        // chore has marked them (within moments, unless the store is busy).
         let told: Vec<String> = polled
             .notifications
             .iter()

@@ -17,9 +17,14 @@ export class Problems implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection("errand");
   /** What each task name put in the panel, by file. */
   private readonly byName = new Map<string, Map<string, vscode.Diagnostic[]>>();
+  /** Starts seen per task name: a load that a newer start overtook is dropped. */
+  private readonly starts = new Map<string, number>();
 
   constructor(private readonly client: ErrandClient) {
-    client.on("task/started", (e) => this.clear(e.task.name));
+    client.on("task/started", (e) => {
+      this.starts.set(e.task.name, (this.starts.get(e.task.name) ?? 0) + 1);
+      this.clear(e.task.name);
+    });
     client.on("task/finished", (e) => {
       if (e.task.status === "failed" && inScope(e.task)) void this.load(e.task).catch(() => undefined);
     });
@@ -27,7 +32,10 @@ export class Problems implements vscode.Disposable {
 
   /** Fill the panel from a task's output; how many messages it holds. */
   async load(task: Task): Promise<number> {
+    const startsBefore = this.starts.get(task.name);
     const result = await this.client.request("task/diagnostics", { id: task.id });
+    // A task of that name started meanwhile: these are stale.
+    if (this.starts.get(task.name) !== startsBefore) return result.diagnostics.length;
     const files = new Map<string, vscode.Diagnostic[]>();
     for (const d of result.diagnostics) {
       const line = Math.max(d.line - 1, 0);

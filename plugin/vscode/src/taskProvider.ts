@@ -23,16 +23,21 @@ export interface TaskSource {
   dir: () => string;
 }
 
+/** Where a task runs: a workspace folder (its own workflows), or the window's folder. */
+interface Place {
+  dir: string;
+  scope: vscode.WorkspaceFolder | vscode.TaskScope.Workspace;
+}
+
 export function registerTaskProvider(client: ErrandClient, source: TaskSource): vscode.Disposable {
-  const make = (definition: ErrandTaskDefinition, detail?: string): vscode.Task | undefined => {
+  const make = (definition: ErrandTaskDefinition, place: Place, detail?: string): vscode.Task | undefined => {
     const binary = source.binary();
     if (!binary) return undefined;
     const execution = new vscode.ProcessExecution(binary, ["run", "-w", `#${definition.workflow}`], {
-      cwd: source.dir(),
+      cwd: place.dir,
       env: source.env(),
     });
-    const scope = vscode.workspace.workspaceFolders?.[0] ?? vscode.TaskScope.Workspace;
-    const task = new vscode.Task(definition, scope, `#${sanitize(definition.workflow)}`, TASK_TYPE, execution);
+    const task = new vscode.Task(definition, place.scope, `#${sanitize(definition.workflow)}`, TASK_TYPE, execution);
     task.detail = detail;
     // `build`, `cargo:build`, `npm:test`…: in the Build and Test groups.
     const verb = definition.workflow.split(":").at(-1);
@@ -40,19 +45,33 @@ export function registerTaskProvider(client: ErrandClient, source: TaskSource): 
     if (verb === "test") task.group = vscode.TaskGroup.Test;
     return task;
   };
+  // Each folder of a multi-root workspace has its own workflows.
+  const places = (): Place[] => {
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    if (folders.length === 0) return [{ dir: source.dir(), scope: vscode.TaskScope.Workspace }];
+    return folders.map((f) => ({ dir: f.uri.fsPath, scope: f }));
+  };
   return vscode.tasks.registerTaskProvider(TASK_TYPE, {
     // A workspace's workflows are its code: none in Restricted Mode.
     provideTasks: async () => {
       if (!vscode.workspace.isTrusted) return [];
-      const workflows = await client.request("workflow/list", { clientCwd: source.dir() });
-      return workflows
-        .filter((w) => !w.refused)
-        .flatMap((w) => make({ type: TASK_TYPE, workflow: w.name }, sanitize(w.description ?? commandText(w.command))) ?? []);
+      const all = await Promise.all(
+        places().map(async (place) => {
+          const workflows = await client.request("workflow/list", { clientCwd: place.dir });
+          return workflows
+            .filter((w) => !w.refused)
+            .flatMap((w) => make({ type: TASK_TYPE, workflow: w.name }, place, sanitize(w.description ?? commandText(w.command))) ?? []);
+        }),
+      );
+      return all.flat();
     },
+    // A tasks.json entry: in the folder whose tasks.json names it.
     resolveTask: (task) => {
       const definition = task.definition as ErrandTaskDefinition;
       if (!vscode.workspace.isTrusted || typeof definition.workflow !== "string") return undefined;
-      return make(definition);
+      const scope = task.scope;
+      const folder = typeof scope === "object" && scope !== null && "uri" in scope ? scope : undefined;
+      return make(definition, folder ? { dir: folder.uri.fsPath, scope: folder } : places()[0]);
     },
   });
 }

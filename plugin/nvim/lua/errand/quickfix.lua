@@ -54,6 +54,10 @@ function M.load(id, quiet, cb)
       vim.fn.setqflist({}, " ", { title = title, items = items })
       if require("errand.config").options.quickfix.open then
         vim.cmd("botright copen")
+        -- Filled by itself (a task failed): show it, but leave the cursor where the user is.
+        if quiet then
+          vim.cmd("wincmd p")
+        end
       end
     end
     if cb then

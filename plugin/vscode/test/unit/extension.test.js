@@ -583,6 +583,9 @@ test("Tasks: Run Task lists errand's workflows and detected tasks as type errand
   // A tasks.json entry naming a workflow resolves to the same.
   const resolved = provider.resolveTask({ definition: { type: "errand", workflow: "make:test" } });
   assert.deepStrictEqual(resolved.execution.args, ["run", "-w", "#make:test"]);
+  // In a multi-root workspace, in the folder whose tasks.json names it.
+  const other = { uri: { fsPath: path.join(folder, "other") } };
+  assert.strictEqual(provider.resolveTask({ definition: { type: "errand", workflow: "x" }, scope: other }).execution.options.cwd, other.uri.fsPath);
   assert.strictEqual(provider.resolveTask({ definition: { type: "errand" } }), undefined);
 });
 
