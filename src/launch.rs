@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
+use crate::diagnostics::choice;
 use crate::error::{Error, IoContext, Result};
 use crate::paths::Paths;
 use crate::store::{NewTask, Store};
@@ -52,6 +53,9 @@ pub struct RunRequest {
     pub base_env: BTreeMap<String, String>,
     /// It may leave processes behind when it ends (also a workflow's `keep_children`).
     pub keep_children: bool,
+    /// Which matchers read its output (`diagnostics::choice`), instead of a
+    /// workflow's own choice or the built-in ones.
+    pub matcher: Option<String>,
 }
 
 /// The file mode mask errand's processes started with (main records it
@@ -105,11 +109,13 @@ pub fn resolve_dir(base: &Path, dir: &Path) -> Result<PathBuf> {
 pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTask> {
     let cwd = req.cwd.as_deref().map(|d| resolve_dir(&req.client_dir, d)).transpose()?;
     let mut keep_children = req.keep_children;
+    let mut matcher = req.matcher.as_deref().map(choice::normalize).transpose().map_err(Error::InvalidInput)?;
     let (command, workflow, cwd, env, name) = match req.what {
         What::Command(command) => (command, None, cwd.unwrap_or(req.client_dir), req.env, req.name),
         What::Workflow(name) => {
             let wf = workflow::find(config, paths, &req.client_dir, &name)?;
             keep_children |= wf.keep_children;
+            matcher = matcher.or(wf.matcher);
             let mut env = wf.env;
             env.extend(req.env);
             (wf.command, Some(wf.name.clone()), cwd.unwrap_or(wf.cwd), env, req.name.or(Some(wf.name)))
@@ -132,6 +138,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
         keep_children,
         umask: client_umask(),
         after: None,
+        matcher,
     })
 }
 
@@ -194,6 +201,7 @@ impl Queue<'_> {
             keep_children: old.keep_children,
             umask: old.umask,
             after,
+            matcher: old.matcher,
         };
         self.submit(&new)
     }
@@ -240,6 +248,7 @@ mod tests {
             group: None,
             base_env: BTreeMap::new(),
             keep_children: false,
+            matcher: None,
         }
     }
 

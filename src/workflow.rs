@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Config;
 use crate::detect;
+use crate::diagnostics::choice;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
 use crate::task::{validate_env, CommandSpec};
@@ -16,7 +17,7 @@ use crate::toml_file;
 pub const PROJECT_FILE: &str = "errand.toml";
 
 /// The keys a workflow table may hold.
-const KEYS: [&str; 6] = ["command", "argv", "cwd", "env", "description", "keep_children"];
+const KEYS: [&str; 7] = ["command", "argv", "cwd", "env", "description", "keep_children", "matcher"];
 
 /// A named command, as the user wrote it, resolved against its file.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +36,9 @@ pub struct Workflow {
     pub detected: Option<&'static str>,
     /// Why it cannot run, for a detected task errand cannot run as written.
     pub refused: Option<String>,
+    /// Which matchers read its output (`diagnostics::choice`, as stored);
+    /// None: the built-in ones.
+    pub matcher: Option<String>,
 }
 
 /// Every workflow visible from a folder, and the project files that could
@@ -84,6 +88,7 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             source: found.file,
             detected: Some(found.source),
             refused: found.refused,
+            matcher: None,
         });
     }
     Ok(Listing { workflows: all, warnings: detected.warnings })
@@ -147,6 +152,7 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         source: file.to_path_buf(),
         detected: None,
         refused: None,
+        matcher: None,
     };
     let table = match value.get_ref() {
         toml::Value::String(cmd) => {
@@ -186,6 +192,18 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
             None => false,
             Some(toml::Value::Boolean(b)) => *b,
             Some(_) => return Err(fail(format!("workflow '{name}': keep_children must be true or false"))),
+        };
+        let checked = |names: &str| choice::normalize(names).map_err(|e| fail(format!("workflow '{name}': {e}")));
+        wf.matcher = match t.get("matcher") {
+            None => None,
+            Some(toml::Value::Boolean(false)) => Some(choice::OFF.to_owned()),
+            Some(toml::Value::String(s)) => Some(checked(s)?),
+            Some(toml::Value::Array(a)) if a.iter().all(toml::Value::is_str) => {
+                Some(checked(&a.iter().filter_map(toml::Value::as_str).collect::<Vec<_>>().join(","))?)
+            }
+            Some(_) => {
+                return Err(fail(format!("workflow '{name}': matcher must be a name, a list of names, or false")))
+            }
         };
         match t.get("env") {
             None => {}
@@ -230,6 +248,16 @@ mod tests {
         assert_eq!(serve.cwd, Path::new("/proj/site"));
         assert_eq!(serve.env["PORT"], "8000");
         assert_eq!(serve.description.as_deref(), Some("Serve the site"));
+        assert_eq!(serve.matcher, None, "every built-in matcher");
+        let chosen = parse_all(
+            "a = { command = \"x\", matcher = [\"tsc\", \"eslint\"] }\n\
+                                b = { command = \"x\", matcher = false }\n",
+        )
+        .unwrap();
+        assert_eq!(
+            (chosen["a"].matcher.as_deref(), chosen["b"].matcher.as_deref()),
+            (Some("tsc,eslint"), Some("none"))
+        );
     }
 
     #[test]
@@ -244,6 +272,8 @@ mod tests {
             ("x = \"  \"\n", "workflow 'x': the command is empty"),
             ("\"a b\" = \"true\"\n", "workflow name 'a b' may only hold"),
             ("[x]\ndescription = \"no command\"\n", "workflow 'x': needs command"),
+            ("[x]\ncommand = \"a\"\nmatcher = \"javac\"\n", ":1: workflow 'x': unknown matcher 'javac'"),
+            ("[x]\ncommand = \"a\"\nmatcher = true\n", "workflow 'x': matcher must be a name, a list"),
         ];
         for (text, expected) in cases {
             let err = parse_all(text).unwrap_err().to_string();

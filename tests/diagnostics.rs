@@ -165,3 +165,60 @@ fn a_real_failing_cargo_build_then_errand_errors_and_task_diagnostics() {
     let none = server.call_err("task/diagnostics", json!({ "id": "zzzz" }));
     assert!(none["message"].as_str().unwrap().contains("zzzz"), "{none}");
 }
+
+#[test]
+fn task_finished_carries_the_counts_and_runs_and_workflows_choose_their_matchers() {
+    let home = Home::new();
+    let dir = fixture(&home, "c");
+    // A message only the generic matcher reads (no severity word, not a C file).
+    std::fs::write(dir.join("app.yml"), "a: b\n").unwrap();
+    std::fs::write(
+        dir.join("errand.toml"),
+        "[lint]\ncommand = \"echo 'app.yml:1:4: mapping values are not allowed here'; cat make.out\"\n\
+         matcher = \"generic\"\n\
+         [quiet]\ncommand = \"cat make.out\"\nmatcher = false\n",
+    )
+    .unwrap();
+    let mut server = Client::spawn(home.cmd(), Framing::Lines);
+    server.call("initialize", json!({}));
+    let cwd = dir.display().to_string();
+    let finished = |server: &mut Client, id: &Value| {
+        server.notification("task/finished", |p| p["task"]["id"] == *id)["task"].clone()
+    };
+
+    let built_in = server.call("task/run", json!({ "command": "cat make.out; exit 2", "clientCwd": cwd }));
+    let task = finished(&mut server, &built_in["id"]);
+    assert_eq!(task["diagnostics"], json!({ "errors": 1, "warnings": 1, "infos": 1 }), "{task}");
+    assert_eq!(task["matcher"], Value::Null);
+    let id = task["id"].as_str().unwrap();
+    let show = home.ok(&["show", id]);
+    assert!(show.contains("1 error, 1 warning, 1 note (errand errors"), "{show}");
+
+    let lint = server.call("task/run", json!({ "workflow": "lint", "clientCwd": cwd }));
+    let task = finished(&mut server, &lint["id"]);
+    assert_eq!(task["matcher"], "generic");
+    let found = server.call("task/diagnostics", json!({ "id": task["id"] }))["diagnostics"].clone();
+    assert_eq!(found[0]["file"], dir.join("app.yml").display().to_string());
+    assert_eq!(found[0]["message"], "mapping values are not allowed here");
+    assert_eq!(found[0]["source"], "generic");
+    let counts = &task["diagnostics"];
+    assert_eq!(counts, &json!({ "errors": 2, "warnings": 1, "infos": 1 }), "{found}");
+
+    // The run's own choice wins over the workflow's; false turns matching off.
+    let only_gcc = server.call("task/run", json!({ "workflow": "lint", "clientCwd": cwd, "matcher": "clang" }));
+    let task = finished(&mut server, &only_gcc["id"]);
+    assert_eq!((task["matcher"].as_str(), task["diagnostics"]["errors"].as_u64()), (Some("gcc"), Some(1)));
+    let quiet = server.call("task/run", json!({ "workflow": "quiet", "clientCwd": cwd }));
+    let task = finished(&mut server, &quiet["id"]);
+    assert_eq!((task["matcher"].as_str(), &task["diagnostics"]), (Some("none"), &Value::Null));
+    let none = server.call("task/diagnostics", json!({ "id": task["id"] }));
+    assert_eq!(none["diagnostics"], json!([]));
+
+    let bad = server.call_err("task/run", json!({ "command": "true", "matcher": "javac" }));
+    assert!(bad["message"].as_str().unwrap().contains("unknown matcher 'javac'"), "{bad}");
+    // A restart keeps the choice.
+    let again = home.ok(&["restart", task["id"].as_str().unwrap()]);
+    let again = again.split_whitespace().next().unwrap();
+    home.wait(&[again]);
+    assert_eq!(home.task(again)["matcher"], "none");
+}

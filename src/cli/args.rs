@@ -203,6 +203,12 @@ pub struct RunArgs {
     /// daemon behind); otherwise whatever is left when it ends is stopped.
     #[arg(long)]
     pub keep_children: bool,
+    /// Which matchers read its output for `errand errors` when it ends:
+    /// rustc, gcc, tsc, eslint, python, go, generic (a plain
+    /// file:line: message), several joined by ',', or none. Default: every
+    /// built-in one but generic.
+    #[arg(long, value_name = "NAME")]
+    pub matcher: Option<String>,
     /// The new task as JSON.
     #[arg(long)]
     pub json: bool,

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::io::{self, IsTerminal};
 
+use crate::diagnostics::DiagnosticCounts;
 use crate::task::{Exit, Status, Task};
 
 pub struct Style {
@@ -236,6 +237,16 @@ pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
 }
 
 /// `show`: one labelled line per fact.
+/// `2 errors, 1 warning`: the severities present.
+pub fn diagnostic_counts(c: &DiagnosticCounts) -> String {
+    let part = |n: u32, one: &str, many: &str| (n > 0).then(|| format!("{n} {}", if n == 1 { one } else { many }));
+    [part(c.errors, "error", "errors"), part(c.warnings, "warning", "warnings"), part(c.infos, "note", "notes")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn details(task: &Task, now: i64, style: &Style) -> String {
     let mut lines: Vec<(&str, String)> = vec![
         ("id", task.id.clone()),
@@ -272,6 +283,12 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     }
     if let Some(e) = task.error() {
         lines.push(("error", visible(e).into_owned()));
+    }
+    if let Some(counts) = task.diagnostics.filter(|c| c.total() > 0) {
+        lines.push(("diagnostics", format!("{} (errand errors {})", diagnostic_counts(&counts), task.id)));
+    }
+    if let Some(m) = &task.matcher {
+        lines.push(("matcher", visible(m).into_owned()));
     }
     if let Some(g) = &task.group {
         lines.push(("group", visible(g).into_owned()));

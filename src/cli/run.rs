@@ -24,6 +24,7 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
         group: args.group,
         base_env: launch::client_env(),
         keep_children: args.keep_children,
+        matcher: args.matcher,
     };
     let new = launch::new_task(cx.config, cx.paths, request)?;
     let task = cx.queue().submit(&new)?;

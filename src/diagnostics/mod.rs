@@ -12,8 +12,10 @@
 //!
 //! One file per tool's format.
 
+pub mod choice;
 mod eslint;
 mod gcc;
+mod generic;
 mod go;
 mod python;
 mod rust;
@@ -83,6 +85,36 @@ pub struct Diagnostic {
     pub source: String,
 }
 
+/// How many diagnostics of each severity a task's output held.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosticCounts {
+    /// Errors: the build or check failed on them.
+    pub errors: u32,
+    /// Warnings.
+    pub warnings: u32,
+    /// Notes and hints.
+    pub infos: u32,
+}
+
+impl DiagnosticCounts {
+    pub fn of(found: &[Diagnostic]) -> DiagnosticCounts {
+        let mut counts = DiagnosticCounts::default();
+        for d in found {
+            *match d.severity {
+                Severity::Error => &mut counts.errors,
+                Severity::Warning => &mut counts.warnings,
+                Severity::Info => &mut counts.infos,
+            } += 1;
+        }
+        counts
+    }
+
+    pub fn total(&self) -> u32 {
+        self.errors + self.warnings + self.infos
+    }
+}
+
 /// What a matcher found, before its path is resolved.
 struct Found {
     /// The output line it starts on.
@@ -99,9 +131,12 @@ struct Found {
 /// At most this much of a task's output is read for diagnostics (from its start).
 pub const MAX_OUTPUT: u64 = 16 << 20;
 
-/// The diagnostics in a task's output (both streams, merged), and whether
-/// its output went on past `MAX_OUTPUT`.
+/// The diagnostics in a task's output (both streams, merged), by the
+/// matchers it chose, and whether its output went on past `MAX_OUTPUT`.
 pub fn of_task(paths: &Paths, task: &Task) -> Result<(Vec<Diagnostic>, bool)> {
+    if choice::is_off(task.matcher.as_deref()) {
+        return Ok((Vec::new(), false));
+    }
     let reader = Reader::open(paths, &task.id)?;
     let read_err = |e: std::io::Error| Error::io(format!("cannot read the output of {}", task.id), e);
     let mut bytes = Vec::new();
@@ -112,7 +147,7 @@ pub fn of_task(paths: &Paths, task: &Task) -> Result<(Vec<Diagnostic>, bool)> {
         Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(&bytes),
     };
-    Ok((parse(&text, Path::new(&task.cwd)), truncated))
+    Ok((parse(&text, Path::new(&task.cwd), task.matcher.as_deref()), truncated))
 }
 
 /// The task asked about: `id`, or without one the newest task that failed.
@@ -133,24 +168,22 @@ type Lines<'a> = [(usize, &'a str)];
 /// A matcher reads lines and reports what it finds.
 type Matcher = fn(&Lines, &Resolver) -> Vec<Found>;
 
-/// Matchers that only need the lines holding a `:` (every message of theirs
-/// does; most of a compiler's output is quoted source that does not).
-const COLON_MATCHERS: [Matcher; 5] = [rust::matches, gcc::matches, tsc::matches, eslint::matches, go::matches];
-/// Matchers that need every line: a traceback's frames and ESLint's file
-/// headers hold no colon.
-const LINE_MATCHERS: [Matcher; 2] = [eslint::stylish_matches, python::matches];
-
-/// The diagnostics in `output`, of a task that ran in `cwd`, in the order
-/// the tools printed them, each once.
-pub fn parse(output: &str, cwd: &Path) -> Vec<Diagnostic> {
+/// The diagnostics in `output`, of a task that ran in `cwd`, found by the
+/// matchers of a stored choice (`choice`), in the order the tools printed
+/// them, each once.
+pub fn parse(output: &str, cwd: &Path, matcher: Option<&str>) -> Vec<Diagnostic> {
+    // Most matchers only need the lines holding a `:` (every message of
+    // theirs does; most of a compiler's output is quoted source that does
+    // not); a traceback's frames and ESLint's file headers hold none.
+    let (colon_matchers, line_matchers) = choice::matchers(matcher);
     let text = strip_ansi(output);
     let lines: Vec<(usize, &str)> = text.lines().map(|l| l.rsplit('\r').next().unwrap_or(l)).enumerate().collect();
     let with_colon: Vec<(usize, &str)> = lines.iter().filter(|(_, l)| l.contains(':')).copied().collect();
     let resolver = Resolver::new(cwd);
-    let found = COLON_MATCHERS
+    let found = colon_matchers
         .iter()
         .flat_map(|m| m(&with_colon, &resolver))
-        .chain(LINE_MATCHERS.iter().flat_map(|m| m(&lines, &resolver)));
+        .chain(line_matchers.iter().flat_map(|m| m(&lines, &resolver)));
     // Each with the line it was on, so the whole comes out in output order.
     let mut all: Vec<(usize, Diagnostic)> = Vec::new();
     {
@@ -171,8 +204,15 @@ pub fn parse(output: &str, cwd: &Path) -> Vec<Diagnostic> {
         }
     }
     all.sort_by_key(|(at, _)| *at);
+    // One per place on an output line (two matchers may read the same line:
+    // the first, the more specific, wins), and each message once.
+    let mut places = HashSet::new();
     let mut seen = HashSet::new();
-    all.into_iter().map(|(_, d)| d).filter(|d| seen.insert(d.clone())).collect()
+    all.into_iter()
+        .filter(|(at, d)| places.insert((*at, d.file.clone(), d.line, d.column)))
+        .map(|(_, d)| d)
+        .filter(|d| seen.insert(d.clone()))
+        .collect()
 }
 
 /// Paths as a tool printed them, to files that exist. Remembers each
@@ -295,7 +335,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.c"), "").unwrap();
         let out = "progress 10%\rprogress 100%\r\x1b[1ma.c:1:2: \x1b[31merror:\x1b[0m boom\n";
-        let found = parse(out, dir.path());
+        let found = parse(out, dir.path(), None);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].message, "boom");
         assert_eq!(found[0].file, dir.path().join("a.c").display().to_string());

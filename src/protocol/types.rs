@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use crate::diagnostics::{Diagnostic, Severity};
+pub use crate::diagnostics::{Diagnostic, DiagnosticCounts, Severity};
 use crate::output::Which;
 pub use crate::store::CancelAction;
 use crate::task::{self, CommandSpec, Counts, Status};
@@ -67,6 +67,12 @@ pub struct Task {
     pub keep_children: bool,
     /// A task it waits for: it starts once that one has ended (a restart of a running task).
     pub after: Option<String>,
+    /// Which matchers read its output: null for every built-in one,
+    /// `none`, or names joined by `,` (`gcc`, `tsc,eslint`, `generic`).
+    pub matcher: Option<String>,
+    /// How many compiler and linter messages its output held, counted when
+    /// it ended (`task/diagnostics` has them); null before, or when not matched.
+    pub diagnostics: Option<DiagnosticCounts>,
 }
 
 impl Task {
@@ -99,6 +105,8 @@ impl Task {
             pid: t.pid(),
             keep_children: t.keep_children,
             after: t.after.clone(),
+            matcher: t.matcher.clone(),
+            diagnostics: t.diagnostics,
         }
     }
 
@@ -204,6 +212,12 @@ pub struct RunParams {
     /// daemon behind); by default whatever is left when it ends is stopped.
     #[serde(default)]
     pub keep_children: bool,
+    /// Which matchers read its output when it ends, instead of the
+    /// workflow's choice or every built-in one: a name (`rustc`, `gcc`,
+    /// `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or
+    /// `none`.
+    #[serde(default)]
+    pub matcher: Option<String>,
 }
 
 /// Which deleted tasks a list shows.
@@ -458,6 +472,8 @@ pub struct WorkflowInfo {
     /// Why it cannot run (a detected task errand cannot run as written, such
     /// as a tasks.json task using `${file}`); running it is refused with this.
     pub refused: Option<String>,
+    /// Which matchers read its output (as in `Task.matcher`).
+    pub matcher: Option<String>,
 }
 
 impl From<Workflow> for WorkflowInfo {
@@ -472,6 +488,7 @@ impl From<Workflow> for WorkflowInfo {
             source: w.source.display().to_string(),
             detected: w.detected.map(str::to_owned),
             refused: w.refused,
+            matcher: w.matcher,
         }
     }
 }

@@ -122,6 +122,7 @@ impl Handler for Server {
                 None => launch::client_env(),
             },
             keep_children: params.keep_children,
+            matcher: params.matcher,
         };
         let new = launch::new_task(&self.config, &self.paths, request)?;
         self.with_store(|store| self.queue(store).submit(&new)).map(|t| p::Task::now(&t))

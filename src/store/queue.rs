@@ -6,6 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::liveness::{idle_workers, reap_lost};
 use super::Store;
+use crate::diagnostics::DiagnosticCounts;
 use crate::error::{Error, Result};
 use crate::process::Identity;
 use crate::task::{Exit, Status, Task};
@@ -35,6 +36,8 @@ pub struct Outcome {
     pub cancelled: bool,
     /// Bytes captured of (stdout, stderr); None if nothing was captured.
     pub output_bytes: Option<(u64, u64)>,
+    /// The diagnostics its output held; None if it was not matched.
+    pub diagnostics: Option<DiagnosticCounts>,
 }
 
 impl Outcome {
@@ -206,7 +209,8 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
     let status = outcome.status(cancel_requested);
     tx.execute(
         "UPDATE tasks SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5, error = ?6,
-                          stdout_bytes = ?7, stderr_bytes = ?8
+                          stdout_bytes = ?7, stderr_bytes = ?8,
+                          diag_errors = ?9, diag_warnings = ?10, diag_infos = ?11
          WHERE id = ?1 AND status = 'running'",
         params![
             id,
@@ -217,6 +221,9 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
             outcome.error,
             outcome.output_bytes.map(|(out, _)| out as i64),
             outcome.output_bytes.map(|(_, err)| err as i64),
+            outcome.diagnostics.map(|c| c.errors),
+            outcome.diagnostics.map(|c| c.warnings),
+            outcome.diagnostics.map(|c| c.infos),
         ],
     )?;
     Ok(())

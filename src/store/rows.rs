@@ -4,14 +4,15 @@
 use rusqlite::types::Type;
 use rusqlite::Row;
 
+use crate::diagnostics::DiagnosticCounts;
 use crate::task::{End, Exit, Progress, State, Status, Task};
 
 /// The columns `task_from_row` reads, in its order.
 pub const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
      ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid, \
-     keep_children, umask, after_task";
+     keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos";
 /// How many: a query may select more after them (the change number).
-pub const TASK_COLUMN_COUNT: usize = 23;
+pub const TASK_COLUMN_COUNT: usize = 27;
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
@@ -68,6 +69,11 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         keep_children: r.get(20)?,
         umask: r.get(21)?,
         after: r.get(22)?,
+        matcher: r.get(23)?,
+        diagnostics: match (r.get(24)?, r.get(25)?, r.get(26)?) {
+            (Some(errors), Some(warnings), Some(infos)) => Some(DiagnosticCounts { errors, warnings, infos }),
+            _ => None,
+        },
         state,
     })
 }

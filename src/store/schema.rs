@@ -3,7 +3,7 @@
 //! by any earlier errand opens in this one.
 
 pub const MIGRATIONS: &[&str] =
-    &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS, V4_CONTAINMENT, V5_OUTPUT_SIZE, V6_ANNOUNCED];
+    &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS, V4_CONTAINMENT, V5_OUTPUT_SIZE, V6_ANNOUNCED, V7_DIAGNOSTICS];
 
 const V1_TABLES: &str = r#"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -169,6 +169,16 @@ const V6_ANNOUNCED: &str = r#"
 ALTER TABLE tasks ADD COLUMN announced_at INTEGER;
 CREATE INDEX tasks_unannounced ON tasks(seq)
     WHERE announced_at IS NULL AND read_at IS NULL AND deleted_at IS NULL AND status NOT IN ('queued', 'running');
+"#;
+
+/// Which matchers read a task's output (NULL: every built-in one; `none`:
+/// none), and how many diagnostics of each severity they found when it
+/// ended (NULL: not matched, as for a lost task or one with matching off).
+const V7_DIAGNOSTICS: &str = r#"
+ALTER TABLE tasks ADD COLUMN matcher TEXT;
+ALTER TABLE tasks ADD COLUMN diag_errors INTEGER CHECK (diag_errors IS NULL OR diag_errors >= 0);
+ALTER TABLE tasks ADD COLUMN diag_warnings INTEGER CHECK (diag_warnings IS NULL OR diag_warnings >= 0);
+ALTER TABLE tasks ADD COLUMN diag_infos INTEGER CHECK (diag_infos IS NULL OR diag_infos >= 0);
 "#;
 
 #[cfg(test)]

@@ -47,6 +47,8 @@ pub struct NewTask {
     pub umask: Option<u32>,
     /// It starts only once this task has ended.
     pub after: Option<String>,
+    /// Which matchers read its output (`diagnostics::choice`); None: the built-in ones.
+    pub matcher: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -122,8 +124,8 @@ impl Store {
                 let id = id::random(len);
                 let inserted = tx.execute(
                     "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
-                        restarted_from, keep_children, umask, after_task)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13)",
+                        restarted_from, keep_children, umask, after_task, matcher)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14)",
                     params![
                         id,
                         name,
@@ -137,7 +139,8 @@ impl Store {
                         new.restarted_from,
                         new.keep_children,
                         new.umask,
-                        new.after
+                        new.after,
+                        new.matcher
                     ],
                 )?;
                 if inserted == 1 {
@@ -562,6 +565,7 @@ pub(crate) mod tests {
             keep_children: false,
             umask: None,
             after: None,
+            matcher: None,
         }
     }
 

@@ -10,6 +10,7 @@ use tokio::time::Instant;
 
 use super::fifo::Message;
 use super::process::{Spec, Stop, TaskProcesses};
+use crate::diagnostics::DiagnosticCounts;
 use crate::output::{Capture, Stream};
 use crate::paths::Paths;
 use crate::store::{Outcome, Store};
@@ -77,7 +78,28 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
     feeder.abort();
     let mut error = running.capture.error().map(str::to_owned);
     let exit = exit.map_err(|e| error.get_or_insert(format!("cannot wait for the task: {e}"))).ok();
-    Outcome { exit, error, ended_at, cancelled: running.cancelled, output_bytes: Some(running.capture.bytes()) }
+    let output_bytes = running.capture.bytes();
+    let diagnostics = count_diagnostics(s.paths, task, output_bytes);
+    Outcome { exit, error, ended_at, cancelled: running.cancelled, output_bytes: Some(output_bytes), diagnostics }
+}
+
+/// The diagnostics in a task's output, counted before its outcome is
+/// recorded, so that `task/finished` carries them: at most 16 MiB is read,
+/// about 0.1 s at the very worst, nothing for a task that printed nothing.
+fn count_diagnostics(paths: &Paths, task: &Task, output_bytes: (u64, u64)) -> Option<DiagnosticCounts> {
+    if crate::diagnostics::choice::is_off(task.matcher.as_deref()) {
+        return None;
+    }
+    if output_bytes == (0, 0) {
+        return Some(DiagnosticCounts::default());
+    }
+    match crate::diagnostics::of_task(paths, task) {
+        Ok((found, _)) => Some(DiagnosticCounts::of(&found)),
+        Err(e) => {
+            tracing::warn!(task = %task.id, "cannot match the output: {e}");
+            None
+        }
+    }
 }
 
 /// A task whose processes run.

@@ -13,6 +13,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::diagnostics::DiagnosticCounts;
 pub use command::{shell_quote, validate_env, CommandSpec, MAX_ARG};
 
 /// Where a task is in its life: `queued` → `running` → `completed` | `failed`
@@ -178,6 +179,10 @@ pub struct Task {
     pub umask: Option<u32>,
     /// A task it waits for: it starts once that one has ended.
     pub after: Option<String>,
+    /// Which matchers read its output (`diagnostics::choice`); None: the built-in ones.
+    pub matcher: Option<String>,
+    /// What they found when it ended.
+    pub diagnostics: Option<DiagnosticCounts>,
     pub state: State,
 }
 
@@ -328,6 +333,8 @@ pub(crate) mod testing {
             keep_children: false,
             umask: None,
             after: None,
+            matcher: None,
+            diagnostics: None,
             state,
         }
     }

@@ -219,6 +219,48 @@ return function(H)
     },
 
     {
+      "a finished task's messages go to vim.diagnostic in its own namespace, cleared when it runs again",
+      function()
+        vim.fn.writefile({ "int main(void) {", "  int unused;", "  return missing;", "}" }, "main.c")
+        local build = "gcc -Wall -c main.c -o /dev/null"
+        vim.cmd("Errand run " .. build)
+        H.popup(vim.log.levels.ERROR, "✗ gcc %-Wall")
+        local ns = require("errand.diagnostics").namespace(build)
+        local buf = vim.fn.bufadd(vim.fn.getcwd() .. "/main.c")
+        H.wait("published", function()
+          return #vim.diagnostic.get(buf, { namespace = ns }) == 3
+        end)
+        local got = vim.diagnostic.get(buf, { namespace = ns })
+        table.sort(got, function(a, b)
+          return a.lnum < b.lnum or (a.lnum == b.lnum and a.severity < b.severity)
+        end)
+        local S = vim.diagnostic.severity
+        H.eq(
+          vim.tbl_map(function(d)
+            return { d.lnum, d.col, d.severity, d.source }
+          end, got),
+          { { 1, 6, S.WARN, "errand: gcc" }, { 2, 9, S.ERROR, "errand: gcc" }, { 2, 9, S.INFO, "errand: gcc" } },
+          "0-based places, severities"
+        )
+        H.eq(got[1].code, "-Wunused-variable", "the warning's flag")
+        -- Fixed and run again under the same name: cleared at its start, none after.
+        vim.fn.writefile({ "int main(void) {", "  return 0;", "}" }, "main.c")
+        vim.cmd("Errand run " .. build)
+        -- Its start cleared them before its end popped up; it ended with none.
+        H.popup(vim.log.levels.INFO, "✓ gcc %-Wall")
+        H.eq(#vim.diagnostic.get(buf, { namespace = ns }), 0, "cleared")
+        -- Off by config: nothing is published.
+        errand.setup({ binary = H.bin, diagnostics = { publish = false } })
+        vim.fn.writefile({ "int main(void) {", "  return missing;", "}" }, "main.c")
+        H.popups = {}
+        vim.cmd("Errand run " .. build)
+        -- The same handler that popped up decided not to ask for them.
+        H.popup(vim.log.levels.ERROR, "✗ gcc %-Wall")
+        H.eq(#vim.diagnostic.get(buf, { namespace = ns }), 0, "publish = false")
+      end,
+    },
+
+    {
       "output buffer follows a running task",
       function()
         local task

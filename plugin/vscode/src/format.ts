@@ -98,8 +98,16 @@ export function describe(t: Task, now = Date.now()): string {
   // A cancel's TERM is errand's own: the section says it. A KILL (the
   // task outlived the grace period) is still worth saying.
   if (t.signal !== null && !(t.status === "cancelled" && t.signal === 15)) bits.push(l10n.t("signal {0}", t.signal));
-  bits.push(progressText(t));
+  bits.push(progressText(t), problemsText(t));
   return bits.filter((b) => b !== "").join(" · ");
+}
+
+/** The compiler and linter messages its output held, as the Problems panel counts them. */
+function problemsText(t: Task): string {
+  const c = t.diagnostics;
+  const n = c ? c.errors + c.warnings + c.infos : 0;
+  if (n === 0) return "";
+  return n === 1 ? l10n.t("1 problem") : l10n.t("{0} problems", n);
 }
 
 function progressText(t: Task): string {

@@ -1,5 +1,5 @@
 // Build errors in the Problems panel: when a task of this window's scope
-// fails, the compiler and linter messages of its output (task/diagnostics:
+// ends with messages counted in its output, the compiler and linter messages of its output (task/diagnostics:
 // the server reads them, never this thread) fill errand's collection, kept
 // per task name and cleared when a task of that name starts again.
 import * as vscode from "vscode";
@@ -12,6 +12,13 @@ const SEVERITY: Record<Diagnostic["severity"], vscode.DiagnosticSeverity> = {
   warning: vscode.DiagnosticSeverity.Warning,
   info: vscode.DiagnosticSeverity.Information,
 };
+
+/** The server counted messages in its output (warnings of a build that
+ * passed too); a server that did not count: load a failure's. */
+function worthLoading(task: Task): boolean {
+  const c = task.diagnostics;
+  return c ? c.errors + c.warnings + c.infos > 0 : task.status === "failed";
+}
 
 export class Problems implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection("errand");
@@ -26,7 +33,7 @@ export class Problems implements vscode.Disposable {
       this.clear(e.task.name);
     });
     client.on("task/finished", (e) => {
-      if (e.task.status === "failed" && inScope(e.task)) void this.load(e.task).catch(() => undefined);
+      if (worthLoading(e.task) && inScope(e.task)) void this.load(e.task).catch(() => undefined);
     });
   }
 

@@ -56,6 +56,16 @@ export interface Diagnostic {
   source: string;
 }
 
+/** How many diagnostics of each severity a task's output held. */
+export interface DiagnosticCounts {
+  /** Errors: the build or check failed on them. */
+  errors: number;
+  /** Warnings. */
+  warnings: number;
+  /** Notes and hints. */
+  infos: number;
+}
+
 /** `task/diagnostics` params. */
 export interface DiagnosticsParams {
   /** A task id, or a unique prefix of one (default: the newest task that failed). */
@@ -279,6 +289,8 @@ export interface RunParams {
   group?: string | null;
   /** Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped. */
   keepChildren?: boolean;
+  /** Which matchers read its output when it ends, instead of the workflow's choice or every built-in one: a name (`rustc`, `gcc`, `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or `none`. */
+  matcher?: string | null;
 }
 
 /** `task/sendInput` params: text, and/or close the input. */
@@ -347,6 +359,10 @@ export interface Task {
   keepChildren: boolean;
   /** A task it waits for: it starts once that one has ended (a restart of a running task). */
   after: string | null;
+  /** Which matchers read its output: null for every built-in one, `none`, or names joined by `,` (`gcc`, `tsc,eslint`, `generic`). */
+  matcher: string | null;
+  /** How many compiler and linter messages its output held, counted when it ended (`task/diagnostics` has them); null before, or when not matched. */
+  diagnostics: DiagnosticCounts | null;
 }
 
 /** One task with the end of its output. */
@@ -392,6 +408,8 @@ export interface WorkflowInfo {
   detected: string | null;
   /** Why it cannot run (a detected task errand cannot run as written, such as a tasks.json task using `${file}`); running it is refused with this. */
   refused: string | null;
+  /** Which matchers read its output (as in `Task.matcher`). */
+  matcher: string | null;
 }
 
 /** `workflow/list` params. */

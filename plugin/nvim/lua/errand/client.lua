@@ -56,6 +56,7 @@ local on_notification = {
   end,
   ["task/started"] = function(p)
     state.update(p.task)
+    require("errand.diagnostics").started(p.task)
   end,
   ["task/updated"] = function(p)
     state.update(p.task)
@@ -67,6 +68,7 @@ local on_notification = {
     state.update(p.task)
     popups.finished(p.task, p.outputTail)
     require("errand.quickfix").finished(p.task)
+    require("errand.diagnostics").finished(p.task)
   end,
   ["counts/changed"] = function(c)
     state.set_counts(c)

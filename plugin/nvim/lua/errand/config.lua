@@ -47,6 +47,11 @@ M.defaults = {
     -- Fill it when a task fails (if its output holds any).
     on_failure = false,
   },
+  -- A finished task's messages through vim.diagnostic, in a namespace per
+  -- task name ("errand:make"), cleared when a task of that name starts again.
+  diagnostics = {
+    publish = true,
+  },
   -- Icons per status.
   icons = {
     running = "●",
@@ -60,7 +65,8 @@ M.defaults = {
 
 M.options = vim.deepcopy(M.defaults)
 
-local known = { binary = true, lang = true, notify = true, window = true, quickfix = true, icons = true }
+local known =
+  { binary = true, lang = true, notify = true, window = true, quickfix = true, diagnostics = true, icons = true }
 
 --- Check what the user gave (an error names the option), then merge it
 --- over the defaults. `notify = false` turns every popup off, `true` on.
@@ -116,6 +122,8 @@ function M.set(opts)
   vim.validate("quickfix", opts.quickfix, "table", true)
   vim.validate("quickfix.open", q.open, "boolean", true)
   vim.validate("quickfix.on_failure", q.on_failure, "boolean", true)
+  vim.validate("diagnostics", opts.diagnostics, "table", true)
+  vim.validate("diagnostics.publish", (opts.diagnostics or {}).publish, "boolean", true)
   for status, icon in pairs(opts.icons or {}) do
     vim.validate("icons." .. tostring(status), icon, "string")
   end

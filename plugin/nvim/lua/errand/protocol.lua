@@ -32,6 +32,11 @@
 ---@field code string? The tool's code for it (`E0308`, `TS2322`, `no-unused-vars`, `-Wunused-variable`).
 ---@field source string The tool that said it: `rustc`, `gcc`, `tsc`, `eslint`, `python`, `mypy`, `go`.
 
+---@class errand.DiagnosticCounts How many diagnostics of each severity a task's output held.
+---@field errors integer Errors: the build or check failed on them.
+---@field warnings integer Warnings.
+---@field infos integer Notes and hints.
+
 ---@class errand.DiagnosticsParams `task/diagnostics` params.
 ---@field id string? A task id, or a unique prefix of one (default: the newest task that failed).
 
@@ -145,6 +150,7 @@
 ---@field clientEnv table<string, string>? The base environment: the client's own as it is now (an editor's, after `:let $VAR` or a PATH change, as its `:!` sees it), the whole of it. Default: the server's, fixed when it started.
 ---@field group string? A group (default: the project of the folder it runs in).
 ---@field keepChildren boolean? Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped.
+---@field matcher string? Which matchers read its output when it ends, instead of the workflow's choice or every built-in one: a name (`rustc`, `gcc`, `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or `none`.
 
 ---@class errand.SendInputParams `task/sendInput` params: text, and/or close the input.
 ---@field id string A task id, or a unique prefix of one.
@@ -182,6 +188,8 @@
 ---@field pid integer? Its process (and process group) id, once it started.
 ---@field keepChildren boolean Processes it started may outlive it.
 ---@field after string? A task it waits for: it starts once that one has ended (a restart of a running task).
+---@field matcher string? Which matchers read its output: null for every built-in one, `none`, or names joined by `,` (`gcc`, `tsc,eslint`, `generic`).
+---@field diagnostics errand.DiagnosticCounts? How many compiler and linter messages its output held, counted when it ended (`task/diagnostics` has them); null before, or when not matched.
 
 ---@class errand.TaskDetail One task with the end of its output.
 ---@field task errand.Task The task as it is now.
@@ -206,6 +214,7 @@
 ---@field source string The file it is defined in.
 ---@field detected string? The tool a detected task was found for (`npm`, `make`, `cargo`, `just`, `vscode`, `go`, `deno`, `poe`, `pdm`); its name is `tool:name`. Null for errand.toml and user workflows.
 ---@field refused string? Why it cannot run (a detected task errand cannot run as written, such as a tasks.json task using `${file}`); running it is refused with this.
+---@field matcher string? Which matchers read its output (as in `Task.matcher`).
 
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).

@@ -553,6 +553,20 @@ test("a failed build fills the Problems panel; the same task running again clear
   assert.deepStrictEqual(stub.calls.builtins, ["workbench.actions.view.problems"]);
 });
 
+test("a build that passes with warnings still shows them, and its row counts them", async (t) => {
+  const folder = fs.realpathSync(tempDir("errand-ws-"));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(folder, "warn.c"), "int main(void) {\n  int unused;\n  return 0;\n}\n");
+  const { api } = await activate(t, { folder });
+  const build = await runCommand(api, "gcc -Wall -c warn.c -o /dev/null", "completed");
+  const file = path.join(folder, "warn.c");
+  const shown = await until("the warning in the Problems panel", () => stub.calls.problems.get(file));
+  assert.deepStrictEqual(shown.map((d) => d.severity), [stub.DiagnosticSeverity.Warning]);
+  assert.deepStrictEqual(api.store.list().find((x) => x.id === build.id).diagnostics, { errors: 0, warnings: 1, infos: 0 });
+  const row = stub.calls.tree.getChildren(stub.calls.tree.getChildren().find((g) => stub.calls.tree.getChildren(g).length > 0));
+  assert.match(stub.calls.tree.getTreeItem(row[0]).description, /1 problem$/);
+});
+
 test("Tasks: Run Task lists errand's workflows and detected tasks as type errand; the task it gives runs errand run -w", async (t) => {
   const folder = fs.realpathSync(tempDir("errand-ws-"));
   t.after(() => fs.rmSync(folder, { recursive: true, force: true }));

@@ -1,0 +1,89 @@
+--- A finished task's compiler and linter messages through |vim.diagnostic|:
+--- one namespace per task name ("errand:<name>"), so a rerun of `make`
+--- replaces make's messages and leaves the linter's alone. Published when
+--- the server counted any in the output (`task.diagnostics`), cleared the
+--- moment a task of that name starts again. Matching runs in the server.
+local M = {}
+
+--- Namespace per task name, created on first use.
+---@type table<string, integer>
+local namespaces = {}
+--- Starts seen per task name: a load that a newer start overtook is dropped.
+---@type table<string, integer>
+local starts = {}
+
+local function given(v)
+  return v ~= nil and v ~= vim.NIL
+end
+
+---@param name string
+---@return integer
+function M.namespace(name)
+  if not namespaces[name] then
+    namespaces[name] = vim.api.nvim_create_namespace("errand:" .. name)
+  end
+  return namespaces[name]
+end
+
+---@param task errand.Task
+local function counted(task)
+  local c = task.diagnostics
+  return given(c) and (c.errors + c.warnings + c.infos) > 0
+end
+
+local severities = {
+  error = vim.diagnostic.severity.ERROR,
+  warning = vim.diagnostic.severity.WARN,
+  info = vim.diagnostic.severity.INFO,
+}
+
+--- Diagnostics from a task/diagnostics result, per buffer (files not open
+--- get an unloaded buffer, as the quickfix list does).
+---@param result errand.DiagnosticsResult
+---@return table<integer, vim.Diagnostic[]>
+function M.by_buffer(result)
+  local out = {}
+  for _, d in ipairs(result.diagnostics) do
+    local buf = vim.fn.bufadd(d.file)
+    out[buf] = out[buf] or {}
+    table.insert(out[buf], {
+      lnum = math.max(d.line - 1, 0),
+      col = given(d.column) and math.max(d.column - 1, 0) or 0,
+      severity = severities[d.severity] or vim.diagnostic.severity.ERROR,
+      message = d.message,
+      source = "errand: " .. d.source,
+      code = given(d.code) and d.code or nil,
+    })
+  end
+  return out
+end
+
+--- A task of this name started: its old messages are gone.
+---@param task errand.Task
+function M.started(task)
+  starts[task.name] = (starts[task.name] or 0) + 1
+  if namespaces[task.name] then
+    vim.diagnostic.reset(namespaces[task.name])
+  end
+end
+
+--- A task finished: publish what the server counted in its output.
+---@param task errand.Task
+function M.finished(task)
+  if not require("errand.config").options.diagnostics.publish or not counted(task) then
+    return
+  end
+  local before = starts[task.name]
+  require("errand.client").request("task/diagnostics", { id = task.id }, function(err, result)
+    if err or starts[task.name] ~= before then
+      return -- gone, or a newer run of the same name started meanwhile
+    end
+    local ns = M.namespace(task.name)
+    vim.diagnostic.reset(ns)
+    for buf, list in pairs(M.by_buffer(result)) do
+      vim.diagnostic.set(ns, buf, list)
+    end
+  end)
+end
+
+return M
