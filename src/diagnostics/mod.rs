@@ -177,8 +177,9 @@ pub fn parse(output: &str, cwd: &Path, matcher: Option<&str>) -> Vec<Diagnostic>
     // not); a traceback's frames and ESLint's file headers hold none.
     let (colon_matchers, line_matchers) = choice::matchers(matcher);
     let text = strip_ansi(output);
-    let lines: Vec<(usize, &str)> = text.lines().map(|l| l.rsplit('\r').next().unwrap_or(l)).enumerate().collect();
-    let with_colon: Vec<(usize, &str)> = lines.iter().filter(|(_, l)| l.contains(':')).copied().collect();
+    let lines = split_lines(&text);
+    let with_colon: Vec<(usize, &str)> =
+        lines.iter().filter(|(_, l)| memchr::memchr(b':', l.as_bytes()).is_some()).copied().collect();
     let resolver = Resolver::new(cwd);
     let found = colon_matchers
         .iter()
@@ -206,13 +207,37 @@ pub fn parse(output: &str, cwd: &Path, matcher: Option<&str>) -> Vec<Diagnostic>
     all.sort_by_key(|(at, _)| *at);
     // One per place on an output line (two matchers may read the same line:
     // the first, the more specific, wins), and each message once.
-    let mut places = HashSet::new();
-    let mut seen = HashSet::new();
-    all.into_iter()
-        .filter(|(at, d)| places.insert((*at, d.file.clone(), d.line, d.column)))
-        .map(|(_, d)| d)
-        .filter(|d| seen.insert(d.clone()))
-        .collect()
+    let keep: Vec<bool> = {
+        let mut places = HashSet::new();
+        let mut seen = HashSet::new();
+        all.iter().map(|(at, d)| places.insert((*at, d.file.as_str(), d.line, d.column)) && seen.insert(d)).collect()
+    };
+    all.into_iter().zip(keep).filter(|(_, keep)| *keep).map(|((_, d), _)| d).collect()
+}
+
+/// The lines of `text`, numbered, each as a terminal leaves it: what
+/// follows its last `\r` (a redrawn progress line shows only its last
+/// state). Byte searches: most of a compiler's output is short lines, where
+/// a char searcher's set-up per line costs more than the search.
+fn split_lines(text: &str) -> Vec<(usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut lines = Vec::with_capacity(bytes.len() / 64);
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', bytes).chain((!text.ends_with('\n')).then_some(bytes.len()));
+    for (n, end) in ends.enumerate() {
+        let mut from = start;
+        let mut to = end;
+        start = end + 1;
+        if to > from && bytes[to - 1] == b'\r' {
+            to -= 1;
+        }
+        if let Some(cr) = memchr::memrchr(b'\r', &bytes[from..to]) {
+            from += cr + 1;
+        }
+        // Cut next to ASCII bytes only: always at a character's boundary.
+        lines.push((n, text.get(from..to).unwrap_or_default()));
+    }
+    lines
 }
 
 /// Paths as a tool printed them, to files that exist. Remembers each
@@ -310,9 +335,9 @@ pub fn strip_ansi(text: &str) -> Cow<'_, str> {
 /// format (found with a byte search: a searcher for ": " set up per line
 /// cost more than the matching itself).
 fn colon_splits(s: &str) -> impl Iterator<Item = (&str, &str)> {
-    s.match_indices(':')
-        .filter(|(at, _)| s.as_bytes().get(at + 1) == Some(&b' '))
-        .map(|(at, _)| (&s[..at], &s[at + 2..]))
+    memchr::memchr_iter(b':', s.as_bytes())
+        .filter(|at| s.as_bytes().get(at + 1) == Some(&b' '))
+        .map(|at| (&s[..at], &s[at + 2..]))
 }
 
 /// `s` split at its first ": ".
