@@ -66,7 +66,7 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             all.insert(name.clone(), parse(name, value, dir, &paths.config_file, &text)?);
         }
     }
-    if let Some(root) = project_root(dir) {
+    if let Some(root) = project_file_folder(dir) {
         let file = root.join(PROJECT_FILE);
         let text = toml_file::read(&file)?.unwrap_or_default();
         let table: BTreeMap<String, toml::Spanned<toml::Value>> = toml_file::parse(&file, &text)?;
@@ -125,15 +125,16 @@ fn close_matches(name: &str, names: impl Iterator<Item = String>) -> Vec<String>
     close.into_iter().take(3).map(|(_, k)| k).collect()
 }
 
-/// The nearest folder at or above `dir` holding an `errand.toml`.
-pub fn project_root(dir: &Path) -> Option<PathBuf> {
+/// The nearest folder at or above `dir` holding an `errand.toml` (not
+/// `detect::project_root`, which also stops at a version-control root).
+pub fn project_file_folder(dir: &Path) -> Option<PathBuf> {
     dir.ancestors().find(|d| d.join(PROJECT_FILE).is_file()).map(Path::to_path_buf)
 }
 
 /// The project a folder belongs to: the name of the folder of the nearest
 /// `errand.toml`. A task's default group.
 pub fn project_group(dir: &Path) -> Option<String> {
-    project_root(dir).and_then(|root| root.file_name().map(|n| n.to_string_lossy().into_owned()))
+    project_file_folder(dir).and_then(|root| root.file_name().map(|n| n.to_string_lossy().into_owned()))
 }
 
 /// One workflow entry: `name = "command"` or a table of [`KEYS`].
