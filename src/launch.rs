@@ -56,6 +56,8 @@ pub struct RunRequest {
     /// Which matchers read its output (`diagnostics::choice`), instead of a
     /// workflow's own choice or the built-in ones.
     pub matcher: Option<String>,
+    /// Stop it and record it failed once it ran this long (instead of a workflow's own).
+    pub timeout_ms: Option<u64>,
 }
 
 /// The file mode mask errand's processes started with (main records it
@@ -109,6 +111,10 @@ pub fn resolve_dir(base: &Path, dir: &Path) -> Result<PathBuf> {
 pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTask> {
     let cwd = req.cwd.as_deref().map(|d| resolve_dir(&req.client_dir, d)).transpose()?;
     let mut keep_children = req.keep_children;
+    let mut timeout_ms = req.timeout_ms;
+    if timeout_ms == Some(0) {
+        return Err(Error::InvalidInput("a timeout must be more than 0".into()));
+    }
     let mut matcher = req.matcher.as_deref().map(choice::normalize).transpose().map_err(Error::InvalidInput)?;
     let (command, workflow, cwd, env, name) = match req.what {
         What::Command(command) => (command, None, cwd.unwrap_or(req.client_dir), req.env, req.name),
@@ -116,6 +122,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
             let wf = workflow::find(config, paths, &req.client_dir, &name)?;
             keep_children |= wf.keep_children;
             matcher = matcher.or(wf.matcher);
+            timeout_ms = timeout_ms.or(wf.timeout_ms);
             let mut env = wf.env;
             env.extend(req.env);
             (wf.command, Some(wf.name.clone()), cwd.unwrap_or(wf.cwd), env, req.name.or(Some(wf.name)))
@@ -139,6 +146,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
         umask: client_umask(),
         after: None,
         matcher,
+        timeout_ms,
     })
 }
 
@@ -202,6 +210,7 @@ impl Queue<'_> {
             umask: old.umask,
             after,
             matcher: old.matcher,
+            timeout_ms: old.timeout_ms,
         };
         self.submit(&new)
     }
@@ -249,6 +258,7 @@ mod tests {
             base_env: BTreeMap::new(),
             keep_children: false,
             matcher: None,
+            timeout_ms: None,
         }
     }
 

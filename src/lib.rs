@@ -7,6 +7,7 @@ pub mod config;
 pub mod control;
 pub mod detect;
 pub mod diagnostics;
+pub mod duration;
 pub mod error;
 pub mod launch;
 pub mod logging;

@@ -17,7 +17,7 @@ use crate::toml_file;
 pub const PROJECT_FILE: &str = "errand.toml";
 
 /// The keys a workflow table may hold.
-const KEYS: [&str; 7] = ["command", "argv", "cwd", "env", "description", "keep_children", "matcher"];
+const KEYS: [&str; 8] = ["command", "argv", "cwd", "env", "description", "keep_children", "matcher", "timeout"];
 
 /// A named command, as the user wrote it, resolved against its file.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +39,8 @@ pub struct Workflow {
     /// Which matchers read its output (`diagnostics::choice`, as stored);
     /// None: the built-in ones.
     pub matcher: Option<String>,
+    /// Stop it and record it failed once it ran this long.
+    pub timeout_ms: Option<u64>,
 }
 
 /// Every workflow visible from a folder, and the project files that could
@@ -89,6 +91,7 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             detected: Some(found.source),
             refused: found.refused,
             matcher: None,
+            timeout_ms: None,
         });
     }
     Ok(Listing { workflows: all, warnings: detected.warnings })
@@ -154,6 +157,7 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         detected: None,
         refused: None,
         matcher: None,
+        timeout_ms: None,
     };
     let table = match value.get_ref() {
         toml::Value::String(cmd) => {
@@ -205,6 +209,14 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
             Some(_) => {
                 return Err(fail(format!("workflow '{name}': matcher must be a name, a list of names, or false")))
             }
+        };
+        wf.timeout_ms = match t.get("timeout") {
+            None => None,
+            Some(toml::Value::String(s)) => {
+                Some(crate::duration::parse_ms(s).map_err(|e| fail(format!("workflow '{name}': timeout: {e}")))?)
+            }
+            Some(toml::Value::Integer(secs)) if *secs > 0 => Some(*secs as u64 * 1000),
+            Some(_) => return Err(fail(format!("workflow '{name}': timeout must be like \"10m\" or seconds"))),
         };
         match t.get("env") {
             None => {}
@@ -259,6 +271,9 @@ mod tests {
             (chosen["a"].matcher.as_deref(), chosen["b"].matcher.as_deref()),
             (Some("tsc,eslint"), Some("none"))
         );
+        let timed = parse_all("a = { command = \"x\", timeout = \"1m30s\" }\nb = { command = \"x\", timeout = 5 }\n");
+        let timed = timed.unwrap();
+        assert_eq!((timed["a"].timeout_ms, timed["b"].timeout_ms), (Some(90_000), Some(5_000)));
     }
 
     #[test]
@@ -275,6 +290,8 @@ mod tests {
             ("[x]\ndescription = \"no command\"\n", "workflow 'x': needs command"),
             ("[x]\ncommand = \"a\"\nmatcher = \"javac\"\n", ":1: workflow 'x': unknown matcher 'javac'"),
             ("[x]\ncommand = \"a\"\nmatcher = true\n", "workflow 'x': matcher must be a name, a list"),
+            ("[x]\ncommand = \"a\"\ntimeout = \"soon\"\n", "workflow 'x': timeout: 'soon' is not a duration"),
+            ("[x]\ncommand = \"a\"\ntimeout = 0\n", "workflow 'x': timeout must be like"),
         ];
         for (text, expected) in cases {
             let err = parse_all(text).unwrap_err().to_string();

@@ -209,6 +209,10 @@ pub struct RunArgs {
     /// built-in one but generic.
     #[arg(long, value_name = "NAME")]
     pub matcher: Option<String>,
+    /// Stop it (TERM, then KILL after the grace period) and end it failed
+    /// once it ran this long: 90s, 10m, 1h30m, 500ms.
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<String>,
     /// The new task as JSON.
     #[arg(long)]
     pub json: bool,

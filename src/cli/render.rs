@@ -287,6 +287,9 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     if let Some(counts) = task.diagnostics.filter(|c| c.total() > 0) {
         lines.push(("diagnostics", format!("{} (errand errors {})", diagnostic_counts(&counts), task.id)));
     }
+    if let Some(ms) = task.timeout_ms {
+        lines.push(("timeout", crate::duration::show(ms)));
+    }
     if let Some(m) = &task.matcher {
         lines.push(("matcher", visible(m).into_owned()));
     }

@@ -73,6 +73,9 @@ pub struct Task {
     /// How many compiler and linter messages its output held, counted when
     /// it ended (`task/diagnostics` has them); null before, or when not matched.
     pub diagnostics: Option<DiagnosticCounts>,
+    /// How long it may run: then it is stopped (as a cancel stops it) and
+    /// ends `failed` with the error "timed out after …".
+    pub timeout_ms: Option<u64>,
 }
 
 impl Task {
@@ -107,6 +110,7 @@ impl Task {
             after: t.after.clone(),
             matcher: t.matcher.clone(),
             diagnostics: t.diagnostics,
+            timeout_ms: t.timeout_ms,
         }
     }
 
@@ -218,6 +222,10 @@ pub struct RunParams {
     /// `none`.
     #[serde(default)]
     pub matcher: Option<String>,
+    /// Stop it and end it `failed` once it ran this long, in milliseconds
+    /// (instead of the workflow's `timeout`).
+    #[serde(default)]
+    pub timeout_ms: Option<u64>,
 }
 
 /// Which deleted tasks a list shows.
@@ -474,6 +482,8 @@ pub struct WorkflowInfo {
     pub refused: Option<String>,
     /// Which matchers read its output (as in `Task.matcher`).
     pub matcher: Option<String>,
+    /// How long its task may run, in milliseconds.
+    pub timeout_ms: Option<u64>,
 }
 
 impl From<Workflow> for WorkflowInfo {
@@ -489,6 +499,7 @@ impl From<Workflow> for WorkflowInfo {
             detected: w.detected.map(str::to_owned),
             refused: w.refused,
             matcher: w.matcher,
+            timeout_ms: w.timeout_ms,
         }
     }
 }

@@ -38,13 +38,18 @@ pub struct Outcome {
     pub output_bytes: Option<(u64, u64)>,
     /// The diagnostics its output held; None if it was not matched.
     pub diagnostics: Option<DiagnosticCounts>,
+    /// Stopped by errand because it ran past its timeout (then it failed).
+    pub timed_out: bool,
 }
 
 impl Outcome {
-    /// The final status: a cancel wins; then exit status 0 is success (a
+    /// The final status: a timeout is a failure, whatever came after it;
+    /// then a cancel wins; then exit status 0 is success (a
     /// capture error is recorded, but the task itself succeeded).
     pub fn status(&self, cancel_requested: bool) -> Status {
-        if cancel_requested || self.cancelled {
+        if self.timed_out {
+            Status::Failed
+        } else if cancel_requested || self.cancelled {
             Status::Cancelled
         } else if self.exit == Some(Exit::Code(0)) {
             Status::Completed

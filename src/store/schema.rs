@@ -2,8 +2,16 @@
 //! user_version` records how many ran. Append, never edit: a store written
 //! by any earlier errand opens in this one.
 
-pub const MIGRATIONS: &[&str] =
-    &[V1_TABLES, V2_UNREAD_INDEX, V3_STATE_CHECKS, V4_CONTAINMENT, V5_OUTPUT_SIZE, V6_ANNOUNCED, V7_DIAGNOSTICS];
+pub const MIGRATIONS: &[&str] = &[
+    V1_TABLES,
+    V2_UNREAD_INDEX,
+    V3_STATE_CHECKS,
+    V4_CONTAINMENT,
+    V5_OUTPUT_SIZE,
+    V6_ANNOUNCED,
+    V7_DIAGNOSTICS,
+    V8_TIMEOUT,
+];
 
 const V1_TABLES: &str = r#"
 CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
@@ -179,6 +187,12 @@ ALTER TABLE tasks ADD COLUMN matcher TEXT;
 ALTER TABLE tasks ADD COLUMN diag_errors INTEGER CHECK (diag_errors IS NULL OR diag_errors >= 0);
 ALTER TABLE tasks ADD COLUMN diag_warnings INTEGER CHECK (diag_warnings IS NULL OR diag_warnings >= 0);
 ALTER TABLE tasks ADD COLUMN diag_infos INTEGER CHECK (diag_infos IS NULL OR diag_infos >= 0);
+"#;
+
+/// How long a task may run before errand stops it and records it failed
+/// (NULL: as long as it takes).
+const V8_TIMEOUT: &str = r#"
+ALTER TABLE tasks ADD COLUMN timeout_ms INTEGER CHECK (timeout_ms IS NULL OR timeout_ms > 0);
 "#;
 
 #[cfg(test)]

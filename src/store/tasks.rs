@@ -49,6 +49,8 @@ pub struct NewTask {
     pub after: Option<String>,
     /// Which matchers read its output (`diagnostics::choice`); None: the built-in ones.
     pub matcher: Option<String>,
+    /// Stopped and failed once it ran this long.
+    pub timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -124,8 +126,8 @@ impl Store {
                 let id = id::random(len);
                 let inserted = tx.execute(
                     "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
-                        restarted_from, keep_children, umask, after_task, matcher)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14)",
+                        restarted_from, keep_children, umask, after_task, matcher, timeout_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
                     params![
                         id,
                         name,
@@ -140,7 +142,8 @@ impl Store {
                         new.keep_children,
                         new.umask,
                         new.after,
-                        new.matcher
+                        new.matcher,
+                        new.timeout_ms.map(|ms| ms.min(i64::MAX as u64) as i64)
                     ],
                 )?;
                 if inserted == 1 {
@@ -566,6 +569,7 @@ pub(crate) mod tests {
             umask: None,
             after: None,
             matcher: None,
+            timeout_ms: None,
         }
     }
 

@@ -70,6 +70,8 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
         stdin: stdin_tx,
         kill_at: None,
         cancelled: false,
+        timeout_at: task.timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
+        timed_out: false,
         grace: s.grace,
     };
     let exit = running.until_exit(&task.id, s.control, s.sigterm, s.stopping).await;
@@ -77,10 +79,22 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
     running.finish(task.keep_children).await;
     feeder.abort();
     let mut error = running.capture.error().map(str::to_owned);
+    if running.timed_out {
+        let after = crate::duration::show(task.timeout_ms.unwrap_or_default());
+        error = Some(format!("timed out after {after}"));
+    }
     let exit = exit.map_err(|e| error.get_or_insert(format!("cannot wait for the task: {e}"))).ok();
     let output_bytes = running.capture.bytes();
     let diagnostics = count_diagnostics(s.paths, task, output_bytes);
-    Outcome { exit, error, ended_at, cancelled: running.cancelled, output_bytes: Some(output_bytes), diagnostics }
+    Outcome {
+        exit,
+        error,
+        ended_at,
+        cancelled: running.cancelled,
+        output_bytes: Some(output_bytes),
+        diagnostics,
+        timed_out: running.timed_out,
+    }
 }
 
 /// The diagnostics in a task's output, counted before its outcome is
@@ -117,6 +131,10 @@ struct Running<P> {
     kill_at: Option<Instant>,
     /// Stopped by a cancel (or the supervisor's own SIGTERM).
     cancelled: bool,
+    /// When its timeout stops it, if it has one and was not stopped yet.
+    timeout_at: Option<Instant>,
+    /// Stopped by its timeout.
+    timed_out: bool,
     grace: Duration,
 }
 
@@ -144,6 +162,13 @@ impl<P: TaskProcesses> Running<P> {
                 _ = sigterm.recv(), if self.kill_at.is_none() => {
                     *stopping = true;
                     self.cancel();
+                }
+                () = sleep_until(self.timeout_at) => {
+                    self.timeout_at = None;
+                    if self.kill_at.is_none() {
+                        self.timed_out = true;
+                        self.stop();
+                    }
                 }
                 () = sleep_until(self.kill_at) => {
                     self.processes.stop(Stop::Kill);

@@ -183,6 +183,8 @@ pub struct Task {
     pub matcher: Option<String>,
     /// What they found when it ended.
     pub diagnostics: Option<DiagnosticCounts>,
+    /// Stopped and failed once it ran this long.
+    pub timeout_ms: Option<u64>,
     pub state: State,
 }
 
@@ -335,6 +337,7 @@ pub(crate) mod testing {
             after: None,
             matcher: None,
             diagnostics: None,
+            timeout_ms: None,
             state,
         }
     }

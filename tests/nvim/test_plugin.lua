@@ -261,6 +261,17 @@ return function(H)
     },
 
     {
+      "a task past its timeout pops up as timed out, in the user's language",
+      function()
+        errand.run("sleep 30", { name = "slow", timeout_ms = 200 })
+        H.popup(vim.log.levels.ERROR, "✗ slow %(timed out after 0%.2s%)")
+        errand.setup({ binary = H.bin, lang = "zh" })
+        errand.run("sleep 30", { name = "slow2", timeout_ms = 1500 })
+        H.popup(vim.log.levels.ERROR, "✗ slow2 %(超时（1%.5s）%)")
+      end,
+    },
+
+    {
       "output buffer follows a running task",
       function()
         local task

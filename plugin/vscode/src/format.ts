@@ -130,7 +130,13 @@ export function finishedMessage(
   }
   if (t.status === "failed" || t.status === "lost") {
     if (!enabled.onFailure) return null;
-    const why = t.exitCode !== null ? l10n.t("exit {0}", t.exitCode) : t.signal !== null ? l10n.t("signal {0}", t.signal) : statusName(t.status);
+    const why = timedOut(t)
+      ? l10n.t("timed out after {0}", duration(t.timeoutMs))
+      : t.exitCode !== null
+        ? l10n.t("exit {0}", t.exitCode)
+        : t.signal !== null
+          ? l10n.t("signal {0}", t.signal)
+          : statusName(t.status);
     const last = sanitize(lastLine(tail) || (t.error ?? ""));
     const failed = l10n.t("{0} failed ({1})", sanitize(t.name), why);
     return { kind: "error", text: last ? `${failed}: ${last}` : failed };
@@ -139,6 +145,11 @@ export function finishedMessage(
     return enabled.onCancel ? { kind: "warning", text: l10n.t("{0} cancelled", sanitize(t.name)) } : null;
   }
   return null;
+}
+
+/** Stopped by its timeout (the server says so in its error). */
+function timedOut(t: Task): boolean {
+  return t.timeoutMs !== null && (t.error ?? "").startsWith("timed out");
 }
 
 export function lastLine(text: string): string {

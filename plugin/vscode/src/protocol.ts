@@ -291,6 +291,8 @@ export interface RunParams {
   keepChildren?: boolean;
   /** Which matchers read its output when it ends, instead of the workflow's choice or every built-in one: a name (`rustc`, `gcc`, `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or `none`. */
   matcher?: string | null;
+  /** Stop it and end it `failed` once it ran this long, in milliseconds (instead of the workflow's `timeout`). */
+  timeoutMs?: number | null;
 }
 
 /** `task/sendInput` params: text, and/or close the input. */
@@ -363,6 +365,8 @@ export interface Task {
   matcher: string | null;
   /** How many compiler and linter messages its output held, counted when it ended (`task/diagnostics` has them); null before, or when not matched. */
   diagnostics: DiagnosticCounts | null;
+  /** How long it may run: then it is stopped (as a cancel stops it) and ends `failed` with the error "timed out after …". */
+  timeoutMs: number | null;
 }
 
 /** One task with the end of its output. */
@@ -410,6 +414,8 @@ export interface WorkflowInfo {
   refused: string | null;
   /** Which matchers read its output (as in `Task.matcher`). */
   matcher: string | null;
+  /** How long its task may run, in milliseconds. */
+  timeoutMs: number | null;
 }
 
 /** `workflow/list` params. */

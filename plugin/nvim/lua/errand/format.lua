@@ -115,11 +115,13 @@ function M.progress(task)
   return text
 end
 
---- Why a task did not succeed: its exit code, its signal, or its status.
+--- Why a task did not succeed: its timeout, its exit code, its signal, or its status.
 ---@param task errand.Task
 function M.why(task)
   local t = require("errand.messages").t
-  if task.exitCode then
+  if type(task.timeoutMs) == "number" and type(task.error) == "string" and vim.startswith(task.error, "timed out") then
+    return t("timed_out", M.duration(task.timeoutMs))
+  elseif task.exitCode then
     return t("exit_code", task.exitCode)
   elseif task.signal then
     return t("signal_n", task.signal)

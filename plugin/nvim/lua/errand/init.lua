@@ -53,13 +53,21 @@ local function context()
   return { clientCwd = vim.fn.getcwd(), clientEnv = next(env) and env or vim.empty_dict() }
 end
 
---- Run a shell command in the background. opts: name, cwd, env. cb(task).
+--- Run a shell command in the background. opts: name, cwd, env,
+--- timeout_ms, matcher. cb(task).
 ---@param cmd string
----@param opts { name: string?, cwd: string?, env: table<string, string>? }?
+---@param opts { name: string?, cwd: string?, env: table<string, string>?, timeout_ms: integer?, matcher: string? }?
 ---@param cb fun(task: errand.Task)?
 function M.run(cmd, opts, cb)
   opts = opts or {}
-  local params = vim.tbl_extend("force", context(), { command = cmd, name = opts.name, cwd = opts.cwd, env = opts.env })
+  local params = vim.tbl_extend("force", context(), {
+    command = cmd,
+    name = opts.name,
+    cwd = opts.cwd,
+    env = opts.env,
+    timeoutMs = opts.timeout_ms,
+    matcher = opts.matcher,
+  })
   ask("task/run", params, function(task)
     task = require("errand.state").merge(task)
     if cb then

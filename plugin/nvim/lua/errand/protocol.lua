@@ -151,6 +151,7 @@
 ---@field group string? A group (default: the project of the folder it runs in).
 ---@field keepChildren boolean? Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped.
 ---@field matcher string? Which matchers read its output when it ends, instead of the workflow's choice or every built-in one: a name (`rustc`, `gcc`, `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or `none`.
+---@field timeoutMs integer? Stop it and end it `failed` once it ran this long, in milliseconds (instead of the workflow's `timeout`).
 
 ---@class errand.SendInputParams `task/sendInput` params: text, and/or close the input.
 ---@field id string A task id, or a unique prefix of one.
@@ -190,6 +191,7 @@
 ---@field after string? A task it waits for: it starts once that one has ended (a restart of a running task).
 ---@field matcher string? Which matchers read its output: null for every built-in one, `none`, or names joined by `,` (`gcc`, `tsc,eslint`, `generic`).
 ---@field diagnostics errand.DiagnosticCounts? How many compiler and linter messages its output held, counted when it ended (`task/diagnostics` has them); null before, or when not matched.
+---@field timeoutMs integer? How long it may run: then it is stopped (as a cancel stops it) and ends `failed` with the error "timed out after …".
 
 ---@class errand.TaskDetail One task with the end of its output.
 ---@field task errand.Task The task as it is now.
@@ -215,6 +217,7 @@
 ---@field detected string? The tool a detected task was found for (`npm`, `make`, `cargo`, `just`, `vscode`, `go`, `deno`, `poe`, `pdm`); its name is `tool:name`. Null for errand.toml and user workflows.
 ---@field refused string? Why it cannot run (a detected task errand cannot run as written, such as a tasks.json task using `${file}`); running it is refused with this.
 ---@field matcher string? Which matchers read its output (as in `Task.matcher`).
+---@field timeoutMs integer? How long its task may run, in milliseconds.
 
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).

@@ -136,6 +136,13 @@ test("a failure: an error message with the exit code and last line; the count sh
   await until("cleared", () => !stub.calls.statusBar.visible);
 });
 
+test("a task past its timeout: the error message says it timed out", async (t) => {
+  const { api } = await activate(t);
+  await api.client.request("task/run", { command: "echo started; sleep 30", timeoutMs: 300 });
+  const msg = await until("an error message", () => stub.calls.messages.find((m) => m.kind === "error"));
+  assert.match(msg.text, /^echo started; sleep 30 failed \(timed out after 0\.3s\): started$/);
+});
+
 test("Clear Finished: the finished rows leave the tree and the count clears, errand keeps them, Undo brings them back, a later finish shows", async (t) => {
   const globalState = memento();
   const { api, home, dispose } = await activate(t, { globalState });
