@@ -58,6 +58,8 @@ pub struct RunRequest {
     pub matcher: Option<String>,
     /// Stop it and record it failed once it ran this long (instead of a workflow's own).
     pub timeout_ms: Option<u64>,
+    /// Tasks (ids or unique prefixes) that must complete before it starts.
+    pub after: Vec<String>,
 }
 
 /// The file mode mask errand's processes started with (main records it
@@ -147,6 +149,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
         after: None,
         matcher,
         timeout_ms,
+        depends_on: req.after,
     })
 }
 
@@ -169,10 +172,20 @@ pub struct Queue<'a> {
 }
 
 impl Queue<'_> {
-    /// Queue a task and start it if a slot is free.
+    /// Queue a task and start it if a slot is free. Its dependencies may
+    /// be given as unique prefixes: they are stored as full ids.
     pub fn submit(&self, new: &NewTask) -> Result<Task> {
         new.command.validate().map_err(Error::InvalidInput)?;
         validate_env(&new.env).map_err(Error::InvalidInput)?;
+        let resolved;
+        let new = if new.depends_on.is_empty() {
+            new
+        } else {
+            let mut ids: Vec<String> = new.depends_on.iter().map(|d| self.store.resolve(d)).collect::<Result<_>>()?;
+            ids.dedup();
+            resolved = NewTask { depends_on: ids, ..new.clone() };
+            &resolved
+        };
         let task = self.store.insert(new)?;
         crate::wakeup::signal(self.paths);
         self.kick()?;
@@ -211,6 +224,8 @@ impl Queue<'_> {
             after,
             matcher: old.matcher,
             timeout_ms: old.timeout_ms,
+            // Run again now: what it waited for the first time is done with.
+            depends_on: Vec::new(),
         };
         self.submit(&new)
     }
@@ -259,6 +274,7 @@ mod tests {
             keep_children: false,
             matcher: None,
             timeout_ms: None,
+            after: Vec::new(),
         }
     }
 

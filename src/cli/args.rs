@@ -213,6 +213,11 @@ pub struct RunArgs {
     /// once it ran this long: 90s, 10m, 1h30m, 500ms.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Start only once these tasks completed (ids, comma-separated or
+    /// repeated); if one fails, is cancelled or is lost, this one is
+    /// cancelled, and so are the tasks waiting for it.
+    #[arg(long, value_name = "ID,...", add = ArgValueCompleter::new(complete::any_task))]
+    pub after: Vec<String>,
     /// The new task as JSON.
     #[arg(long)]
     pub json: bool,

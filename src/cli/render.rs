@@ -299,6 +299,9 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     if let Some(w) = &task.workflow {
         lines.push(("workflow", format!("#{}", visible(w))));
     }
+    if !task.depends_on.is_empty() {
+        lines.push(("after", task.depends_on.join(", ")));
+    }
     if let Some(r) = &task.restarted_from {
         lines.push(("restarted from", r.clone()));
     }

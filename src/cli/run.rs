@@ -25,6 +25,14 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
         base_env: launch::client_env(),
         keep_children: args.keep_children,
         matcher: args.matcher,
+        after: args
+            .after
+            .iter()
+            .flat_map(|a| a.split(','))
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned)
+            .collect(),
         timeout_ms: args.timeout.as_deref().map(crate::duration::parse_ms).transpose().map_err(Error::InvalidInput)?,
     };
     let new = launch::new_task(cx.config, cx.paths, request)?;

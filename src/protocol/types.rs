@@ -76,6 +76,8 @@ pub struct Task {
     /// How long it may run: then it is stopped (as a cancel stops it) and
     /// ends `failed` with the error "timed out after …".
     pub timeout_ms: Option<u64>,
+    /// Tasks that must complete before it starts (`task/run`'s `after`).
+    pub depends_on: Vec<String>,
 }
 
 impl Task {
@@ -111,6 +113,7 @@ impl Task {
             matcher: t.matcher.clone(),
             diagnostics: t.diagnostics,
             timeout_ms: t.timeout_ms,
+            depends_on: t.depends_on.clone(),
         }
     }
 
@@ -226,6 +229,11 @@ pub struct RunParams {
     /// (instead of the workflow's `timeout`).
     #[serde(default)]
     pub timeout_ms: Option<u64>,
+    /// Tasks (ids or unique prefixes) that must complete before it starts;
+    /// if one fails, is cancelled or is lost, it ends `cancelled` with the
+    /// error "dependency ID failed" (and its own dependents follow).
+    #[serde(default)]
+    pub after: Vec<String>,
 }
 
 /// Which deleted tasks a list shows.

@@ -124,6 +124,7 @@ impl Handler for Server {
             keep_children: params.keep_children,
             matcher: params.matcher,
             timeout_ms: params.timeout_ms,
+            after: params.after,
         };
         let new = launch::new_task(&self.config, &self.paths, request)?;
         self.with_store(|store| self.queue(store).submit(&new)).map(|t| p::Task::now(&t))

@@ -83,6 +83,9 @@ pub(super) fn reap_lost(tx: &Connection) -> Result<usize> {
             stop_remains(tx, &id)?;
         }
     }
+    if lost > 0 {
+        super::queue::cancel_dependents(tx)?;
+    }
     Ok(lost)
 }
 

@@ -70,10 +70,27 @@ pub enum CancelAction {
     Signalled,
 }
 
-/// A queued task that may start: it waits for no task, or that task has
-/// ended (or is gone from history).
+/// A queued task that may start: the task it waits for (a restart's) has
+/// ended or is gone from history, and every dependency completed.
 const READY: &str = "status = 'queued' AND (after_task IS NULL OR NOT EXISTS
-    (SELECT 1 FROM tasks AS a WHERE a.id = tasks.after_task AND a.status IN ('queued', 'running')))";
+    (SELECT 1 FROM tasks AS a WHERE a.id = tasks.after_task AND a.status IN ('queued', 'running')))
+    AND (depends_on IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.depends_on) AS d
+        JOIN tasks AS a ON a.id = d.value WHERE a.status <> 'completed'))";
+
+/// Inside a write transaction: queued tasks with a dependency that failed,
+/// was cancelled or was lost end `cancelled`, saying which; their own
+/// dependents follow, round after round, until none is left.
+pub(super) fn cancel_dependents(tx: &Connection) -> Result<()> {
+    const FAILED_DEPENDENCY: &str = "SELECT 'dependency ' || a.id || ' ' || a.status
+        FROM json_each(tasks.depends_on) AS d JOIN tasks AS a ON a.id = d.value
+        WHERE a.status IN ('failed', 'cancelled', 'lost') LIMIT 1";
+    let sql = format!(
+        "UPDATE tasks SET status = 'cancelled', ended_at = ?1, error = ({FAILED_DEPENDENCY})
+         WHERE status = 'queued' AND depends_on IS NOT NULL AND EXISTS ({FAILED_DEPENDENCY})"
+    );
+    while tx.execute(&sql, [crate::task::now_ms()])? > 0 {}
+    Ok(())
+}
 
 impl Store {
     /// Could a supervisor claim a task now: one is ready, and a slot is free?
@@ -157,6 +174,7 @@ impl Store {
                          error = 'cancelled before it started' WHERE id = ?1",
                         params![id, now],
                     )?;
+                    cancel_dependents(tx)?;
                     Ok(CancelAction::Dequeued)
                 }
                 Some(Status::Running) => {
@@ -231,6 +249,9 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
             outcome.diagnostics.map(|c| c.infos),
         ],
     )?;
+    if status != Status::Completed {
+        cancel_dependents(tx)?;
+    }
     Ok(())
 }
 

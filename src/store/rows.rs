@@ -10,9 +10,9 @@ use crate::task::{End, Exit, Progress, State, Status, Task};
 /// The columns `task_from_row` reads, in its order.
 pub const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
      ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid, \
-     keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos, timeout_ms";
+     keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos, timeout_ms, depends_on";
 /// How many: a query may select more after them (the change number).
-pub const TASK_COLUMN_COUNT: usize = 28;
+pub const TASK_COLUMN_COUNT: usize = 29;
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
@@ -75,6 +75,10 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
             _ => None,
         },
         timeout_ms: r.get(27)?,
+        depends_on: match r.get::<_, Option<String>>(28)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| invalid(28, e.to_string()))?,
+            None => Vec::new(),
+        },
         state,
     })
 }

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[&str] = &[
     V6_ANNOUNCED,
     V7_DIAGNOSTICS,
     V8_TIMEOUT,
+    V9_DEPENDENCIES,
 ];
 
 const V1_TABLES: &str = r#"
@@ -193,6 +194,13 @@ ALTER TABLE tasks ADD COLUMN diag_infos INTEGER CHECK (diag_infos IS NULL OR dia
 /// (NULL: as long as it takes).
 const V8_TIMEOUT: &str = r#"
 ALTER TABLE tasks ADD COLUMN timeout_ms INTEGER CHECK (timeout_ms IS NULL OR timeout_ms > 0);
+"#;
+
+/// The tasks a task waits for, as a JSON array of ids: it starts once
+/// every one completed, and is cancelled when one fails, is cancelled or is
+/// lost (NULL: none).
+const V9_DEPENDENCIES: &str = r#"
+ALTER TABLE tasks ADD COLUMN depends_on TEXT CHECK (depends_on IS NULL OR json_valid(depends_on));
 "#;
 
 #[cfg(test)]

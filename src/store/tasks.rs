@@ -51,6 +51,8 @@ pub struct NewTask {
     pub matcher: Option<String>,
     /// Stopped and failed once it ran this long.
     pub timeout_ms: Option<u64>,
+    /// Tasks (full ids) that must complete before it starts.
+    pub depends_on: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -116,6 +118,7 @@ impl Store {
         let env = to_json(&new.env)?;
         let base_env = to_json(&new.base_env)?;
         let name = new.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| new.command.title());
+        let depends_on = if new.depends_on.is_empty() { None } else { Some(to_json(&new.depends_on)?) };
         let id = self.write(|tx| {
             let env_hash = format!("{:016x}", fnv1a(base_env.as_bytes()));
             tx.execute("INSERT OR IGNORE INTO envs (hash, vars) VALUES (?1, ?2)", params![env_hash, base_env])?;
@@ -126,8 +129,8 @@ impl Store {
                 let id = id::random(len);
                 let inserted = tx.execute(
                     "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
-                        restarted_from, keep_children, umask, after_task, matcher, timeout_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                        restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
                     params![
                         id,
                         name,
@@ -143,10 +146,13 @@ impl Store {
                         new.umask,
                         new.after,
                         new.matcher,
-                        new.timeout_ms.map(|ms| ms.min(i64::MAX as u64) as i64)
+                        new.timeout_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
+                        depends_on
                     ],
                 )?;
                 if inserted == 1 {
+                    // A dependency that already failed ends it at once.
+                    super::queue::cancel_dependents(tx)?;
                     return Ok(id);
                 }
                 if attempt % 8 == 0 {
@@ -570,6 +576,7 @@ pub(crate) mod tests {
             after: None,
             matcher: None,
             timeout_ms: None,
+            depends_on: Vec::new(),
         }
     }
 

@@ -185,6 +185,8 @@ pub struct Task {
     pub diagnostics: Option<DiagnosticCounts>,
     /// Stopped and failed once it ran this long.
     pub timeout_ms: Option<u64>,
+    /// Tasks that must complete before it starts (it is cancelled if one does not).
+    pub depends_on: Vec<String>,
     pub state: State,
 }
 
@@ -338,6 +340,7 @@ pub(crate) mod testing {
             matcher: None,
             diagnostics: None,
             timeout_ms: None,
+            depends_on: Vec::new(),
             state,
         }
     }

@@ -90,7 +90,9 @@ export function describe(t: Task, now = Date.now()): string {
   }
   if (t.status === "queued") {
     const queued = l10n.t("queued {0}", duration(now - t.createdAt));
-    return t.after ? `${queued} · ${l10n.t("after {0}", t.after)}` : queued;
+    // A server older than dependencies sends no dependsOn.
+    const waitsFor = [...(t.after ? [t.after] : []), ...(t.dependsOn ?? [])];
+    return waitsFor.length > 0 ? `${queued} · ${l10n.t("after {0}", waitsFor.join(", "))}` : queued;
   }
   const bits = [relative(t.endedAt ?? t.startedAt ?? t.createdAt, now)];
   if (t.durationMs !== null) bits.push(duration(t.durationMs));
@@ -137,7 +139,8 @@ export function finishedMessage(
         : t.signal !== null
           ? l10n.t("signal {0}", t.signal)
           : statusName(t.status);
-    const last = sanitize(lastLine(tail) || (t.error ?? ""));
+    // The error, when no output: unless the reason already says it.
+    const last = sanitize(lastLine(tail) || (timedOut(t) ? "" : (t.error ?? "")));
     const failed = l10n.t("{0} failed ({1})", sanitize(t.name), why);
     return { kind: "error", text: last ? `${failed}: ${last}` : failed };
   }

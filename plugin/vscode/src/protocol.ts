@@ -293,6 +293,8 @@ export interface RunParams {
   matcher?: string | null;
   /** Stop it and end it `failed` once it ran this long, in milliseconds (instead of the workflow's `timeout`). */
   timeoutMs?: number | null;
+  /** Tasks (ids or unique prefixes) that must complete before it starts; if one fails, is cancelled or is lost, it ends `cancelled` with the error "dependency ID failed" (and its own dependents follow). */
+  after?: string[];
 }
 
 /** `task/sendInput` params: text, and/or close the input. */
@@ -367,6 +369,8 @@ export interface Task {
   diagnostics: DiagnosticCounts | null;
   /** How long it may run: then it is stopped (as a cancel stops it) and ends `failed` with the error "timed out after …". */
   timeoutMs: number | null;
+  /** Tasks that must complete before it starts (`task/run`'s `after`). */
+  dependsOn: string[];
 }
 
 /** One task with the end of its output. */

@@ -115,11 +115,17 @@ function M.progress(task)
   return text
 end
 
+--- Was it stopped by its timeout? (The server says so in its error.)
+---@param task errand.Task
+function M.timed_out(task)
+  return type(task.timeoutMs) == "number" and type(task.error) == "string" and vim.startswith(task.error, "timed out")
+end
+
 --- Why a task did not succeed: its timeout, its exit code, its signal, or its status.
 ---@param task errand.Task
 function M.why(task)
   local t = require("errand.messages").t
-  if type(task.timeoutMs) == "number" and type(task.error) == "string" and vim.startswith(task.error, "timed out") then
+  if M.timed_out(task) then
     return t("timed_out", M.duration(task.timeoutMs))
   elseif task.exitCode then
     return t("exit_code", task.exitCode)

@@ -104,7 +104,8 @@ function M.finished(task, tail)
     local suffix = (" (%s) · %s"):format(format.duration(task.durationMs), task.id)
     show(headline(icons.completed, name, suffix), nil, vim.log.levels.INFO)
   elseif failed then
-    local output = (tail and tail ~= "") and tail or task.error
+    -- The error, when no output: unless the reason already says it.
+    local output = (tail and tail ~= "") and tail or (not format.timed_out(task) and task.error or nil)
     local first = headline(icons.failed, name, (" (%s) · %s"):format(format.why(task), task.id))
     local last = format.last_lines(output, 1)
     if message_line() and last ~= "" then

@@ -152,6 +152,7 @@
 ---@field keepChildren boolean? Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped.
 ---@field matcher string? Which matchers read its output when it ends, instead of the workflow's choice or every built-in one: a name (`rustc`, `gcc`, `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or `none`.
 ---@field timeoutMs integer? Stop it and end it `failed` once it ran this long, in milliseconds (instead of the workflow's `timeout`).
+---@field after string[]? Tasks (ids or unique prefixes) that must complete before it starts; if one fails, is cancelled or is lost, it ends `cancelled` with the error "dependency ID failed" (and its own dependents follow).
 
 ---@class errand.SendInputParams `task/sendInput` params: text, and/or close the input.
 ---@field id string A task id, or a unique prefix of one.
@@ -192,6 +193,7 @@
 ---@field matcher string? Which matchers read its output: null for every built-in one, `none`, or names joined by `,` (`gcc`, `tsc,eslint`, `generic`).
 ---@field diagnostics errand.DiagnosticCounts? How many compiler and linter messages its output held, counted when it ended (`task/diagnostics` has them); null before, or when not matched.
 ---@field timeoutMs integer? How long it may run: then it is stopped (as a cancel stops it) and ends `failed` with the error "timed out after …".
+---@field dependsOn string[] Tasks that must complete before it starts (`task/run`'s `after`).
 
 ---@class errand.TaskDetail One task with the end of its output.
 ---@field task errand.Task The task as it is now.

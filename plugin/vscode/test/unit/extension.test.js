@@ -760,6 +760,11 @@ test("formatting and the store: status text, messages, summary, merge order", ()
   // Running and queued tasks say for how long, not "0s ago · 0.0s".
   assert.strictEqual(format.describe({ ...base, status: "running", startedAt: 1000, endedAt: null, durationMs: 0, progress: 40 }, 73_000), "running 1m12s · 40%");
   assert.strictEqual(format.describe({ ...base, status: "queued", createdAt: 1000, startedAt: null, endedAt: null, durationMs: null }, 4000), "queued 3.0s");
+  const waiting = { ...base, status: "queued", createdAt: 1000, startedAt: null, endedAt: null, durationMs: null, dependsOn: ["k3vq", "x7p2"] };
+  assert.strictEqual(format.describe(waiting, 4000), "queued 3.0s · after k3vq, x7p2");
+  assert.strictEqual(format.describe({ ...base, status: "failed", exitCode: 2, diagnostics: { errors: 2, warnings: 1, infos: 0 } }, 1002), "1s ago · 1.5s · exit 2 · 3 problems");
+  const timedOut = { ...base, status: "failed", signal: 15, timeoutMs: 600_000, error: "timed out after 10m" };
+  assert.deepStrictEqual(format.finishedMessage(timedOut, "", on), { kind: "error", text: "build failed (timed out after 10m00s)" });
 
   const noServer = { on() {}, onInitialized() {}, request: async () => ({ tasks: [], nextCursor: null }) };
   const store = new TaskStore(noServer);

@@ -34,6 +34,13 @@ function M.render(task, tail)
   if task.error then
     table.insert(rows, { t("label_error"), format.sanitize(task.error) })
   end
+  if type(task.dependsOn) == "table" and #task.dependsOn > 0 then
+    table.insert(rows, { t("label_after"), table.concat(task.dependsOn, ", ") })
+  end
+  local d = task.diagnostics
+  if type(d) == "table" and d.errors + d.warnings + d.infos > 0 then
+    table.insert(rows, { t("label_diagnostics"), t("diagnostics_counts", d.errors, d.warnings, d.infos) })
+  end
   local lines, marks = {}, {}
   for _, r in ipairs(rows) do
     -- Right-aligned by screen cells (a Chinese label is two per character).
