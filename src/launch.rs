@@ -182,7 +182,8 @@ impl Queue<'_> {
             new
         } else {
             let mut ids: Vec<String> = new.depends_on.iter().map(|d| self.store.resolve(d)).collect::<Result<_>>()?;
-            ids.dedup();
+            let mut seen = std::collections::HashSet::new();
+            ids.retain(|id| seen.insert(id.clone()));
             resolved = NewTask { depends_on: ids, ..new.clone() };
             &resolved
         };
@@ -198,6 +199,9 @@ impl Queue<'_> {
     /// Code's "Restart Running Task" does); a queued one never runs.
     pub fn restart(&self, id: &str) -> Result<Task> {
         let old = self.store.get(id)?;
+        // A queued task's copy waits for the same tasks; once a task ran,
+        // what it waited for is done with.
+        let depends_on = if old.status() == Status::Queued { old.depends_on.clone() } else { Vec::new() };
         let after = match old.status() {
             Status::Running => match crate::control::cancel(self.store, self.paths, id) {
                 // It ended meanwhile: nothing to wait for.
@@ -224,8 +228,7 @@ impl Queue<'_> {
             after,
             matcher: old.matcher,
             timeout_ms: old.timeout_ms,
-            // Run again now: what it waited for the first time is done with.
-            depends_on: Vec::new(),
+            depends_on,
         };
         self.submit(&new)
     }

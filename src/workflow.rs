@@ -215,7 +215,7 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
             Some(toml::Value::String(s)) => {
                 Some(crate::duration::parse_ms(s).map_err(|e| fail(format!("workflow '{name}': timeout: {e}")))?)
             }
-            Some(toml::Value::Integer(secs)) if *secs > 0 => Some(*secs as u64 * 1000),
+            Some(toml::Value::Integer(secs)) if *secs > 0 && *secs <= i64::MAX / 1000 => Some(*secs as u64 * 1000),
             Some(_) => return Err(fail(format!("workflow '{name}': timeout must be like \"10m\" or seconds"))),
         };
         match t.get("env") {
@@ -292,6 +292,7 @@ mod tests {
             ("[x]\ncommand = \"a\"\nmatcher = true\n", "workflow 'x': matcher must be a name, a list"),
             ("[x]\ncommand = \"a\"\ntimeout = \"soon\"\n", "workflow 'x': timeout: 'soon' is not a duration"),
             ("[x]\ncommand = \"a\"\ntimeout = 0\n", "workflow 'x': timeout must be like"),
+            ("[x]\ncommand = \"a\"\ntimeout = 9223372036854775807\n", "workflow 'x': timeout must be like"),
         ];
         for (text, expected) in cases {
             let err = parse_all(text).unwrap_err().to_string();

@@ -98,3 +98,19 @@ fn cancelling_or_losing_a_dependency_cancels_its_dependents_and_editors_are_told
     let bad = server.call_err("task/run", json!({ "command": "true", "after": ["nope"] }));
     assert!(bad["message"].as_str().unwrap().contains("nope"), "{bad}");
 }
+
+#[test]
+fn restarting_a_waiting_task_keeps_what_it_waits_for() {
+    let home = Home::new();
+    let gate = home.path().join("go");
+    let first = id(&run(&home, &[&format!("until [ -e '{}' ]; do sleep 0.01; done", gate.display())]));
+    let waiting = id(&run(&home, &["--after", &first, "echo waited"]));
+    let out = home.cmd().args(["restart", &waiting]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let copy = String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned();
+    let t = home.task(&copy);
+    assert_eq!((t["status"].as_str(), &t["dependsOn"]), (Some("queued"), &json!([first])), "{t}");
+    std::fs::File::create(&gate).unwrap();
+    assert_eq!(home.wait(&[&copy]), 0);
+    assert!(home.task(&copy)["startedAt"].as_i64() >= home.task(&first)["endedAt"].as_i64());
+}

@@ -22,7 +22,9 @@ const TOOLS: [Tool; 7] = [
     Tool { name: "eslint", also: &[], colon: &[eslint::matches], line: &[eslint::stylish_matches] },
     Tool { name: "python", also: &["pytest", "mypy"], colon: &[], line: &[python::matches] },
     Tool { name: "go", also: &[], colon: &[go::matches], line: &[] },
-    Tool { name: "generic", also: &[], colon: &[generic::matches], line: &[] },
+    // Last of all (reading every line, after every other matcher): a line
+    // another matcher read is theirs, with its code and source.
+    Tool { name: "generic", also: &[], colon: &[], line: &[generic::matches] },
 ];
 
 /// The stored text for matching turned off.
@@ -92,7 +94,7 @@ mod tests {
         let (colon, line) = matchers(None);
         assert_eq!((colon.len(), line.len()), (5, 2));
         let (colon, line) = matchers(Some("generic"));
-        assert_eq!((colon.len(), line.len()), (1, 0));
+        assert_eq!((colon.len(), line.len()), (0, 1));
         let (colon, line) = matchers(Some("eslint,python"));
         assert_eq!((colon.len(), line.len()), (1, 2));
     }

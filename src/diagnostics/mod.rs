@@ -367,6 +367,17 @@ mod tests {
     }
 
     #[test]
+    fn a_line_another_matcher_reads_is_theirs_not_the_generic_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.py"), "").unwrap();
+        std::fs::write(dir.path().join("app.yml"), "").unwrap();
+        let out = "x.py:3: error: Name \"y\" is not defined  [name-defined]\napp.yml:2: bad indent\n";
+        let found = parse(out, dir.path(), Some("python,generic"));
+        let seen: Vec<_> = found.iter().map(|d| (d.source.as_str(), d.code.as_deref())).collect();
+        assert_eq!(seen, [("mypy", Some("name-defined")), ("generic", None)]);
+    }
+
+    #[test]
     fn paths_resolve_from_the_folder_or_above_and_missing_files_are_dropped() {
         let outside = tempfile::tempdir().unwrap();
         let dir = outside.path().join("project");

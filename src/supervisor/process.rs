@@ -62,6 +62,8 @@ pub trait TaskProcesses: Sized {
     fn any_left(&mut self) -> bool;
     /// How the task's main process ended.
     fn wait(&mut self) -> impl Future<Output = io::Result<Exit>> + Send;
+    /// Has the main process ended (whether or not `wait` saw it yet)?
+    fn exited(&mut self) -> bool;
 }
 
 /// The task's command in a process group of its own (pgid = its pid),
@@ -152,6 +154,11 @@ impl TaskProcesses for ProcessGroup {
         self.reap();
         // Without children there are no descendants: every orphan comes back here.
         crate::sys::has_children() && !crate::sys::descendants(self.supervisor).is_empty()
+    }
+
+    fn exited(&mut self) -> bool {
+        self.reap();
+        self.exit.is_some()
     }
 
     async fn wait(&mut self) -> io::Result<Exit> {

@@ -159,13 +159,17 @@ impl<P: TaskProcesses> Running<P> {
                     Message::Eof => drop(self.stdin.send(None)),
                     Message::Cancel => self.cancel(),
                 },
-                _ = sigterm.recv(), if self.kill_at.is_none() => {
+                _ = sigterm.recv(), if !*stopping => {
                     *stopping = true;
-                    self.cancel();
+                    // Already being stopped (a cancel, a timeout): that goes on.
+                    if self.kill_at.is_none() {
+                        self.cancel();
+                    }
                 }
                 () = sleep_until(self.timeout_at) => {
                     self.timeout_at = None;
-                    if self.kill_at.is_none() {
+                    // Ended at the deadline (both ready at once): it ended in time.
+                    if self.kill_at.is_none() && !self.processes.exited() {
                         self.timed_out = true;
                         self.stop();
                     }
