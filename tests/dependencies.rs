@@ -9,13 +9,6 @@ use common::rpc::{Client, Framing};
 use common::Home;
 use serde_json::{json, Value};
 
-/// `errand run --json ARGS…`: the new task.
-fn run(home: &Home, args: &[&str]) -> Value {
-    let out = home.cmd().arg("run").arg("--json").args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn id(task: &Value) -> String {
     task["id"].as_str().unwrap().to_owned()
 }
@@ -26,13 +19,13 @@ fn a_chain_runs_in_order_and_a_failure_cancels_everything_after_it() {
     let gate = home.path().join("go");
     let marker = home.path().join("ran");
     // `first` waits for the test: its dependents must wait as long.
-    let first = id(&run(&home, &[&format!("until [ -e '{}' ]; do sleep 0.01; done", gate.display())]));
-    let second = run(&home, &["--after", &first, "echo second"]);
+    let first = id(&home.submit_json(&[&format!("until [ -e '{}' ]; do sleep 0.01; done", gate.display())]));
+    let second = home.submit_json(&["--after", &first, "echo second"]);
     assert_eq!(second["dependsOn"], json!([first]));
-    let failing = id(&run(&home, &["--after", &first, "exit 3"]));
+    let failing = id(&home.submit_json(&["--after", &first, "exit 3"]));
     let touch = format!("touch '{}'", marker.display());
-    let never = id(&run(&home, &["--after", &format!("{},{}", id(&second), failing), &touch]));
-    let after_never = id(&run(&home, &["--after", &never, &touch]));
+    let never = id(&home.submit_json(&["--after", &format!("{},{}", id(&second), failing), &touch]));
+    let after_never = id(&home.submit_json(&["--after", &never, &touch]));
     home.pid_of(&first);
     assert_eq!(home.status_of(&id(&second)), "queued", "waits while its dependency runs");
     std::fs::File::create(&gate).unwrap();
@@ -59,13 +52,13 @@ fn a_chain_runs_in_order_and_a_failure_cancels_everything_after_it() {
 #[test]
 fn a_dependency_that_already_ended_decides_at_once() {
     let home = Home::new();
-    let ok = id(&run(&home, &["true"]));
-    let bad = id(&run(&home, &["false"]));
+    let ok = id(&home.submit_json(&["true"]));
+    let bad = id(&home.submit_json(&["false"]));
     home.wait(&[&ok, &bad]);
-    let runs = id(&run(&home, &["--after", &ok[..3], "echo ran"]));
+    let runs = id(&home.submit_json(&["--after", &ok[..3], "echo ran"]));
     assert_eq!(home.wait(&[&runs]), 0);
     assert_eq!(home.task(&runs)["dependsOn"], json!([ok]), "a prefix is stored as the full id");
-    let ends = run(&home, &["--after", &bad, "echo never"]);
+    let ends = home.submit_json(&["--after", &bad, "echo never"]);
     assert_eq!(ends["status"], "cancelled", "ended when it was queued, never waiting: {ends}");
     let unknown = home.run(&["run", "--after", "zzzz", "true"]);
     assert_ne!(unknown.code, 0);
@@ -103,8 +96,8 @@ fn cancelling_or_losing_a_dependency_cancels_its_dependents_and_editors_are_told
 fn restarting_a_waiting_task_keeps_what_it_waits_for() {
     let home = Home::new();
     let gate = home.path().join("go");
-    let first = id(&run(&home, &[&format!("until [ -e '{}' ]; do sleep 0.01; done", gate.display())]));
-    let waiting = id(&run(&home, &["--after", &first, "echo waited"]));
+    let first = id(&home.submit_json(&[&format!("until [ -e '{}' ]; do sleep 0.01; done", gate.display())]));
+    let waiting = id(&home.submit_json(&["--after", &first, "echo waited"]));
     let out = home.cmd().args(["restart", &waiting]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let copy = String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_owned();

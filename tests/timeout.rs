@@ -12,9 +12,8 @@ use serde_json::{json, Value};
 #[test]
 fn a_task_past_its_timeout_is_stopped_whole_and_fails() {
     let home = Home::new();
-    let out = home.cmd().args(["run", "--json", "--timeout", "300ms", "sleep 100 & sleep 100; wait"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let id = serde_json::from_slice::<Value>(&out.stdout).unwrap()["id"].as_str().unwrap().to_owned();
+    let id =
+        home.submit_json(&["--timeout", "300ms", "sleep 100 & sleep 100; wait"])["id"].as_str().unwrap().to_owned();
     let pid = home.pid_of(&id);
     assert_eq!(home.wait(&[&id]), 128 + libc::SIGTERM);
     let t = home.task(&id);
@@ -24,8 +23,7 @@ fn a_task_past_its_timeout_is_stopped_whole_and_fails() {
     assert!(home.ok(&["show", &id]).contains("timeout  300ms"));
 
     // Ended in time: untouched.
-    let quick = home.cmd().args(["run", "--json", "--timeout", "1m", "echo done"]).output().unwrap();
-    let quick = serde_json::from_slice::<Value>(&quick.stdout).unwrap()["id"].as_str().unwrap().to_owned();
+    let quick = home.submit_json(&["--timeout", "1m", "echo done"])["id"].as_str().unwrap().to_owned();
     assert_eq!(home.wait(&[&quick]), 0);
     assert_eq!(home.task(&quick)["error"], Value::Null);
 
@@ -39,8 +37,7 @@ fn a_task_that_ignores_term_is_killed_after_the_grace_period_and_still_fails() {
     let home = Home::new();
     home.config("cancel_grace_secs = 0.3\n");
     let script = "trap '' TERM; echo traps set; while :; do sleep 0.05; done";
-    let out = home.cmd().args(["run", "--json", "--timeout", "500ms", script]).output().unwrap();
-    let id = serde_json::from_slice::<Value>(&out.stdout).unwrap()["id"].as_str().unwrap().to_owned();
+    let id = home.submit_json(&["--timeout", "500ms", script])["id"].as_str().unwrap().to_owned();
     home.wait(&[&id]);
     let t = home.task(&id);
     assert_eq!((t["status"].as_str(), t["signal"].as_i64()), (Some("failed"), Some(libc::SIGKILL as i64)), "{t}");

@@ -152,7 +152,9 @@ impl Store {
                 )?;
                 if inserted == 1 {
                     // A dependency that already failed ends it at once.
-                    super::queue::cancel_dependents(tx)?;
+                    if depends_on.is_some() {
+                        super::queue::cancel_dependents(tx)?;
+                    }
                     return Ok(id);
                 }
                 if attempt % 8 == 0 {

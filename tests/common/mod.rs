@@ -75,6 +75,12 @@ impl Home {
         self.ok(&["run", shell]).trim().to_owned()
     }
 
+    /// `errand run --json ARGS…` (options, then the command); the new task.
+    pub fn submit_json(&self, args: &[&str]) -> Value {
+        let out = self.ok(&[&["run", "--json"], args].concat());
+        serde_json::from_str(&out).expect("run --json is JSON")
+    }
+
     pub fn task(&self, id: &str) -> Value {
         serde_json::from_str(&self.ok(&["show", "--json", id])).expect("show --json is JSON")
     }

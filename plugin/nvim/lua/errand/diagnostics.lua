@@ -12,10 +12,6 @@ local namespaces = {}
 ---@type table<string, integer>
 local starts = {}
 
-local function given(v)
-  return v ~= nil and v ~= vim.NIL
-end
-
 ---@param name string
 ---@return integer
 function M.namespace(name)
@@ -27,8 +23,8 @@ end
 
 ---@param task errand.Task
 local function counted(task)
-  local c = task.diagnostics
-  return given(c) and (c.errors + c.warnings + c.infos) > 0
+  local c = task.diagnostics -- null arrives as nil (rpc.lua)
+  return c ~= nil and (c.errors + c.warnings + c.infos) > 0
 end
 
 local severities = {
@@ -48,11 +44,11 @@ function M.by_buffer(result)
     out[buf] = out[buf] or {}
     table.insert(out[buf], {
       lnum = math.max(d.line - 1, 0),
-      col = given(d.column) and math.max(d.column - 1, 0) or 0,
+      col = d.column and math.max(d.column - 1, 0) or 0,
       severity = severities[d.severity] or vim.diagnostic.severity.ERROR,
       message = d.message,
       source = "errand: " .. d.source,
-      code = given(d.code) and d.code or nil,
+      code = d.code,
     })
   end
   return out

@@ -5,23 +5,19 @@ local M = {}
 
 local kinds = { error = "E", warning = "W", info = "I" }
 
-local function given(v)
-  return v ~= nil and v ~= vim.NIL
-end
-
 --- Quickfix items from a task/diagnostics result.
 ---@param result errand.DiagnosticsResult
 ---@return table[]
 function M.items(result)
   return vim.tbl_map(function(d)
     local text = d.message
-    if given(d.code) then
+    if d.code then -- null arrives as nil (rpc.lua)
       text = text .. " [" .. d.code .. "]"
     end
     return {
       filename = d.file,
       lnum = d.line,
-      col = given(d.column) and d.column or 0,
+      col = d.column or 0,
       type = kinds[d.severity] or "E",
       text = text,
     }
