@@ -214,6 +214,13 @@ fn task_finished_carries_the_counts_and_runs_and_workflows_choose_their_matchers
     let none = server.call("task/diagnostics", json!({ "id": task["id"] }));
     assert_eq!(none["diagnostics"], json!([]));
 
+    // Without an id: a later failure with no messages does not hide the build's.
+    let plain = server.call("task/run", json!({ "command": "echo no messages; exit 1", "clientCwd": cwd }));
+    finished(&mut server, &plain["id"]);
+    assert_eq!(server.call("task/diagnostics", json!({}))["task"]["id"], built_in["id"]);
+    let out = home.cmd().current_dir(&dir).arg("errors").output().unwrap();
+    assert!(String::from_utf8(out.stdout).unwrap().starts_with("main.c:5:20: error:"));
+
     let bad = server.call_err("task/run", json!({ "command": "true", "matcher": "javac" }));
     assert!(bad["message"].as_str().unwrap().contains("unknown matcher 'javac'"), "{bad}");
     // A restart keeps the choice.

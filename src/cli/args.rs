@@ -115,7 +115,8 @@ pub enum Command {
     /// file:line:col: severity: message lines (vim -q, Emacs compilation-mode
     /// and VS Code's terminal links understand them).
     Errors {
-        /// A task id or a unique prefix (default: the newest task that failed).
+        /// A task id or a unique prefix (default: the newest failed task whose
+        /// output held messages, else the newest failed task).
         #[arg(add = ArgValueCompleter::new(complete::any_task))]
         id: Option<String>,
         /// The diagnostics as JSON (the protocol's task/diagnostics result).

@@ -150,14 +150,27 @@ pub fn of_task(paths: &Paths, task: &Task) -> Result<(Vec<Diagnostic>, bool)> {
     Ok((parse(&text, Path::new(&task.cwd), task.matcher.as_deref()), truncated))
 }
 
-/// The task asked about: `id`, or without one the newest task that failed.
+/// How many recent failures `which_task` looks through for one with messages.
+const RECENT_FAILURES: u32 = 20;
+
+/// The task asked about: `id`, or without one the newest failed task whose
+/// output held messages (counted when it ended), else the newest failed
+/// task: a test run or a timeout after a broken build does not hide the
+/// build's errors.
 pub fn which_task(store: &Store, id: Option<&str>) -> Result<Task> {
     match id {
         Some(id) => store.get(&store.resolve(id)?),
         None => {
-            let filter = ListFilter { statuses: vec![Status::Failed], limit: Some(1), ..ListFilter::default() };
-            let (mut tasks, _) = store.list(&filter)?;
-            tasks.pop().ok_or_else(|| Error::NoSuchTask("no task has failed".into()))
+            let filter =
+                ListFilter { statuses: vec![Status::Failed], limit: Some(RECENT_FAILURES), ..ListFilter::default() };
+            let (tasks, _) = store.list(&filter)?;
+            let with_messages = tasks.iter().position(|t| t.diagnostics.is_some_and(|c| c.total() > 0));
+            let mut tasks = tasks.into_iter();
+            let task = match with_messages {
+                Some(at) => tasks.nth(at),
+                None => tasks.next(),
+            };
+            task.ok_or_else(|| Error::NoSuchTask("no task has failed".into()))
         }
     }
 }

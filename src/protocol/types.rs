@@ -437,7 +437,8 @@ pub struct SendInputParams {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DiagnosticsParams {
-    /// A task id, or a unique prefix of one (default: the newest task that failed).
+    /// A task id, or a unique prefix of one (default: the newest failed task
+    /// whose output held messages, else the newest failed task).
     #[serde(default)]
     pub id: Option<String>,
 }

@@ -68,7 +68,7 @@ export interface DiagnosticCounts {
 
 /** `task/diagnostics` params. */
 export interface DiagnosticsParams {
-  /** A task id, or a unique prefix of one (default: the newest task that failed). */
+  /** A task id, or a unique prefix of one (default: the newest failed task whose output held messages, else the newest failed task). */
   id?: string | null;
 }
 
@@ -458,7 +458,7 @@ export interface Methods {
   "task/sendInput": { params: SendInputParams; result: Ack };
   /** Running, queued and recent unread failed counts. */
   "task/counts": { params: Empty; result: Counts };
-  /** Compiler and linter messages in a task's output (default: the newest failed task). */
+  /** Compiler and linter messages in a task's output (default: the newest failed task with any). */
   "task/diagnostics": { params: DiagnosticsParams; result: DiagnosticsResult };
   /** Workflows visible from a folder. */
   "workflow/list": { params: WorkflowListParams; result: WorkflowInfo[] };

@@ -38,7 +38,7 @@
 ---@field infos integer Notes and hints.
 
 ---@class errand.DiagnosticsParams `task/diagnostics` params.
----@field id string? A task id, or a unique prefix of one (default: the newest task that failed).
+---@field id string? A task id, or a unique prefix of one (default: the newest failed task whose output held messages, else the newest failed task).
 
 ---@class errand.DiagnosticsResult The compiler and linter messages in a task's output.
 ---@field task errand.Task The task they are from.
