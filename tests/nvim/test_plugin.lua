@@ -201,8 +201,8 @@ return function(H)
         vim.cmd("cclose")
         -- Nothing to load: a popup says so, and the list stays.
         vim.cmd("Errand run echo fine; exit 2")
-        H.popup(vim.log.levels.ERROR, "✗ echo fine")
-        vim.cmd("Errand qf")
+        local fine = H.popup(vim.log.levels.ERROR, "✗ echo fine").msg:match("· (%w+)")
+        vim.cmd("Errand qf " .. fine)
         H.popup(vim.log.levels.INFO, "no compiler or linter messages in the output of echo fine")
         H.eq(#vim.fn.getqflist(), #items, "the list is kept")
         -- Filled when a task fails, by config.
