@@ -18,6 +18,8 @@ pub struct Paths {
     /// Space set aside beside the store, freed when the disk is full so an
     /// outcome can still be recorded.
     pub reserve: PathBuf,
+    /// Locked (flock) by whichever errand connection writes to the store.
+    pub write_lock: PathBuf,
     /// Task output: `ID.out`, `ID.err`, `ID.idx`.
     pub logs: PathBuf,
     /// Runtime files: the change file, supervisors' control FIFOs.
@@ -50,6 +52,7 @@ impl Paths {
             data: data.to_path_buf(),
             db: data.join("errand.db"),
             reserve: data.join("errand.reserve"),
+            write_lock: data.join("errand.write-lock"),
             logs: data.join("logs"),
             run: data.join("run"),
             own_logs: own_logs.to_path_buf(),

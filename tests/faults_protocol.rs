@@ -359,10 +359,13 @@ fn no_task_finished_is_lost_at_connect_under_load() {
                     let mut told = rx.recv_timeout(Duration::from_secs(30));
                     while told == Err(RecvTimeoutError::Timeout) && started.elapsed() < Duration::from_secs(300) {
                         let id = seen.lock().unwrap().0.clone();
-                        let ended = id
-                            .as_ref()
-                            .and_then(Value::as_str)
-                            .is_some_and(|id| !matches!(home.status_of(id).as_str(), "queued" | "running"));
+                        let ended = id.as_ref().and_then(Value::as_str).is_some_and(|id| {
+                            // A probe that fails (a store busy past its
+                            // wait) is no answer: wait on.
+                            let probe = home.run(&["show", "--json", id]);
+                            let status = serde_json::from_str::<Value>(&probe.stdout).unwrap_or_default();
+                            probe.code == 0 && !matches!(status["status"].as_str(), Some("queued" | "running"))
+                        });
                         told = rx.recv_timeout(Duration::from_secs(if ended { 15 } else { 5 }));
                         if ended {
                             break;
@@ -373,13 +376,19 @@ fn no_task_finished_is_lost_at_connect_under_load() {
                         let stored = id
                             .as_ref()
                             .and_then(Value::as_str)
-                            .map(|id| home.run(&["show", "--json", id]).stdout)
+                            .map(|id| {
+                                let probe = home.run(&["show", "--json", id]);
+                                format!("{}{}", probe.stdout, probe.stderr)
+                            })
                             .unwrap_or_default();
+                        // The first miss says what every errand process was doing.
+                        let mut missing = missing.lock().unwrap();
+                        let processes = if missing.is_empty() { home.processes_report() } else { String::new() };
                         let why = match e {
                             RecvTimeoutError::Disconnected => "the server closed its stdout",
                             RecvTimeoutError::Timeout => "never told",
                         };
-                        missing.lock().unwrap().push(format!("{why}; saw {lines:#?}\nthe store: {stored}"));
+                        missing.push(format!("{why}; saw {lines:#?}\nthe store: {stored}\n{processes}"));
                     }
                 }
             });

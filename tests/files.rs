@@ -11,9 +11,22 @@ fn files_are_private_to_the_user() {
     let home = Home::new();
     let id = home.submit("echo x");
     home.wait(&[&id]);
-    for rel in ["", "errand.db", "logs", &format!("logs/{id}.out"), "run"] {
-        let mode = std::fs::metadata(home.errand_home().join(rel)).unwrap().permissions().mode();
-        assert_eq!(mode & 0o077, 0, "{rel} is {mode:o}");
+    // Every file and folder errand made, whatever it is.
+    let mut seen = Vec::new();
+    let mut todo = vec![home.errand_home()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                todo.push(entry.path());
+            }
+            seen.push(entry.path());
+            let mode = meta.permissions().mode();
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", entry.path().display());
+        }
+    }
+    for rel in ["errand.db", "errand.write-lock", "logs", &format!("logs/{id}.out"), "run"] {
+        assert!(seen.contains(&home.errand_home().join(rel)), "{rel} was made and checked");
     }
 }
 

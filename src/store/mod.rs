@@ -34,6 +34,25 @@ pub use tasks::{ListFilter, NewTask, Offer, Unannounced, FAILURE_VISIBLE_MS};
 pub struct Store {
     conn: Connection,
     reserve: std::path::PathBuf,
+    /// errand's writers take turns on this file's lock before asking
+    /// SQLite for its write lock. SQLite's waiters poll; on an overloaded
+    /// machine a hundred of them polling every few milliseconds starve the
+    /// one holding the lock of CPU, and the queue collapses (a CI run saw
+    /// writes wait minutes). The kernel's queue costs a waiter nothing.
+    /// None if the file cannot be opened (a full disk): SQLite's busy
+    /// handler still keeps writes apart.
+    write_lock: Option<std::fs::File>,
+}
+
+/// A turn at writing, released when dropped.
+struct WriteTurn<'a>(Option<&'a std::fs::File>);
+
+impl Drop for WriteTurn<'_> {
+    fn drop(&mut self) {
+        if let Some(file) = self.0 {
+            crate::sys::unlock(file);
+        }
+    }
 }
 
 /// How much space the reserve holds: room for many outcomes in the WAL.
@@ -76,7 +95,16 @@ impl Store {
                 other => break other?,
             }
         }
-        let store = Store { conn, reserve: paths.reserve.clone() };
+        let write_lock = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(&paths.write_lock)
+            .map_err(|e| tracing::warn!("cannot open {}: {e}", paths.write_lock.display()))
+            .ok();
+        let store = Store { conn, reserve: paths.reserve.clone(), write_lock };
         store.migrate()?;
         store.keep_reserve();
         Ok(store)
@@ -127,10 +155,15 @@ impl Store {
     /// a full disk the reserve is freed and `f` runs again: an outcome, a
     /// cancel, a mark read still get recorded.
     fn write<T>(&self, f: impl Fn(&Connection) -> Result<T>) -> Result<T> {
-        match self.write_once(&f) {
+        let _turn = self.write_turn(None)?;
+        self.write_in_turn(&f)
+    }
+
+    fn write_in_turn<T>(&self, f: &impl Fn(&Connection) -> Result<T>) -> Result<T> {
+        match self.write_once(f) {
             Err(Error::Store(e)) if is_full(&e) && std::fs::remove_file(&self.reserve).is_ok() => {
                 tracing::warn!("the disk is full: freed the reserve beside the store");
-                self.write_once(&f)
+                self.write_once(f)
             }
             other => other,
         }
@@ -156,12 +189,41 @@ impl Store {
     /// Run `f` on one consistent snapshot of the store (a read transaction).
     /// `write`, waiting at most `wait` for the write lock: None if it stayed busy.
     fn write_within<T>(&self, wait: Duration, f: impl Fn(&Connection) -> Result<T>) -> Result<Option<T>> {
+        let Some(_turn) = self.write_turn(Some(std::time::Instant::now() + wait))? else {
+            return Ok(None);
+        };
         self.conn.busy_timeout(wait)?;
-        let result = self.write(f);
+        let result = self.write_in_turn(&f);
         self.conn.busy_handler(Some(busy_wait))?;
         match result {
             Err(Error::Store(e)) if is_busy(&e) => Ok(None),
             other => other.map(Some),
+        }
+    }
+
+    /// Wait for this connection's turn to write: for ever (None), or until
+    /// `deadline` (then None if it did not come).
+    fn write_turn(&self, deadline: Option<std::time::Instant>) -> Result<Option<WriteTurn<'_>>> {
+        let Some(file) = &self.write_lock else { return Ok(Some(WriteTurn(None))) };
+        let locked = |wait| {
+            crate::sys::lock_exclusive(file, wait).map_err(|e| Error::io("cannot lock the task store for writing", e))
+        };
+        let Some(deadline) = deadline else {
+            locked(true)?;
+            return Ok(Some(WriteTurn(Some(file))));
+        };
+        // A bounded wait: flock has no timeout, so poll, gently.
+        let mut pause = Duration::from_micros(100);
+        loop {
+            if locked(false)? {
+                return Ok(Some(WriteTurn(Some(file))));
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(Duration::from_millis(5));
         }
     }
 
@@ -177,6 +239,7 @@ impl Store {
     /// supervisor does this when work stops; CLI commands then open fast.
     /// Skipped when others are busy.
     pub fn checkpoint(&self) -> Result<()> {
+        let Some(_turn) = self.write_turn(Some(std::time::Instant::now()))? else { return Ok(()) };
         self.conn.busy_handler(None)?;
         let done = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
         self.conn.busy_handler(Some(busy_wait))?;

@@ -137,13 +137,15 @@ impl Store {
         limit: u32,
         when_idle: WhenIdle,
     ) -> Result<Option<Task>> {
-        let claimed = self.write(|tx| {
+        self.write(|tx| {
             if let Some((id, outcome)) = finished {
                 finish(tx, id, outcome)?;
             }
             let next = match when_idle {
                 WhenIdle::Stop => None,
-                WhenIdle::Linger | WhenIdle::Leave => claim(tx, worker, limit)?,
+                // Read in the same transaction: a claim whose task could not
+                // be read afterwards would stay `running` with no one to run it.
+                WhenIdle::Linger | WhenIdle::Leave => claim(tx, worker, limit)?.map(|id| self.get(&id)).transpose()?,
             };
             if next.is_some() || when_idle != WhenIdle::Linger {
                 tx.execute("DELETE FROM idle_workers WHERE pid = ?1", [worker.pid])?;
@@ -154,8 +156,7 @@ impl Store {
                 )?;
             }
             Ok(next)
-        })?;
-        claimed.map(|id| self.get(&id)).transpose()
+        })
     }
 
     /// Cancel a queued task outright, or flag a running one (its supervisor

@@ -431,15 +431,31 @@ impl Store {
             None => self.write(|tx| {
                 Ok(tx.execute(&format!("UPDATE tasks SET read_at = ?1 WHERE read_at IS NULL AND {FINAL}"), [now])?)
             })?,
-            Some(ids) => self.write(|tx| {
-                let mut stmt = tx
-                    .prepare(&format!("UPDATE tasks SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL AND {FINAL}"))?;
-                let mut n = 0;
+            Some(ids) => {
+                // A read first: showing a running or already read task takes no write lock.
+                let mut unread = self
+                    .conn
+                    .prepare_cached(&format!("SELECT 1 FROM tasks WHERE id = ?1 AND read_at IS NULL AND {FINAL}"))?;
+                let mut pending = Vec::new();
                 for id in ids {
-                    n += stmt.execute(params![id, now])?;
+                    if unread.exists([id])? {
+                        pending.push(id);
+                    }
                 }
-                Ok(n)
-            })?,
+                if pending.is_empty() {
+                    return Ok(0);
+                }
+                self.write(|tx| {
+                    let mut stmt = tx.prepare(&format!(
+                        "UPDATE tasks SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL AND {FINAL}"
+                    ))?;
+                    let mut n = 0;
+                    for id in &pending {
+                        n += stmt.execute(params![id, now])?;
+                    }
+                    Ok(n)
+                })?
+            }
         })
     }
 

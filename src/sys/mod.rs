@@ -59,6 +59,30 @@ pub fn preallocate(file: &std::fs::File, len: u64) -> io::Result<()> {
     }
 }
 
+/// Take an exclusive flock on `file`: waiting asleep in the kernel's queue
+/// if `wait`, else only if it is free (false: someone else holds it). Locks
+/// of separate opens exclude each other even inside one process.
+pub fn lock_exclusive(file: &std::fs::File, wait: bool) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let op = if wait { libc::LOCK_EX } else { libc::LOCK_EX | libc::LOCK_NB };
+    loop {
+        // SAFETY: a valid fd; flock takes plain integers.
+        match cvt(unsafe { libc::flock(file.as_raw_fd(), op) }) {
+            Ok(_) => return Ok(true),
+            Err(e) if e.raw_os_error() == Some(libc::EINTR) => continue,
+            Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => return Ok(false),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Release what `lock_exclusive` took.
+pub fn unlock(file: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a valid fd; unlocking cannot fail on one.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_UN) };
+}
+
 /// The width of the terminal on stdout, if stdout is one.
 pub fn terminal_columns() -> Option<u16> {
     // SAFETY: TIOCGWINSZ writes one winsize into the struct we own.

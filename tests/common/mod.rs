@@ -117,13 +117,37 @@ impl Home {
         pid
     }
 
-    /// Wait until a task's output holds `text`.
     /// The supervisors (`errand __worker`) of this home alive now, busy or idle.
     pub fn supervisors(&self) -> Vec<i64> {
         let var = format!("ERRAND_HOME={}", self.errand_home().display());
         live_processes_with(&var, |c| c.split(|&b| b == 0).any(|a| a == b"__worker"))
     }
 
+    /// For a failure message: every errand process of this home, its state
+    /// and what it sleeps in, and who holds or waits for the store's write lock.
+    pub fn processes_report(&self) -> String {
+        use std::os::unix::fs::MetadataExt;
+        let var = format!("ERRAND_HOME={}", self.errand_home().display());
+        let inode = std::fs::metadata(self.errand_home().join("errand.write-lock")).map(|m| m.ino()).unwrap_or(0);
+        let locks = std::fs::read_to_string("/proc/locks").unwrap_or_default();
+        let mut report = String::new();
+        for pid in live_processes_with(&var, |_| true) {
+            let read = |what: &str| std::fs::read_to_string(format!("/proc/{pid}/{what}")).unwrap_or_default();
+            let stat = read("stat");
+            let state = stat.rfind(')').map_or("?", |i| &stat[i + 2..i + 3]);
+            let cmdline = read("cmdline").replace('\0', " ");
+            let lock = locks
+                .lines()
+                .filter(|l| l.contains(&format!(" {pid} ")) && l.contains(&format!(":{inode} ")))
+                .map(|l| if l.contains("->") { "waits for the write lock" } else { "HOLDS the write lock" })
+                .collect::<Vec<_>>()
+                .join(", ");
+            report.push_str(&format!("{pid} {state} wchan={} {lock} {cmdline}\n", read("wchan")));
+        }
+        report
+    }
+
+    /// Wait until a task's output holds `text`.
     pub fn wait_output(&self, id: &str, text: &str) {
         self.eventually(&format!("output {text:?}"), || self.ok(&["logs", id]).contains(text));
     }
