@@ -60,6 +60,10 @@ pub struct RunRequest {
     pub timeout_ms: Option<u64>,
     /// Tasks (ids or unique prefixes) that must complete before it starts.
     pub after: Vec<String>,
+    /// How many times a failed run is run again (instead of a workflow's `retry`).
+    pub retry: Option<u32>,
+    /// The pause before each rerun (instead of a workflow's `retry_delay`).
+    pub retry_delay_ms: Option<u64>,
 }
 
 /// The file mode mask errand's processes started with (main records it
@@ -117,6 +121,10 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
     if timeout_ms == Some(0) {
         return Err(Error::InvalidInput("a timeout must be more than 0".into()));
     }
+    if let Some(n) = req.retry.filter(|n| *n > workflow::MAX_RETRIES) {
+        return Err(Error::InvalidInput(format!("{n} retries: at most {}", workflow::MAX_RETRIES)));
+    }
+    let (mut retry, mut retry_delay_ms) = (req.retry, req.retry_delay_ms);
     let mut matcher = req.matcher.as_deref().map(choice::normalize).transpose().map_err(Error::InvalidInput)?;
     let (command, workflow, cwd, env, name) = match req.what {
         What::Command(command) => (command, None, cwd.unwrap_or(req.client_dir), req.env, req.name),
@@ -125,6 +133,8 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
             keep_children |= wf.keep_children;
             matcher = matcher.or(wf.matcher);
             timeout_ms = timeout_ms.or(wf.timeout_ms);
+            retry = retry.or(Some(wf.retry));
+            retry_delay_ms = retry_delay_ms.or(wf.retry_delay_ms);
             let mut env = wf.env;
             env.extend(req.env);
             (wf.command, Some(wf.name.clone()), cwd.unwrap_or(wf.cwd), env, req.name.or(Some(wf.name)))
@@ -150,6 +160,8 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
         matcher,
         timeout_ms,
         depends_on: req.after,
+        retries: retry.unwrap_or(0),
+        retry_delay_ms: retry_delay_ms.filter(|ms| *ms > 0),
     })
 }
 
@@ -229,6 +241,8 @@ impl Queue<'_> {
             matcher: old.matcher,
             timeout_ms: old.timeout_ms,
             depends_on,
+            retries: old.retries,
+            retry_delay_ms: old.retry_delay_ms,
         };
         self.submit(&new)
     }
@@ -278,6 +292,8 @@ mod tests {
             matcher: None,
             timeout_ms: None,
             after: Vec::new(),
+            retry: None,
+            retry_delay_ms: None,
         }
     }
 

@@ -17,7 +17,8 @@ use crate::toml_file;
 pub const PROJECT_FILE: &str = "errand.toml";
 
 /// The keys a workflow table may hold.
-const KEYS: [&str; 8] = ["command", "argv", "cwd", "env", "description", "keep_children", "matcher", "timeout"];
+const KEYS: [&str; 10] =
+    ["command", "argv", "cwd", "env", "description", "keep_children", "matcher", "timeout", "retry", "retry_delay"];
 
 /// A named command, as the user wrote it, resolved against its file.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +42,15 @@ pub struct Workflow {
     pub matcher: Option<String>,
     /// Stop it and record it failed once it ran this long.
     pub timeout_ms: Option<u64>,
+    /// How many times a failed run is run again.
+    pub retry: u32,
+    /// The pause before each rerun.
+    pub retry_delay_ms: Option<u64>,
 }
+
+/// The most reruns a task may ask for: enough for any flaky step, few
+/// enough that a typo does not run a broken build a million times.
+pub const MAX_RETRIES: u32 = 100;
 
 /// Every workflow visible from a folder, and the project files that could
 /// not be read for detected tasks.
@@ -92,6 +101,8 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             refused: found.refused,
             matcher: None,
             timeout_ms: None,
+            retry: 0,
+            retry_delay_ms: None,
         });
     }
     Ok(Listing { workflows: all, warnings: detected.warnings })
@@ -158,6 +169,8 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         refused: None,
         matcher: None,
         timeout_ms: None,
+        retry: 0,
+        retry_delay_ms: None,
     };
     let table = match value.get_ref() {
         toml::Value::String(cmd) => {
@@ -210,13 +223,20 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
                 return Err(fail(format!("workflow '{name}': matcher must be a name, a list of names, or false")))
             }
         };
-        wf.timeout_ms = match t.get("timeout") {
-            None => None,
+        let duration = |key: &str| match t.get(key) {
+            None => Ok(None),
             Some(toml::Value::String(s)) => {
-                Some(crate::duration::parse_ms(s).map_err(|e| fail(format!("workflow '{name}': timeout: {e}")))?)
+                crate::duration::parse_ms(s).map(Some).map_err(|e| fail(format!("workflow '{name}': {key}: {e}")))
             }
-            Some(toml::Value::Integer(secs)) if *secs > 0 && *secs <= i64::MAX / 1000 => Some(*secs as u64 * 1000),
-            Some(_) => return Err(fail(format!("workflow '{name}': timeout must be like \"10m\" or seconds"))),
+            Some(toml::Value::Integer(secs)) if *secs > 0 && *secs <= i64::MAX / 1000 => Ok(Some(*secs as u64 * 1000)),
+            Some(_) => Err(fail(format!("workflow '{name}': {key} must be like \"10m\" or seconds"))),
+        };
+        wf.timeout_ms = duration("timeout")?;
+        wf.retry_delay_ms = duration("retry_delay")?;
+        wf.retry = match t.get("retry") {
+            None => 0,
+            Some(toml::Value::Integer(n)) if (0..=i64::from(MAX_RETRIES)).contains(n) => *n as u32,
+            Some(_) => return Err(fail(format!("workflow '{name}': retry must be a number from 0 to {MAX_RETRIES}"))),
         };
         match t.get("env") {
             None => {}

@@ -214,6 +214,14 @@ pub struct RunArgs {
     /// once it ran this long: 90s, 10m, 1h30m, 500ms.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
+    /// Run it again, up to N times (at most 100), when a run fails (exits
+    /// non-zero, is killed, times out); a cancel is never retried. Each
+    /// failed run is kept and shown; one notification, for the last.
+    #[arg(long, value_name = "N")]
+    pub retry: Option<u32>,
+    /// Pause this long before each rerun: 5s, 1m.
+    #[arg(long, value_name = "DURATION", requires = "retry")]
+    pub retry_delay: Option<String>,
     /// Start only once these tasks completed (ids, comma-separated or
     /// repeated); if one fails, is cancelled or is lost, this one is
     /// cancelled, and so are the tasks waiting for it.

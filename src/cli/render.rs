@@ -290,6 +290,18 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     if let Some(ms) = task.timeout_ms {
         lines.push(("timeout", crate::duration::show(ms)));
     }
+    if task.retries > 0 {
+        let apart = task.retry_delay_ms.map(|ms| format!(", {} apart", crate::duration::show(ms))).unwrap_or_default();
+        lines.push(("retries", format!("{}{apart}", task.retries)));
+    }
+    for (i, a) in task.attempts.iter().enumerate() {
+        let why = crate::task::why_failed(a.exit(), a.error.as_deref());
+        let took = duration(a.ended_at - a.started_at);
+        lines.push(("failed run", format!("{}: {} after {took}", i + 1, visible(&why))));
+    }
+    if !task.attempts.is_empty() && task.status() == Status::Running {
+        lines.push(("run", format!("{} of {}", task.attempts.len() + 1, task.retries + 1)));
+    }
     if let Some(m) = &task.matcher {
         lines.push(("matcher", visible(m).into_owned()));
     }

@@ -34,6 +34,13 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
             .map(str::to_owned)
             .collect(),
         timeout_ms: args.timeout.as_deref().map(crate::duration::parse_ms).transpose().map_err(Error::InvalidInput)?,
+        retry: args.retry,
+        retry_delay_ms: args
+            .retry_delay
+            .as_deref()
+            .map(crate::duration::parse_ms)
+            .transpose()
+            .map_err(Error::InvalidInput)?,
     };
     let new = launch::new_task(cx.config, cx.paths, request)?;
     let task = cx.queue().submit(&new)?;

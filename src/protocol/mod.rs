@@ -77,7 +77,8 @@ protocol! {
         "task/finished" => TaskFinished(FinishedEvent);
         /// A running task reported progress.
         "task/progress" => TaskProgress(ProgressEvent);
-        /// A finished task changed otherwise (read, deleted, restored).
+        /// A finished task changed otherwise (read, deleted, restored), or a
+        /// run of a task that retries failed and the next follows (`attempts`).
         "task/updated" => TaskUpdated(TaskEvent);
         /// New output of a followed task (batched, contiguous).
         "task/outputAppended" => OutputAppended(OutputEvent);

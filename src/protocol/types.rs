@@ -78,6 +78,14 @@ pub struct Task {
     pub timeout_ms: Option<u64>,
     /// Tasks that must complete before it starts (`task/run`'s `after`).
     pub depends_on: Vec<String>,
+    /// How many times a failed run is run again, in the same task.
+    pub retries: u32,
+    /// The pause before each rerun, in milliseconds (null: none).
+    pub retry_delay_ms: Option<u64>,
+    /// Its failed runs so far, oldest first; the task's own exit, error and
+    /// end are those of its current or last run. Each new one is a
+    /// `task/updated`; `task/finished` comes once, for the last run.
+    pub attempts: Vec<task::Attempt>,
 }
 
 impl Task {
@@ -114,6 +122,9 @@ impl Task {
             diagnostics: t.diagnostics,
             timeout_ms: t.timeout_ms,
             depends_on: t.depends_on.clone(),
+            retries: t.retries,
+            retry_delay_ms: t.retry_delay_ms,
+            attempts: t.attempts.clone(),
         }
     }
 
@@ -234,6 +245,14 @@ pub struct RunParams {
     /// error "dependency ID failed" (and its own dependents follow).
     #[serde(default)]
     pub after: Vec<String>,
+    /// Run a failed run again, up to this many times (at most 100), in the
+    /// same task (instead of the workflow's `retry`). A cancel is never retried.
+    #[serde(default)]
+    pub retry: Option<u32>,
+    /// The pause before each rerun, in milliseconds (instead of the
+    /// workflow's `retry_delay`).
+    #[serde(default)]
+    pub retry_delay_ms: Option<u64>,
 }
 
 /// Which deleted tasks a list shows.
@@ -493,6 +512,10 @@ pub struct WorkflowInfo {
     pub matcher: Option<String>,
     /// How long its task may run, in milliseconds.
     pub timeout_ms: Option<u64>,
+    /// How many times a failed run is run again.
+    pub retry: u32,
+    /// The pause before each rerun, in milliseconds.
+    pub retry_delay_ms: Option<u64>,
 }
 
 impl From<Workflow> for WorkflowInfo {
@@ -509,6 +532,8 @@ impl From<Workflow> for WorkflowInfo {
             refused: w.refused,
             matcher: w.matcher,
             timeout_ms: w.timeout_ms,
+            retry: w.retry,
+            retry_delay_ms: w.retry_delay_ms,
         }
     }
 }

@@ -125,6 +125,8 @@ impl Handler for Server {
             matcher: params.matcher,
             timeout_ms: params.timeout_ms,
             after: params.after,
+            retry: params.retry,
+            retry_delay_ms: params.retry_delay_ms,
         };
         let new = launch::new_task(&self.config, &self.paths, request)?;
         self.with_store(|store| self.queue(store).submit(&new)).map(|t| p::Task::now(&t))

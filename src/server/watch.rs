@@ -186,11 +186,13 @@ impl Looker {
 struct Known {
     status: Status,
     progress: Option<Progress>,
+    /// Failed runs of a task that retries.
+    attempts: usize,
 }
 
 impl Known {
     fn of(task: &Task) -> Known {
-        Known { status: task.status(), progress: task.progress().cloned() }
+        Known { status: task.status(), progress: task.progress().cloned(), attempts: task.attempts.len() }
     }
 }
 
@@ -294,6 +296,10 @@ impl Feed {
         match task.status() {
             Status::Queued if was.is_none() => vec![Notification::TaskQueued(event())],
             Status::Running if was != Some(Status::Running) => vec![Notification::TaskStarted(event())],
+            // A failed run of a task that retries: the next one follows.
+            Status::Running if before.is_some_and(|k| k.attempts != task.attempts.len()) => {
+                vec![Notification::TaskUpdated(event())]
+            }
             Status::Running => {
                 let progress = task.progress();
                 if before.is_some_and(|k| k.progress.as_ref() != progress) {

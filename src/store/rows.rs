@@ -10,9 +10,10 @@ use crate::task::{End, Exit, Progress, State, Status, Task};
 /// The columns `task_from_row` reads, in its order.
 pub const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
      ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid, \
-     keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos, timeout_ms, depends_on";
+     keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos, timeout_ms, depends_on, \
+     retries, retry_delay_ms, attempts";
 /// How many: a query may select more after them (the change number).
-pub const TASK_COLUMN_COUNT: usize = 29;
+pub const TASK_COLUMN_COUNT: usize = 32;
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
@@ -77,6 +78,12 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         timeout_ms: r.get(27)?,
         depends_on: match r.get::<_, Option<String>>(28)? {
             Some(json) => serde_json::from_str(&json).map_err(|e| invalid(28, e.to_string()))?,
+            None => Vec::new(),
+        },
+        retries: r.get(29)?,
+        retry_delay_ms: r.get(30)?,
+        attempts: match r.get::<_, Option<String>>(31)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| invalid(31, e.to_string()))?,
             None => Vec::new(),
         },
         state,

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[&str] = &[
     V7_DIAGNOSTICS,
     V8_TIMEOUT,
     V9_DEPENDENCIES,
+    V10_RETRIES,
 ];
 
 const V1_TABLES: &str = r#"
@@ -201,6 +202,26 @@ ALTER TABLE tasks ADD COLUMN timeout_ms INTEGER CHECK (timeout_ms IS NULL OR tim
 /// lost (NULL: none).
 const V9_DEPENDENCIES: &str = r#"
 ALTER TABLE tasks ADD COLUMN depends_on TEXT CHECK (depends_on IS NULL OR json_valid(depends_on));
+"#;
+
+/// How many times a failed run is run again, the pause between runs, and
+/// the failed runs so far (a JSON array of `task::Attempt`). A new attempt
+/// is a change watchers report: the trigger now names `attempts`.
+const V10_RETRIES: &str = r#"
+ALTER TABLE tasks ADD COLUMN retries INTEGER NOT NULL DEFAULT 0 CHECK (retries >= 0 AND retries <= 100);
+ALTER TABLE tasks ADD COLUMN retry_delay_ms INTEGER CHECK (retry_delay_ms IS NULL OR retry_delay_ms >= 0);
+ALTER TABLE tasks ADD COLUMN attempts TEXT CHECK (attempts IS NULL OR json_valid(attempts));
+DROP TRIGGER tasks_updated;
+CREATE TRIGGER tasks_updated AFTER UPDATE OF
+    name, status, started_at, ended_at, exit_code, signal, error, progress, progress_message,
+    read_at, deleted_at, pid, worker_pid, cancel_requested, attempts ON tasks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'change';
+    UPDATE tasks SET
+        changed = (SELECT value FROM counters WHERE name = 'change'),
+        final_change = CASE WHEN OLD.status IN ('queued', 'running') AND NEW.status NOT IN ('queued', 'running')
+            THEN (SELECT value FROM counters WHERE name = 'change') ELSE final_change END
+    WHERE seq = NEW.seq;
+END;
 "#;
 
 #[cfg(test)]

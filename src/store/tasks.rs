@@ -53,6 +53,10 @@ pub struct NewTask {
     pub timeout_ms: Option<u64>,
     /// Tasks (full ids) that must complete before it starts.
     pub depends_on: Vec<String>,
+    /// How many times a failed run is run again.
+    pub retries: u32,
+    /// The pause before each rerun.
+    pub retry_delay_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,8 +133,9 @@ impl Store {
                 let id = id::random(len);
                 let inserted = tx.execute(
                     "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
-                        restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                        restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on, retries,
+                        retry_delay_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                     params![
                         id,
                         name,
@@ -147,7 +152,9 @@ impl Store {
                         new.after,
                         new.matcher,
                         new.timeout_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
-                        depends_on
+                        depends_on,
+                        new.retries,
+                        new.retry_delay_ms.map(|ms| ms.min(i64::MAX as u64) as i64)
                     ],
                 )?;
                 if inserted == 1 {
@@ -419,6 +426,15 @@ impl Store {
     }
 
     /// Record the process a running task runs as.
+    /// A run of a retrying task failed and another follows: keep how it
+    /// ended (watchers see the change), and forget its process.
+    pub fn record_attempt(&self, id: &str, attempt: &crate::task::Attempt) -> Result<()> {
+        let attempt = to_json(attempt)?;
+        let sql = "UPDATE tasks SET attempts = json_insert(coalesce(attempts, '[]'), '$[#]', json(?2)), pid = NULL
+                   WHERE id = ?1 AND status = 'running'";
+        self.write(|tx| Ok(tx.execute(sql, params![id, attempt])?)).map(drop)
+    }
+
     pub fn set_pid(&self, id: &str, pid: u32) -> Result<()> {
         let sql = "UPDATE tasks SET pid = ?2 WHERE id = ?1 AND status = 'running'";
         self.write(|tx| Ok(tx.execute(sql, params![id, pid])?)).map(drop)
@@ -595,6 +611,8 @@ pub(crate) mod tests {
             matcher: None,
             timeout_ms: None,
             depends_on: Vec::new(),
+            retries: 0,
+            retry_delay_ms: None,
         }
     }
 

@@ -14,7 +14,7 @@ use crate::diagnostics::DiagnosticCounts;
 use crate::output::{Capture, Stream};
 use crate::paths::Paths;
 use crate::store::{Outcome, Store};
-use crate::task::{now_ms, Exit, Task};
+use crate::task::{now_ms, Attempt, Exit, Task};
 
 /// What a supervisor hands to the task it runs.
 pub struct Supervision<'a> {
@@ -30,26 +30,98 @@ pub struct Supervision<'a> {
     pub stopping: &'a mut bool,
 }
 
-pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
+pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outcome {
     let mut capture = Capture::new(s.paths, &task.id);
     let base_env = s.store.base_env(&task.id).unwrap_or_default();
-    if s.store.cancel_requested(&task.id).unwrap_or(false) {
-        return Outcome { cancelled: true, ended_at: now_ms(), ..Outcome::default() };
+    let mut failed_runs = task.attempts.len() as u32;
+    loop {
+        if s.store.cancel_requested(&task.id).unwrap_or(false) {
+            let output_bytes = (failed_runs > 0).then(|| capture.bytes());
+            return Outcome { cancelled: true, ended_at: now_ms(), output_bytes, ..Outcome::default() };
+        }
+        let (ran, back) = run_once::<P>(task, &mut s, capture, &base_env).await;
+        capture = back;
+        let failed = !ran.cancelled && (ran.timed_out || ran.exit != Some(Exit::Code(0)));
+        if failed && failed_runs < task.retries && !*s.stopping {
+            failed_runs += 1;
+            let attempt = Attempt {
+                started_at: ran.started_at,
+                ended_at: ran.ended_at,
+                exit_code: ran.exit.and_then(Exit::code),
+                signal: ran.exit.and_then(Exit::signal),
+                error: ran.error.clone(),
+            };
+            if let Err(e) = s.store.record_attempt(&task.id, &attempt) {
+                tracing::warn!(task = %task.id, "cannot record the failed run: {e}");
+            }
+            let delay = Duration::from_millis(task.retry_delay_ms.unwrap_or(0));
+            let when = if delay.is_zero() {
+                String::new()
+            } else {
+                format!(" in {}", crate::duration::show(delay.as_millis() as u64))
+            };
+            let note = format!(
+                "errand: run {failed_runs} of {} failed ({}); run {} starts{when}\n",
+                task.retries + 1,
+                crate::task::why_failed(ran.exit, ran.error.as_deref()),
+                failed_runs + 1,
+            );
+            capture.write(Stream::Stderr, note.as_bytes());
+            crate::wakeup::signal(s.paths);
+            if pause_before_rerun(&task.id, delay, &mut s).await {
+                continue;
+            }
+            // Cancelled while it waited: the last run's exit stays on record.
+            let output_bytes = Some(capture.bytes());
+            return Outcome { exit: ran.exit, cancelled: true, ended_at: now_ms(), output_bytes, ..Outcome::default() };
+        }
+        let output_bytes = capture.bytes();
+        let diagnostics = count_diagnostics(s.paths, task, output_bytes);
+        return Outcome {
+            exit: ran.exit,
+            error: ran.error,
+            ended_at: ran.ended_at,
+            cancelled: ran.cancelled,
+            output_bytes: Some(output_bytes),
+            diagnostics,
+            timed_out: ran.timed_out,
+        };
     }
-    let spec = Spec {
-        task_id: &task.id,
-        command: &task.command,
-        cwd: &task.cwd,
-        base_env: &base_env,
-        env: &task.env,
-        umask: task.umask,
-    };
+}
+
+/// How one run of a task ended.
+struct Ran {
+    exit: Option<Exit>,
+    error: Option<String>,
+    started_at: i64,
+    ended_at: i64,
+    cancelled: bool,
+    timed_out: bool,
+}
+
+/// One run of the task's command, its output appended to `capture`.
+async fn run_once<P: TaskProcesses>(
+    task: &Task,
+    s: &mut Supervision<'_>,
+    mut capture: Capture,
+    base_env: &std::collections::BTreeMap<String, String>,
+) -> (Ran, Capture) {
+    let started_at = now_ms();
+    let spec =
+        Spec { task_id: &task.id, command: &task.command, cwd: &task.cwd, base_env, env: &task.env, umask: task.umask };
     let (processes, pipes) = match P::start(&spec) {
         Ok(started) => started,
         Err(message) => {
             capture.write(Stream::Stderr, format!("errand: {message}\n").as_bytes());
-            let output_bytes = Some(capture.bytes());
-            return Outcome { error: Some(message), ended_at: now_ms(), output_bytes, ..Outcome::default() };
+            let ran = Ran {
+                exit: None,
+                error: Some(message),
+                started_at,
+                ended_at: now_ms(),
+                cancelled: false,
+                timed_out: false,
+            };
+            return (ran, capture);
         }
     };
     if let Err(e) = s.store.set_pid(&task.id, processes.pid()) {
@@ -84,16 +156,29 @@ pub async fn run<P: TaskProcesses>(task: &Task, s: Supervision<'_>) -> Outcome {
         error = Some(format!("timed out after {after}"));
     }
     let exit = exit.map_err(|e| error.get_or_insert(format!("cannot wait for the task: {e}"))).ok();
-    let output_bytes = running.capture.bytes();
-    let diagnostics = count_diagnostics(s.paths, task, output_bytes);
-    Outcome {
-        exit,
-        error,
-        ended_at,
-        cancelled: running.cancelled,
-        output_bytes: Some(output_bytes),
-        diagnostics,
-        timed_out: running.timed_out,
+    let ran = Ran { exit, error, started_at, ended_at, cancelled: running.cancelled, timed_out: running.timed_out };
+    (ran, running.capture)
+}
+
+/// Wait out the pause before a rerun. False if the task was cancelled (or
+/// the supervisor told to stop) meanwhile: then there is no rerun.
+async fn pause_before_rerun(id: &str, delay: Duration, s: &mut Supervision<'_>) -> bool {
+    let until = tokio::time::sleep(delay);
+    tokio::pin!(until);
+    loop {
+        tokio::select! {
+            () = &mut until => return !s.store.cancel_requested(id).unwrap_or(false),
+            Some((frame_id, message)) = s.control.recv() => {
+                // Input meant for a run that ended is dropped, as stale frames are.
+                if frame_id == id && matches!(message, Message::Cancel) {
+                    return false;
+                }
+            }
+            _ = s.sigterm.recv(), if !*s.stopping => {
+                *s.stopping = true;
+                return false;
+            }
+        }
     }
 }
 

@@ -66,6 +66,42 @@ impl fmt::Display for Status {
     }
 }
 
+/// One failed run of a task that retries, kept when the next one starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    /// When this run started (ms since the epoch).
+    pub started_at: i64,
+    /// When it ended.
+    pub ended_at: i64,
+    /// Its exit code, if it exited.
+    pub exit_code: Option<i32>,
+    /// The signal that killed it, if one did.
+    pub signal: Option<i32>,
+    /// Why it failed when its exit does not say (it timed out, could not start).
+    pub error: Option<String>,
+}
+
+impl Attempt {
+    pub fn exit(&self) -> Option<Exit> {
+        match (self.exit_code, self.signal) {
+            (Some(code), _) => Some(Exit::Code(code)),
+            (None, Some(signal)) => Some(Exit::Signal(signal)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// Why a run failed, in a few words: its error, else its exit.
+pub fn why_failed(exit: Option<Exit>, error: Option<&str>) -> String {
+    match (error, exit) {
+        (Some(error), _) => error.to_owned(),
+        (None, Some(Exit::Code(code))) => format!("exit {code}"),
+        (None, Some(Exit::Signal(signal))) => format!("killed by signal {signal}"),
+        (None, None) => "no exit status".to_owned(),
+    }
+}
+
 /// How a process ended: its exit code, or the signal that killed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -187,6 +223,12 @@ pub struct Task {
     pub timeout_ms: Option<u64>,
     /// Tasks that must complete before it starts (it is cancelled if one does not).
     pub depends_on: Vec<String>,
+    /// How many times a failed run is run again (0: never).
+    pub retries: u32,
+    /// The pause before each rerun.
+    pub retry_delay_ms: Option<u64>,
+    /// Its failed runs so far, oldest first (the current or last run is the task's own).
+    pub attempts: Vec<Attempt>,
     pub state: State,
 }
 
@@ -341,6 +383,9 @@ pub(crate) mod testing {
             diagnostics: None,
             timeout_ms: None,
             depends_on: Vec::new(),
+            retries: 0,
+            retry_delay_ms: None,
+            attempts: Vec::new(),
             state,
         }
     }

@@ -273,6 +273,26 @@ return function(H)
     },
 
     {
+      "a task that retries pops up once, for its last run; its details list the failed runs",
+      function()
+        local flaky = "n=$(($(cat runs 2>/dev/null || echo 0) + 1)); echo $n > runs; [ $n -ge 3 ] || exit 7"
+        local task
+        errand.run(flaky, { name = "flaky", retry = 2 }, function(t)
+          task = t
+        end)
+        H.popup(vim.log.levels.INFO, "✓ flaky")
+        local said = vim.tbl_filter(function(p)
+          return p.msg:find("flaky", 1, true) ~= nil
+        end, H.popups)
+        H.eq(#said, 1, "one popup, for the run that passed")
+        local text = table.concat(require("errand.ui.details").render(H.task(task.id), ""), "\n")
+        H.eq(text:find("runs  3 of up to 3", 1, true) ~= nil, true, text)
+        H.eq(text:find("failed run  1: exit 7", 1, true) ~= nil, true, text)
+        H.eq(text:find("failed run  2: exit 7", 1, true) ~= nil, true, text)
+      end,
+    },
+
+    {
       "output buffer follows a running task",
       function()
         local task

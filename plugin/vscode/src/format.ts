@@ -86,7 +86,8 @@ export function relative(ms: number | null, now = Date.now()): string {
  * says for how long, as of `now` (the tree redraws every second then). */
 export function describe(t: Task, now = Date.now()): string {
   if (t.status === "running") {
-    return [l10n.t("running {0}", duration(now - (t.startedAt ?? now))), progressText(t)].filter((b) => b).join(" · ");
+    const running = l10n.t("running {0}", duration(now - (t.startedAt ?? now)));
+    return [running, runText(t), progressText(t)].filter((b) => b).join(" · ");
   }
   if (t.status === "queued") {
     const queued = l10n.t("queued {0}", duration(now - t.createdAt));
@@ -100,8 +101,15 @@ export function describe(t: Task, now = Date.now()): string {
   // A cancel's TERM is errand's own: the section says it. A KILL (the
   // task outlived the grace period) is still worth saying.
   if (t.signal !== null && !(t.status === "cancelled" && t.signal === 15)) bits.push(l10n.t("signal {0}", t.signal));
-  bits.push(progressText(t), problemsText(t));
+  bits.push(runText(t), progressText(t), problemsText(t));
   return bits.filter((b) => b !== "").join(" · ");
+}
+
+/** Which run of a task that retries, once one failed: "run 2/4". A server
+ * older than retries sends no attempts. */
+function runText(t: Task): string {
+  const failed = t.attempts?.length ?? 0;
+  return failed > 0 ? l10n.t("run {0}/{1}", failed + 1, (t.retries ?? 0) + 1) : "";
 }
 
 /** The compiler and linter messages its output held, as the Problems panel counts them. */

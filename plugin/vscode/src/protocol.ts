@@ -9,6 +9,20 @@ export interface Ack {
   ok: boolean;
 }
 
+/** One failed run of a task that retries, kept when the next one starts. */
+export interface Attempt {
+  /** When this run started (ms since the epoch). */
+  startedAt: number;
+  /** When it ended. */
+  endedAt: number;
+  /** Its exit code, if it exited. */
+  exitCode: number | null;
+  /** The signal that killed it, if one did. */
+  signal: number | null;
+  /** Why it failed when its exit does not say (it timed out, could not start). */
+  error: string | null;
+}
+
 /** What a cancel did. */
 export type CancelAction = "dequeued" | "signalled";
 
@@ -295,6 +309,10 @@ export interface RunParams {
   timeoutMs?: number | null;
   /** Tasks (ids or unique prefixes) that must complete before it starts; if one fails, is cancelled or is lost, it ends `cancelled` with the error "dependency ID failed" (and its own dependents follow). */
   after?: string[];
+  /** Run a failed run again, up to this many times (at most 100), in the same task (instead of the workflow's `retry`). A cancel is never retried. */
+  retry?: number | null;
+  /** The pause before each rerun, in milliseconds (instead of the workflow's `retry_delay`). */
+  retryDelayMs?: number | null;
 }
 
 /** `task/sendInput` params: text, and/or close the input. */
@@ -371,6 +389,12 @@ export interface Task {
   timeoutMs: number | null;
   /** Tasks that must complete before it starts (`task/run`'s `after`). */
   dependsOn: string[];
+  /** How many times a failed run is run again, in the same task. */
+  retries: number;
+  /** The pause before each rerun, in milliseconds (null: none). */
+  retryDelayMs: number | null;
+  /** Its failed runs so far, oldest first; the task's own exit, error and end are those of its current or last run. Each new one is a `task/updated`; `task/finished` comes once, for the last run. */
+  attempts: Attempt[];
 }
 
 /** One task with the end of its output. */
@@ -420,6 +444,10 @@ export interface WorkflowInfo {
   matcher: string | null;
   /** How long its task may run, in milliseconds. */
   timeoutMs: number | null;
+  /** How many times a failed run is run again. */
+  retry: number;
+  /** The pause before each rerun, in milliseconds. */
+  retryDelayMs: number | null;
 }
 
 /** `workflow/list` params. */
@@ -476,7 +504,7 @@ export interface Notifications {
   "task/finished": FinishedEvent;
   /** A running task reported progress. */
   "task/progress": ProgressEvent;
-  /** A finished task changed otherwise (read, deleted, restored). */
+  /** A finished task changed otherwise (read, deleted, restored), or a run of a task that retries failed and the next follows (`attempts`). */
   "task/updated": TaskEvent;
   /** New output of a followed task (batched, contiguous). */
   "task/outputAppended": OutputEvent;

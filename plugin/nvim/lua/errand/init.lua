@@ -54,9 +54,9 @@ local function context()
 end
 
 --- Run a shell command in the background. opts: name, cwd, env,
---- timeout_ms, matcher. cb(task).
+--- timeout_ms, matcher, retry (reruns of a failed run), retry_delay_ms. cb(task).
 ---@param cmd string
----@param opts { name: string?, cwd: string?, env: table<string, string>?, timeout_ms: integer?, matcher: string? }?
+---@param opts { name: string?, cwd: string?, env: table<string, string>?, timeout_ms: integer?, matcher: string?, retry: integer?, retry_delay_ms: integer? }?
 ---@param cb fun(task: errand.Task)?
 function M.run(cmd, opts, cb)
   opts = opts or {}
@@ -67,6 +67,8 @@ function M.run(cmd, opts, cb)
     env = opts.env,
     timeoutMs = opts.timeout_ms,
     matcher = opts.matcher,
+    retry = opts.retry,
+    retryDelayMs = opts.retry_delay_ms,
   })
   ask("task/run", params, function(task)
     task = require("errand.state").merge(task)

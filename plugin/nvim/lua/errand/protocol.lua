@@ -4,6 +4,13 @@
 ---@class errand.Ack The request was carried out.
 ---@field ok boolean Always true.
 
+---@class errand.Attempt One failed run of a task that retries, kept when the next one starts.
+---@field startedAt integer When this run started (ms since the epoch).
+---@field endedAt integer When it ended.
+---@field exitCode integer? Its exit code, if it exited.
+---@field signal integer? The signal that killed it, if one did.
+---@field error string? Why it failed when its exit does not say (it timed out, could not start).
+
 --- What a cancel did.
 ---@alias errand.CancelAction "dequeued"|"signalled"
 
@@ -153,6 +160,8 @@
 ---@field matcher string? Which matchers read its output when it ends, instead of the workflow's choice or every built-in one: a name (`rustc`, `gcc`, `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or `none`.
 ---@field timeoutMs integer? Stop it and end it `failed` once it ran this long, in milliseconds (instead of the workflow's `timeout`).
 ---@field after string[]? Tasks (ids or unique prefixes) that must complete before it starts; if one fails, is cancelled or is lost, it ends `cancelled` with the error "dependency ID failed" (and its own dependents follow).
+---@field retry integer? Run a failed run again, up to this many times (at most 100), in the same task (instead of the workflow's `retry`). A cancel is never retried.
+---@field retryDelayMs integer? The pause before each rerun, in milliseconds (instead of the workflow's `retry_delay`).
 
 ---@class errand.SendInputParams `task/sendInput` params: text, and/or close the input.
 ---@field id string A task id, or a unique prefix of one.
@@ -194,6 +203,9 @@
 ---@field diagnostics errand.DiagnosticCounts? How many compiler and linter messages its output held, counted when it ended (`task/diagnostics` has them); null before, or when not matched.
 ---@field timeoutMs integer? How long it may run: then it is stopped (as a cancel stops it) and ends `failed` with the error "timed out after …".
 ---@field dependsOn string[] Tasks that must complete before it starts (`task/run`'s `after`).
+---@field retries integer How many times a failed run is run again, in the same task.
+---@field retryDelayMs integer? The pause before each rerun, in milliseconds (null: none).
+---@field attempts errand.Attempt[] Its failed runs so far, oldest first; the task's own exit, error and end are those of its current or last run. Each new one is a `task/updated`; `task/finished` comes once, for the last run.
 
 ---@class errand.TaskDetail One task with the end of its output.
 ---@field task errand.Task The task as it is now.
@@ -220,6 +232,8 @@
 ---@field refused string? Why it cannot run (a detected task errand cannot run as written, such as a tasks.json task using `${file}`); running it is refused with this.
 ---@field matcher string? Which matchers read its output (as in `Task.matcher`).
 ---@field timeoutMs integer? How long its task may run, in milliseconds.
+---@field retry integer How many times a failed run is run again.
+---@field retryDelayMs integer? The pause before each rerun, in milliseconds.
 
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).

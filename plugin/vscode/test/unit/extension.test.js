@@ -143,6 +143,17 @@ test("a task past its timeout: the error message says it timed out", async (t) =
   assert.match(msg.text, /^echo started; sleep 30 failed \(timed out after 0\.3s\): started$/);
 });
 
+test("a task that retries: the tree row says which run it is, one message comes for the last run", async (t) => {
+  const { api } = await activate(t);
+  const flaky = "n=$(($(cat runs 2>/dev/null || echo 0) + 1)); echo $n > runs; [ $n -ge 3 ] || exit 7";
+  const folder = tempDir("errand-retry-");
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  await api.client.request("task/run", { command: `${flaky}; sleep 30`, cwd: folder, retry: 3, retryDelayMs: 50 });
+  const row = () => stub.calls.tree.getChildren(stub.calls.tree.getChildren()[0])[0];
+  await until("run 3/4 in the running row", () => /^running .* · run 3\/4$/.test(stub.calls.tree.getTreeItem(row()).description ?? ""));
+  assert.ok(!stub.calls.messages.some((m) => m.kind === "error"), "no message for a run that is retried");
+});
+
 test("Clear Finished: the finished rows leave the tree and the count clears, errand keeps them, Undo brings them back, a later finish shows", async (t) => {
   const globalState = memento();
   const { api, home, dispose } = await activate(t, { globalState });

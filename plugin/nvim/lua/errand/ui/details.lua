@@ -37,6 +37,16 @@ function M.render(task, tail)
   if type(task.dependsOn) == "table" and #task.dependsOn > 0 then
     table.insert(rows, { t("label_after"), table.concat(task.dependsOn, ", ") })
   end
+  if (task.retries or 0) > 0 then
+    local attempts = type(task.attempts) == "table" and task.attempts or {}
+    table.insert(rows, { t("label_runs"), t("runs_of", #attempts + 1, task.retries + 1) })
+    for i, a in ipairs(attempts) do
+      local why = a.error and format.sanitize(a.error)
+        or (a.exitCode and t("why_exit", a.exitCode))
+        or t("why_signal", a.signal or 0)
+      table.insert(rows, { t("label_failed_run"), ("%d: %s"):format(i, why) })
+    end
+  end
   local d = task.diagnostics
   if type(d) == "table" and d.errors + d.warnings + d.infos > 0 then
     table.insert(rows, { t("label_diagnostics"), t("diagnostics_counts", d.errors, d.warnings, d.infos) })
