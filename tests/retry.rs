@@ -125,3 +125,28 @@ fn clients_hear_each_failed_run_and_one_end_and_workflows_carry_retries() {
     let refused = server.call_err("task/run", json!({ "workflow": "flaky", "clientCwd": cwd }));
     assert!(refused.to_string().contains("retry must be a number from 0 to 100"), "{refused}");
 }
+
+#[test]
+fn only_the_last_run_is_read_for_messages_and_closed_input_stays_closed() {
+    let home = Home::new();
+    std::fs::write(home.path().join("main.c"), "int main(void) {\n  return x;\n}\n").unwrap();
+    // The first run's message is gone once the second run prints its own.
+    let script = "n=$(($(cat runs 2>/dev/null || echo 0) + 1)); echo $n > runs; \
+                  if [ $n = 1 ]; then echo 'main.c:1:1: error: only in the first run'; \
+                  else echo 'main.c:2:10: error: in the last run'; fi; exit 1";
+    let id = id_of(&home.submit_json(&["--retry", "1", "--matcher", "gcc", script]));
+    assert_eq!(home.wait(&[&id]), 1);
+    let t = home.task(&id);
+    assert_eq!(t["diagnostics"]["errors"], 1, "{t}");
+    assert!(t["attempts"][0]["outputEnd"].as_u64().unwrap() > 0, "{t}");
+    let errors = home.ok(&["errors", &id]);
+    assert!(errors.contains("in the last run") && !errors.contains("first run"), "{errors}");
+
+    // Input closed by a client during the first run is closed for the rerun
+    // too: the rerun does not wait for ever for an end of input.
+    let reader = id_of(&home.submit_json(&["--retry", "1", "cat > /dev/null; echo input ended; exit 2"]));
+    home.pid_of(&reader);
+    home.ok(&["send", "--eof", &reader]);
+    assert_eq!(home.wait(&[&reader]), 2);
+    assert_eq!(home.ok(&["logs", &reader]).matches("input ended").count(), 2, "both runs saw the end");
+}

@@ -211,7 +211,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "NAME")]
     pub matcher: Option<String>,
     /// Stop it (TERM, then KILL after the grace period) and end it failed
-    /// once it ran this long: 90s, 10m, 1h30m, 500ms.
+    /// once it ran this long (each run, with --retry): 90s, 10m, 1h30m, 500ms.
     #[arg(long, value_name = "DURATION")]
     pub timeout: Option<String>,
     /// Run it again, up to N times (at most 100), when a run fails (exits
@@ -220,7 +220,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N")]
     pub retry: Option<u32>,
     /// Pause this long before each rerun: 5s, 1m.
-    #[arg(long, value_name = "DURATION", requires = "retry")]
+    #[arg(long, value_name = "DURATION")]
     pub retry_delay: Option<String>,
     /// Start only once these tasks completed (ids, comma-separated or
     /// repeated); if one fails, is cancelled or is lost, this one is

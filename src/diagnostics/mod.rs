@@ -133,14 +133,21 @@ pub const MAX_OUTPUT: u64 = 16 << 20;
 
 /// The diagnostics in a task's output (both streams, merged), by the
 /// matchers it chose, and whether its output went on past `MAX_OUTPUT`.
+/// Only the output of its last run is read: a task that retries has the
+/// messages of the run that decided its outcome, once.
 pub fn of_task(paths: &Paths, task: &Task) -> Result<(Vec<Diagnostic>, bool)> {
+    of_task_from(paths, task, task.attempts.last().map_or(0, |a| a.output_end))
+}
+
+/// The diagnostics in a task's output from position `from` (of stream `both`).
+pub fn of_task_from(paths: &Paths, task: &Task, from: u64) -> Result<(Vec<Diagnostic>, bool)> {
     if choice::is_off(task.matcher.as_deref()) {
         return Ok((Vec::new(), false));
     }
     let reader = Reader::open(paths, &task.id)?;
     let read_err = |e: std::io::Error| Error::io(format!("cannot read the output of {}", task.id), e);
     let mut bytes = Vec::new();
-    let next = reader.copy(Which::Both, 0, MAX_OUTPUT, &mut bytes).map_err(read_err)?;
+    let next = reader.copy(Which::Both, from, MAX_OUTPUT, &mut bytes).map_err(read_err)?;
     let truncated = next < reader.end(Which::Both);
     // Checking is much faster than decoding with replacements: decode only bad output.
     let text = match std::str::from_utf8(&bytes) {

@@ -18,6 +18,8 @@ pub struct Capture {
     index: Option<File>,
     stdout_len: u64,
     stderr_len: u64,
+    /// Chunks written, of both streams: a position as `Reader` counts them.
+    chunks: u64,
     /// The first write error (a full disk): capture stops, the task goes on.
     error: Option<String>,
 }
@@ -39,6 +41,7 @@ impl Capture {
             index: None,
             stdout_len: 0,
             stderr_len: 0,
+            chunks: 0,
             error: None,
         }
     }
@@ -59,7 +62,10 @@ impl Capture {
             .and_then(|()| created(&self.files.index, &mut self.index))
             .and_then(|index| index.write_all(&record.encode()));
         match result {
-            Ok(()) => *len += data.len() as u64,
+            Ok(()) => {
+                *len += data.len() as u64;
+                self.chunks += 1;
+            }
             Err(e) => self.error = Some(format!("output capture stopped: {e}")),
         }
     }
@@ -67,6 +73,11 @@ impl Capture {
     /// Bytes captured so far of (stdout, stderr).
     pub fn bytes(&self) -> (u64, u64) {
         (self.stdout_len, self.stderr_len)
+    }
+
+    /// Where the output of both streams ends now, as `Reader` positions count.
+    pub fn position(&self) -> u64 {
+        self.chunks
     }
 
     pub fn error(&self) -> Option<&str> {

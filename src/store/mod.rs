@@ -189,10 +189,11 @@ impl Store {
     /// Run `f` on one consistent snapshot of the store (a read transaction).
     /// `write`, waiting at most `wait` for the write lock: None if it stayed busy.
     fn write_within<T>(&self, wait: Duration, f: impl Fn(&Connection) -> Result<T>) -> Result<Option<T>> {
-        let Some(_turn) = self.write_turn(Some(std::time::Instant::now() + wait))? else {
+        let deadline = std::time::Instant::now() + wait;
+        let Some(_turn) = self.write_turn(Some(deadline))? else {
             return Ok(None);
         };
-        self.conn.busy_timeout(wait)?;
+        self.conn.busy_timeout(deadline.saturating_duration_since(std::time::Instant::now()))?;
         let result = self.write_in_turn(&f);
         self.conn.busy_handler(Some(busy_wait))?;
         match result {

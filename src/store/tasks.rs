@@ -425,16 +425,18 @@ impl Store {
         }
     }
 
-    /// Record the process a running task runs as.
     /// A run of a retrying task failed and another follows: keep how it
     /// ended (watchers see the change), and forget its process.
     pub fn record_attempt(&self, id: &str, attempt: &crate::task::Attempt) -> Result<()> {
         let attempt = to_json(attempt)?;
-        let sql = "UPDATE tasks SET attempts = json_insert(coalesce(attempts, '[]'), '$[#]', json(?2)), pid = NULL
+        // The next run starts afresh: no process yet, no progress of the last one.
+        let sql = "UPDATE tasks SET attempts = json_insert(coalesce(attempts, '[]'), '$[#]', json(?2)), pid = NULL,
+                   progress = NULL, progress_message = NULL
                    WHERE id = ?1 AND status = 'running'";
         self.write(|tx| Ok(tx.execute(sql, params![id, attempt])?)).map(drop)
     }
 
+    /// Record the process a running task runs as.
     pub fn set_pid(&self, id: &str, pid: u32) -> Result<()> {
         let sql = "UPDATE tasks SET pid = ?2 WHERE id = ?1 AND status = 'running'";
         self.write(|tx| Ok(tx.execute(sql, params![id, pid])?)).map(drop)

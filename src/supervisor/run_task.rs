@@ -1,5 +1,6 @@
 //! One task, from start to outcome: start its processes, capture their
-//! output, feed them input, stop them when asked, and wait for the end.
+//! output, feed them input, stop them when asked, wait for the end, and run
+//! it again when a run failed and it retries.
 
 use std::time::Duration;
 
@@ -34,58 +35,71 @@ pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outco
     let mut capture = Capture::new(s.paths, &task.id);
     let base_env = s.store.base_env(&task.id).unwrap_or_default();
     let mut failed_runs = task.attempts.len() as u32;
+    // Where the current run's output starts: its messages are the ones counted.
+    let mut run_from = 0;
+    // A client closed the task's input: a rerun's input is closed from the start.
+    let mut input_closed = false;
     loop {
         if s.store.cancel_requested(&task.id).unwrap_or(false) {
             let output_bytes = (failed_runs > 0).then(|| capture.bytes());
             return Outcome { cancelled: true, ended_at: now_ms(), output_bytes, ..Outcome::default() };
         }
-        let (ran, back) = run_once::<P>(task, &mut s, capture, &base_env).await;
+        let (ran, back) = run_once::<P>(task, &mut s, capture, &base_env, input_closed).await;
         capture = back;
+        input_closed |= ran.input_closed;
         let failed = !ran.cancelled && (ran.timed_out || ran.exit != Some(Exit::Code(0)));
-        if failed && failed_runs < task.retries && !*s.stopping {
-            failed_runs += 1;
-            let attempt = Attempt {
-                started_at: ran.started_at,
-                ended_at: ran.ended_at,
-                exit_code: ran.exit.and_then(Exit::code),
-                signal: ran.exit.and_then(Exit::signal),
-                error: ran.error.clone(),
-            };
-            if let Err(e) = s.store.record_attempt(&task.id, &attempt) {
-                tracing::warn!(task = %task.id, "cannot record the failed run: {e}");
-            }
-            let delay = Duration::from_millis(task.retry_delay_ms.unwrap_or(0));
-            let when = if delay.is_zero() {
-                String::new()
-            } else {
-                format!(" in {}", crate::duration::show(delay.as_millis() as u64))
-            };
-            let note = format!(
-                "errand: run {failed_runs} of {} failed ({}); run {} starts{when}\n",
-                task.retries + 1,
-                crate::task::why_failed(ran.exit, ran.error.as_deref()),
-                failed_runs + 1,
-            );
-            capture.write(Stream::Stderr, note.as_bytes());
-            crate::wakeup::signal(s.paths);
-            if pause_before_rerun(&task.id, delay, &mut s).await {
-                continue;
-            }
-            // Cancelled while it waited: the last run's exit stays on record.
-            let output_bytes = Some(capture.bytes());
-            return Outcome { exit: ran.exit, cancelled: true, ended_at: now_ms(), output_bytes, ..Outcome::default() };
+        let rerun = failed
+            && failed_runs < task.retries
+            && !*s.stopping
+            && !s.store.cancel_requested(&task.id).unwrap_or(false);
+        if !rerun {
+            return outcome(s.paths, task, ran, &capture, run_from);
         }
-        let output_bytes = capture.bytes();
-        let diagnostics = count_diagnostics(s.paths, task, output_bytes);
-        return Outcome {
-            exit: ran.exit,
-            error: ran.error,
+        failed_runs += 1;
+        let attempt = Attempt {
+            started_at: ran.started_at,
             ended_at: ran.ended_at,
-            cancelled: ran.cancelled,
-            output_bytes: Some(output_bytes),
-            diagnostics,
-            timed_out: ran.timed_out,
+            exit_code: ran.exit.and_then(Exit::code),
+            signal: ran.exit.and_then(Exit::signal),
+            error: ran.error.clone(),
+            output_end: capture.position(),
         };
+        if let Err(e) = s.store.record_attempt(&task.id, &attempt) {
+            tracing::warn!(task = %task.id, "cannot record the failed run: {e}");
+        }
+        let delay = Duration::from_millis(task.retry_delay_ms.unwrap_or(0));
+        let when = if delay.is_zero() {
+            String::new()
+        } else {
+            format!(" in {}", crate::duration::show(delay.as_millis() as u64))
+        };
+        let note = format!(
+            "errand: run {failed_runs} of {} failed ({}); run {} starts{when}\n",
+            task.retries + 1,
+            crate::task::why_failed(ran.exit, ran.error.as_deref()),
+            failed_runs + 1,
+        );
+        capture.write(Stream::Stderr, note.as_bytes());
+        crate::wakeup::signal(s.paths);
+        if !pause_before_rerun(&task.id, delay, &mut s).await {
+            // Cancelled while it waited: the outcome is the run that failed last.
+            return Outcome { cancelled: true, ..outcome(s.paths, task, ran, &capture, run_from) };
+        }
+        run_from = capture.position();
+    }
+}
+
+/// The outcome of a task whose last run was `ran`, its output from `run_from`.
+fn outcome(paths: &Paths, task: &Task, ran: Ran, capture: &Capture, run_from: u64) -> Outcome {
+    let output_bytes = capture.bytes();
+    Outcome {
+        exit: ran.exit,
+        error: ran.error,
+        ended_at: ran.ended_at,
+        cancelled: ran.cancelled,
+        output_bytes: Some(output_bytes),
+        diagnostics: count_diagnostics(paths, task, output_bytes, run_from),
+        timed_out: ran.timed_out,
     }
 }
 
@@ -97,6 +111,8 @@ struct Ran {
     ended_at: i64,
     cancelled: bool,
     timed_out: bool,
+    /// A client closed its input.
+    input_closed: bool,
 }
 
 /// One run of the task's command, its output appended to `capture`.
@@ -105,6 +121,7 @@ async fn run_once<P: TaskProcesses>(
     s: &mut Supervision<'_>,
     mut capture: Capture,
     base_env: &std::collections::BTreeMap<String, String>,
+    input_closed: bool,
 ) -> (Ran, Capture) {
     let started_at = now_ms();
     let spec =
@@ -120,6 +137,7 @@ async fn run_once<P: TaskProcesses>(
                 ended_at: now_ms(),
                 cancelled: false,
                 timed_out: false,
+                input_closed,
             };
             return (ran, capture);
         }
@@ -131,6 +149,9 @@ async fn run_once<P: TaskProcesses>(
     // Input is queued for the task without bound: a task that does not read
     // its stdin must not stall the capture of its output.
     let (stdin_tx, stdin_rx) = mpsc::unbounded_channel();
+    if input_closed {
+        let _ = stdin_tx.send(None);
+    }
     let feeder = tokio::spawn(feed_stdin(pipes.stdin, stdin_rx));
     let mut running = Running {
         processes,
@@ -144,6 +165,7 @@ async fn run_once<P: TaskProcesses>(
         cancelled: false,
         timeout_at: task.timeout_ms.map(|ms| Instant::now() + Duration::from_millis(ms)),
         timed_out: false,
+        input_closed,
         grace: s.grace,
     };
     let exit = running.until_exit(&task.id, s.control, s.sigterm, s.stopping).await;
@@ -156,7 +178,15 @@ async fn run_once<P: TaskProcesses>(
         error = Some(format!("timed out after {after}"));
     }
     let exit = exit.map_err(|e| error.get_or_insert(format!("cannot wait for the task: {e}"))).ok();
-    let ran = Ran { exit, error, started_at, ended_at, cancelled: running.cancelled, timed_out: running.timed_out };
+    let ran = Ran {
+        exit,
+        error,
+        started_at,
+        ended_at,
+        cancelled: running.cancelled,
+        timed_out: running.timed_out,
+        input_closed: running.input_closed,
+    };
     (ran, running.capture)
 }
 
@@ -185,14 +215,14 @@ async fn pause_before_rerun(id: &str, delay: Duration, s: &mut Supervision<'_>) 
 /// The diagnostics in a task's output, counted before its outcome is
 /// recorded, so that `task/finished` carries them: at most 16 MiB is read,
 /// about 0.1 s at the very worst, nothing for a task that printed nothing.
-fn count_diagnostics(paths: &Paths, task: &Task, output_bytes: (u64, u64)) -> Option<DiagnosticCounts> {
+fn count_diagnostics(paths: &Paths, task: &Task, output_bytes: (u64, u64), from: u64) -> Option<DiagnosticCounts> {
     if crate::diagnostics::choice::is_off(task.matcher.as_deref()) {
         return None;
     }
     if output_bytes == (0, 0) {
         return Some(DiagnosticCounts::default());
     }
-    match crate::diagnostics::of_task(paths, task) {
+    match crate::diagnostics::of_task_from(paths, task, from) {
         Ok((found, _)) => Some(DiagnosticCounts::of(&found)),
         Err(e) => {
             tracing::warn!(task = %task.id, "cannot match the output: {e}");
@@ -220,6 +250,8 @@ struct Running<P> {
     timeout_at: Option<Instant>,
     /// Stopped by its timeout.
     timed_out: bool,
+    /// A client closed its input (then a rerun's is closed too).
+    input_closed: bool,
     grace: Duration,
 }
 
@@ -241,7 +273,10 @@ impl<P: TaskProcesses> Running<P> {
                     // Frames for a task this supervisor ran before: stale, dropped.
                     _ if frame_id != id => {}
                     Message::Input(data) => drop(self.stdin.send(Some(data))),
-                    Message::Eof => drop(self.stdin.send(None)),
+                    Message::Eof => {
+                        self.input_closed = true;
+                        drop(self.stdin.send(None));
+                    }
                     Message::Cancel => self.cancel(),
                 },
                 _ = sigterm.recv(), if !*stopping => {

@@ -80,6 +80,10 @@ pub struct Attempt {
     pub signal: Option<i32>,
     /// Why it failed when its exit does not say (it timed out, could not start).
     pub error: Option<String>,
+    /// Where its output ends in the task's (a `task/output` position of
+    /// stream `both`): the next run's output starts there.
+    #[serde(default)]
+    pub output_end: u64,
 }
 
 impl Attempt {

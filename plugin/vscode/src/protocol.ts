@@ -21,6 +21,8 @@ export interface Attempt {
   signal: number | null;
   /** Why it failed when its exit does not say (it timed out, could not start). */
   error: string | null;
+  /** Where its output ends in the task's (a `task/output` position of stream `both`): the next run's output starts there. */
+  outputEnd?: number;
 }
 
 /** What a cancel did. */

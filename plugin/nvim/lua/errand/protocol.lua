@@ -10,6 +10,7 @@
 ---@field exitCode integer? Its exit code, if it exited.
 ---@field signal integer? The signal that killed it, if one did.
 ---@field error string? Why it failed when its exit does not say (it timed out, could not start).
+---@field outputEnd integer? Where its output ends in the task's (a `task/output` position of stream `both`): the next run's output starts there.
 
 --- What a cancel did.
 ---@alias errand.CancelAction "dequeued"|"signalled"
