@@ -18,6 +18,7 @@ pub struct Config {
     /// Seconds between SIGTERM and SIGKILL when a task is cancelled.
     pub cancel_grace_secs: f64,
     pub history: History,
+    pub hooks: Hooks,
     /// User-wide workflows: `name = "command"` or a table (see workflow.rs).
     pub workflows: BTreeMap<String, toml::Spanned<toml::Value>>,
 }
@@ -31,9 +32,39 @@ pub struct History {
     pub keep_count: u32,
 }
 
+/// The user's commands run when a task ends (`supervisor::hooks`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Hooks {
+    /// Run with `sh -c` when any task a supervisor ran ends.
+    pub on_finish: Option<String>,
+    /// Run when one fails (after `on_finish`).
+    pub on_failure: Option<String>,
+    /// Seconds a hook may run before it is killed.
+    pub timeout_secs: f64,
+}
+
 impl Default for Config {
     fn default() -> Self {
-        Config { parallel: 10, cancel_grace_secs: 5.0, history: History::default(), workflows: BTreeMap::new() }
+        Config {
+            parallel: 10,
+            cancel_grace_secs: 5.0,
+            history: History::default(),
+            hooks: Hooks::default(),
+            workflows: BTreeMap::new(),
+        }
+    }
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks { on_finish: None, on_failure: None, timeout_secs: 10.0 }
+    }
+}
+
+impl Hooks {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout_secs.min(86_400.0))
     }
 }
 
@@ -69,6 +100,15 @@ impl Config {
         }
         if !(config.cancel_grace_secs.is_finite() && config.cancel_grace_secs >= 0.0) {
             return Err(invalid("cancel_grace_secs", "cancel_grace_secs must be a non-negative number"));
+        }
+        if !(config.hooks.timeout_secs.is_finite() && config.hooks.timeout_secs > 0.0) {
+            let at = text.find("timeout_secs").unwrap_or(0);
+            return Err(toml_file::error_at_offset(
+                file,
+                &text,
+                at,
+                "hooks.timeout_secs must be a positive number".into(),
+            ));
         }
         crate::workflow::check_user(&config.workflows, file, &text)?;
         Ok(config)

@@ -7,8 +7,10 @@
 //! - `run_task`: one task from start to outcome.
 //! - `process`: how a task's processes are started, signalled and waited for.
 //! - `fifo`: the control FIFO through which clients reach the running task.
+//! - `hooks`: the user's commands run when a task ends.
 
 pub mod fifo;
+mod hooks;
 pub mod process;
 mod run_task;
 
@@ -81,8 +83,12 @@ pub fn run(paths: &Paths) -> Result<()> {
         } else {
             WhenIdle::Linger
         };
-        let next = record_and_claim(&store, finished.take().as_ref(), &me, config.parallel, when_idle);
+        let just_finished = finished.take();
+        let next = record_and_claim(&store, just_finished.as_ref(), &me, config.parallel, when_idle);
         crate::wakeup::signal(paths);
+        if let Some((id, _)) = &just_finished {
+            after_hooks(&store, &config, id);
+        }
         match next {
             Some(task) => {
                 idle_since = None;
@@ -146,6 +152,17 @@ fn open_control(
 fn wait_for_work(store: &Store, waiter: &mut Waiter, since: Instant, limit: u32) {
     while since.elapsed() < LINGER && !store.has_claimable(limit).unwrap_or(true) {
         let _ = waiter.wait(Some(LINGER.saturating_sub(since.elapsed())));
+    }
+}
+
+/// The user's finish hooks for a task whose outcome was just recorded.
+fn after_hooks(store: &Store, config: &Config, id: &str) {
+    if config.hooks.on_finish.is_none() && config.hooks.on_failure.is_none() {
+        return;
+    }
+    match store.get(id) {
+        Ok(task) => hooks::after(&config.hooks, &task),
+        Err(e) => tracing::warn!(task = id, "cannot read the task for its hooks: {e}"),
     }
 }
 

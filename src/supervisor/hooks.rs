@@ -1,0 +1,87 @@
+//! Finish hooks: the user's own commands (`[hooks]` in config.toml) run by
+//! the supervisor when a task it ran ends, after the outcome is recorded
+//! and clients were told, and before it starts its next task: so nothing of
+//! a hook is ever taken for that task's leftovers. A hook runs with
+//! `sh -c` in the task's folder, the task's facts in `ERRAND_*` variables,
+//! for at most `timeout_secs`; whatever is left of its process group then
+//! is killed. Its output goes nowhere; a hook that cannot start is logged.
+
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::config::Hooks;
+use crate::supervisor::process::MARKER;
+use crate::task::{Status, Task};
+
+/// Run the hooks that apply to `task`, which just ended.
+pub fn after(hooks: &Hooks, task: &Task) {
+    if let Some(on_finish) = &hooks.on_finish {
+        run("on_finish", on_finish, task, hooks.timeout());
+    }
+    if let Some(on_failure) = hooks.on_failure.as_ref().filter(|_| task.status() == Status::Failed) {
+        run("on_failure", on_failure, task, hooks.timeout());
+    }
+}
+
+fn run(which: &str, command: &str, task: &Task, timeout: Duration) {
+    let exit = task.exit();
+    let number = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
+    let cwd = if std::path::Path::new(&task.cwd).is_dir() { task.cwd.as_str() } else { "/" };
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(command)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        // Not the task's marker: a hook is not a process of the task.
+        .env_remove(MARKER)
+        .env("ERRAND_HOOK", which)
+        .env("ERRAND_ID", &task.id)
+        .env("ERRAND_NAME", &task.name)
+        .env("ERRAND_STATUS", task.status().as_str())
+        .env("ERRAND_EXIT_CODE", number(exit.and_then(crate::task::Exit::code)))
+        .env("ERRAND_SIGNAL", number(exit.and_then(crate::task::Exit::signal)))
+        .env("ERRAND_ERROR", task.error().unwrap_or_default())
+        .env("ERRAND_DURATION_MS", task.duration_ms(crate::task::now_ms()).map(|d| d.to_string()).unwrap_or_default())
+        .env("ERRAND_CWD", &task.cwd)
+        .env("ERRAND_WORKFLOW", task.workflow.as_deref().unwrap_or_default())
+        .env("ERRAND_GROUP", task.group.as_deref().unwrap_or_default());
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            tracing::warn!(task = %task.id, "cannot start the {which} hook: {e}");
+            return;
+        }
+    };
+    let group = child.id();
+    let deadline = Instant::now() + timeout;
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => {
+                if !status.success() {
+                    tracing::info!(task = %task.id, "the {which} hook ended with {status}");
+                }
+                break;
+            }
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            Ok(None) => {
+                tracing::warn!(task = %task.id, "the {which} hook ran past {timeout:?}: killed");
+                break;
+            }
+            Err(e) => {
+                tracing::warn!(task = %task.id, "cannot wait for the {which} hook: {e}");
+                break;
+            }
+        }
+    }
+    // Nothing of a hook outlives it (its group: what it started in the background too).
+    let _ = crate::sys::kill_group(group, libc::SIGKILL);
+    let _ = child.wait();
+}

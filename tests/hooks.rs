@@ -1,0 +1,54 @@
+//! Finish hooks (`[hooks]` in config.toml): the user's commands run when a
+//! task ends, with its facts in ERRAND_* variables, in its folder;
+//! `on_failure` only for a failure; a hook that hangs is killed after
+//! `timeout_secs` and the queue goes on.
+
+mod common;
+
+use common::{eventually, Home};
+
+#[test]
+fn hooks_run_when_tasks_end_with_the_task_in_their_environment() {
+    let home = Home::new();
+    let finished = home.path().join("finished.log");
+    let failures = home.path().join("failures.log");
+    home.config(&format!(
+        "[hooks]\non_finish = 'echo \"$ERRAND_ID $ERRAND_STATUS [$ERRAND_EXIT_CODE] $ERRAND_NAME $(pwd)\" >> {}'\n\
+         on_failure = 'echo \"$ERRAND_ID $ERRAND_HOOK $ERRAND_ERROR\" >> {}'\n",
+        finished.display(),
+        failures.display()
+    ));
+    let ok = home.submit("echo fine");
+    let bad = home.submit("exit 3");
+    home.wait(&[&ok, &bad]);
+    let read = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default();
+    eventually("both ends hooked", || read(&finished).lines().count() == 2);
+    let cwd = home.path().canonicalize().unwrap().display().to_string();
+    let lines = read(&finished);
+    assert!(lines.contains(&format!("{ok} completed [0] echo fine {cwd}\n")), "{lines}");
+    assert!(lines.contains(&format!("{bad} failed [3] exit 3 {cwd}\n")), "{lines}");
+    eventually("the failure hooked", || !read(&failures).is_empty());
+    assert_eq!(read(&failures), format!("{bad} on_failure \n"), "only the failure");
+}
+
+#[test]
+fn a_hook_that_hangs_is_killed_and_the_queue_goes_on() {
+    let home = Home::new();
+    home.config("parallel = 1\n[hooks]\non_finish = 'sleep 30.25 & sleep 30.25'\ntimeout_secs = 0.3\n");
+    let first = home.submit("true");
+    let second = home.submit("echo second");
+    assert_eq!(home.wait(&[&first, &second]), 0, "the next task ran");
+    let hooks_left = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c.windows(5).any(|w| w == b"30.25")))
+            .count()
+    };
+    eventually("nothing of the hooks left", || hooks_left() == 0);
+
+    home.config("[hooks]\ntimeout_secs = -1\n");
+    let bad = home.run(&["run", "true"]);
+    assert_eq!(bad.code, 2, "a broken config stops what would act on it");
+    assert!(bad.stderr.contains("hooks.timeout_secs must be a positive number"), "{}", bad.stderr);
+}
