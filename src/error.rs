@@ -21,6 +21,9 @@ pub enum Error {
     #[error("task {id} is {status}: cancel it first")]
     Active { id: String, status: String },
 
+    #[error("#{workflow} is already {status} here as {id} (instance = \"single\"): errand restart {id}")]
+    WorkflowActive { workflow: String, id: String, status: String },
+
     #[error("no workflow named '{name}'{}", suggestion(.suggestions))]
     WorkflowNotFound { name: String, suggestions: Vec<String> },
 
@@ -67,7 +70,10 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::NoSuchTask(_) | Error::AmbiguousId { .. } | Error::WorkflowNotFound { .. } => 3,
-            Error::NotRunning { .. } | Error::AlreadyFinished { .. } | Error::Active { .. } => 4,
+            Error::NotRunning { .. }
+            | Error::AlreadyFinished { .. }
+            | Error::Active { .. }
+            | Error::WorkflowActive { .. } => 4,
             Error::InvalidInput(_) | Error::Config { .. } => 2,
             Error::Io { .. } | Error::Store(_) => 1,
         }

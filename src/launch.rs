@@ -15,7 +15,7 @@ use crate::error::{Error, IoContext, Result};
 use crate::paths::Paths;
 use crate::store::{NewTask, Store};
 use crate::task::{validate_env, CommandSpec, Status, Task};
-use crate::workflow;
+use crate::workflow::{self, Instance};
 
 /// What to run: a command, or a workflow by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,9 +112,44 @@ pub fn resolve_dir(base: &Path, dir: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// A run ready to submit: its task, and from its workflow what a second run
+/// does and which workflows run first.
+#[derive(Debug)]
+pub struct Planned {
+    pub task: NewTask,
+    pub instance: Instance,
+    /// Workflows run first (`workflow::Workflow::depends`).
+    pub depends: Vec<String>,
+    pub in_sequence: bool,
+    /// Where those are looked up: where this one was.
+    pub client_dir: PathBuf,
+}
+
+impl RunRequest {
+    /// A run of workflow `name` as a dependency of another, from `client_dir`.
+    fn dependency(name: &str, client_dir: &Path, base_env: BTreeMap<String, String>) -> RunRequest {
+        RunRequest {
+            what: What::Workflow(name.to_owned()),
+            name: None,
+            client_dir: client_dir.to_path_buf(),
+            cwd: None,
+            env: BTreeMap::new(),
+            group: None,
+            base_env,
+            keep_children: false,
+            matcher: None,
+            timeout_ms: None,
+            after: Vec::new(),
+            retry: None,
+            retry_delay_ms: None,
+        }
+    }
+}
+
 /// The task a request describes: its workflow looked up, its directory and
 /// environment resolved, its command and environment checked.
-pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTask> {
+pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Planned> {
+    let client_dir = req.client_dir.clone();
     let cwd = req.cwd.as_deref().map(|d| resolve_dir(&req.client_dir, d)).transpose()?;
     let mut keep_children = req.keep_children;
     let mut timeout_ms = req.timeout_ms;
@@ -126,6 +161,8 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
     }
     let (mut retry, mut retry_delay_ms) = (req.retry, req.retry_delay_ms);
     let mut matcher = req.matcher.as_deref().map(choice::normalize).transpose().map_err(Error::InvalidInput)?;
+    let mut instance = Instance::Parallel;
+    let (mut depends, mut in_sequence) = (Vec::new(), false);
     let (command, workflow, cwd, env, name) = match req.what {
         What::Command(command) => (command, None, cwd.unwrap_or(req.client_dir), req.env, req.name),
         What::Workflow(name) => {
@@ -135,6 +172,8 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
             timeout_ms = timeout_ms.or(wf.timeout_ms);
             retry = retry.or(Some(wf.retry));
             retry_delay_ms = retry_delay_ms.or(wf.retry_delay_ms);
+            instance = wf.instance;
+            (depends, in_sequence) = (wf.depends, wf.in_sequence);
             let mut env = wf.env;
             env.extend(req.env);
             (wf.command, Some(wf.name.clone()), cwd.unwrap_or(wf.cwd), env, req.name.or(Some(wf.name)))
@@ -145,7 +184,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
     if let Some(long) = name.as_ref().filter(|n| n.len() > crate::task::MAX_ARG) {
         return Err(Error::InvalidInput(format!("the name is {} bytes; at most {}", long.len(), crate::task::MAX_ARG)));
     }
-    Ok(NewTask {
+    let new = NewTask {
         name,
         command,
         group: req.group.or_else(|| workflow::project_group(&cwd)),
@@ -162,7 +201,8 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<NewTa
         depends_on: req.after,
         retries: retry.unwrap_or(0),
         retry_delay_ms: retry_delay_ms.filter(|ms| *ms > 0),
-    })
+    };
+    Ok(Planned { task: new, instance, depends, in_sequence, client_dir })
 }
 
 /// How this process starts supervisors.
@@ -214,18 +254,7 @@ impl Queue<'_> {
         // A queued task's copy waits for the same tasks; once a task ran,
         // what it waited for is done with.
         let depends_on = if old.status() == Status::Queued { old.depends_on.clone() } else { Vec::new() };
-        let after = match old.status() {
-            Status::Running => match crate::control::cancel(self.store, self.paths, id) {
-                // It ended meanwhile: nothing to wait for.
-                Err(Error::AlreadyFinished { .. }) => None,
-                other => other.map(|_| Some(old.id.clone()))?,
-            },
-            Status::Queued => {
-                let _ = crate::control::cancel(self.store, self.paths, id);
-                None
-            }
-            _ => None,
-        };
+        let after = self.stop_for_a_new_run(&old)?;
         let new = NewTask {
             base_env: self.store.base_env(id)?,
             name: Some(old.name),
@@ -245,6 +274,104 @@ impl Queue<'_> {
             retry_delay_ms: old.retry_delay_ms,
         };
         self.submit(&new)
+    }
+
+    /// Stop `old` for a run replacing it: cancelled if queued or running;
+    /// the task the new run must wait for (one still stopping), if any.
+    fn stop_for_a_new_run(&self, old: &Task) -> Result<Option<String>> {
+        Ok(match old.status() {
+            Status::Running => match crate::control::cancel(self.store, self.paths, &old.id) {
+                // It ended meanwhile: nothing to wait for.
+                Err(Error::AlreadyFinished { .. }) => None,
+                other => other.map(|_| Some(old.id.clone()))?,
+            },
+            Status::Queued => {
+                let _ = crate::control::cancel(self.store, self.paths, &old.id);
+                None
+            }
+            _ => None,
+        })
+    }
+
+    /// Submit a planned run: the workflows it depends on first (each once:
+    /// a run of one already queued or running in its folder is waited for
+    /// rather than started again), then the run itself, waiting for them.
+    /// Workflows that depend on each other in a cycle are refused, naming
+    /// it, before anything starts; so is a run its `single` policy refuses.
+    pub fn launch(&self, planned: Planned) -> Result<Task> {
+        if planned.depends.is_empty() {
+            return self.run(&planned.task, planned.instance);
+        }
+        let root = planned.task.workflow.clone().unwrap_or_default();
+        self.check_cycles(&planned.client_dir, &mut vec![root], &planned.depends)?;
+        if planned.instance == Instance::Single {
+            self.refuse_if_active(&planned.task)?;
+        }
+        self.launch_with_dependencies(planned)
+    }
+
+    /// Follow `depends` down from the workflows in `chain`, refusing a cycle.
+    fn check_cycles(&self, dir: &Path, chain: &mut Vec<String>, depends: &[String]) -> Result<()> {
+        for name in depends {
+            if let Some(at) = chain.iter().position(|n| n == name) {
+                let cycle: Vec<String> = chain[at..].iter().chain([name]).map(|n| format!("#{n}")).collect();
+                return Err(Error::InvalidInput(format!("workflows depend on each other: {}", cycle.join(" → "))));
+            }
+            let wf = workflow::find(self.config, self.paths, dir, name)?;
+            chain.push(name.clone());
+            self.check_cycles(dir, chain, &wf.depends)?;
+            chain.pop();
+        }
+        Ok(())
+    }
+
+    fn launch_with_dependencies(&self, planned: Planned) -> Result<Task> {
+        let Planned { mut task, instance, depends, in_sequence, client_dir } = planned;
+        let mut previous: Option<String> = None;
+        for name in &depends {
+            let request = RunRequest::dependency(name, &client_dir, task.base_env.clone());
+            let mut dependency = new_task(self.config, self.paths, request)?;
+            let id = match self.store.active_run_of(name, &dependency.task.cwd)? {
+                Some(running) => running.id,
+                None => {
+                    dependency.task.depends_on.extend(previous.iter().filter(|_| in_sequence).cloned());
+                    self.launch_with_dependencies(dependency)?.id
+                }
+            };
+            task.depends_on.push(id.clone());
+            previous = Some(id);
+        }
+        self.run(&task, instance)
+    }
+
+    /// A `single` workflow's run while another run of it is in progress: refused.
+    fn refuse_if_active(&self, new: &NewTask) -> Result<()> {
+        let Some(workflow) = new.workflow.as_deref() else { return Ok(()) };
+        match self.store.active_run_of(workflow, &new.cwd)? {
+            Some(active) => {
+                let status = active.status().to_string();
+                Err(Error::WorkflowActive { workflow: workflow.to_owned(), id: active.id, status })
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Submit a new run of a command or workflow, as its workflow's
+    /// `instance` says while another run of it is queued or running in the
+    /// same folder: refused (single), run too (parallel), that one
+    /// cancelled first (restart), or after it (queue).
+    pub fn run(&self, new: &NewTask, instance: Instance) -> Result<Task> {
+        let active = match (new.workflow.as_deref(), instance) {
+            (Some(_), Instance::Single) => {
+                self.refuse_if_active(new)?;
+                None
+            }
+            (Some(workflow), Instance::Restart | Instance::Queue) => self.store.active_run_of(workflow, &new.cwd)?,
+            _ => None,
+        };
+        let Some(active) = active else { return self.submit(new) };
+        let after = if instance == Instance::Restart { self.stop_for_a_new_run(&active)? } else { Some(active.id) };
+        self.submit(&NewTask { after, ..new.clone() })
     }
 
     /// Start supervisors for queued tasks that could start now and that no
@@ -302,7 +429,7 @@ mod tests {
         let (_dir, paths, proj) = project();
         let deep = proj.join("sub/deep");
         let config = Config::default();
-        let t = new_task(&config, &paths, request(What::shell("#build".into()), &deep)).unwrap();
+        let t = new_task(&config, &paths, request(What::shell("#build".into()), &deep)).unwrap().task;
         assert_eq!(
             (t.cwd.as_str(), t.workflow.as_deref(), t.name.as_deref()),
             (proj.to_str().unwrap(), Some("build"), Some("build"))
@@ -310,7 +437,7 @@ mod tests {
         assert_eq!(t.group.as_deref(), Some("proj"));
         // cwd is relative to the client's directory and replaces the workflow's own.
         let with_cwd = RunRequest { cwd: Some("..".into()), ..request(What::Workflow("build".into()), &deep) };
-        let t = new_task(&config, &paths, with_cwd).unwrap();
+        let t = new_task(&config, &paths, with_cwd).unwrap().task;
         assert_eq!(Path::new(&t.cwd), deep.join(".."));
         let bad = RunRequest { cwd: Some("nope".into()), ..request(What::Workflow("build".into()), &deep) };
         assert!(new_task(&config, &paths, bad).unwrap_err().to_string().contains("not a directory"));
@@ -323,10 +450,10 @@ mod tests {
             env: BTreeMap::from([("B".into(), "req".into())]),
             ..request(What::Workflow("build".into()), &proj)
         };
-        let t = new_task(&Config::default(), &paths, req).unwrap();
+        let t = new_task(&Config::default(), &paths, req).unwrap().task;
         assert_eq!((t.env["A"].as_str(), t.env["B"].as_str()), ("wf", "req"));
         let cmd = request(What::shell("echo hi".into()), &proj.join("sub"));
-        let t = new_task(&Config::default(), &paths, cmd).unwrap();
+        let t = new_task(&Config::default(), &paths, cmd).unwrap().task;
         assert_eq!((t.cwd, t.name, t.workflow), (proj.join("sub").to_string_lossy().into_owned(), None, None));
         let empty = request(What::shell(" ".into()), &proj);
         assert!(matches!(new_task(&Config::default(), &paths, empty), Err(Error::InvalidInput(_))));

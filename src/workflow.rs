@@ -12,13 +12,29 @@ use crate::error::{Error, Result};
 use crate::paths::Paths;
 use crate::task::{validate_env, CommandSpec};
 use crate::toml_file;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
 /// The project file name, looked for from a folder upwards.
 pub const PROJECT_FILE: &str = "errand.toml";
 
 /// The keys a workflow table may hold.
-const KEYS: [&str; 10] =
-    ["command", "argv", "cwd", "env", "description", "keep_children", "matcher", "timeout", "retry", "retry_delay"];
+const KEYS: [&str; 14] = [
+    "command",
+    "argv",
+    "cwd",
+    "env",
+    "description",
+    "keep_children",
+    "matcher",
+    "timeout",
+    "retry",
+    "retry_delay",
+    "instance",
+    "depends",
+    "depends_order",
+    "steps",
+];
 
 /// A named command, as the user wrote it, resolved against its file.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,6 +62,43 @@ pub struct Workflow {
     pub retry: u32,
     /// The pause before each rerun.
     pub retry_delay_ms: Option<u64>,
+    /// What a second run does while one runs in the same folder.
+    pub instance: Instance,
+    /// Workflows (names, detected ones as `tool:name`) run first, each
+    /// once per run; this one starts once every one completed.
+    pub depends: Vec<String>,
+    /// They run one after another, in order (`steps`, or `depends_order =
+    /// "sequence"`), rather than all at once.
+    pub in_sequence: bool,
+}
+
+/// What a run of a workflow does while another run of it is queued or
+/// running in the same folder (VS Code's `instancePolicy`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Instance {
+    /// Refused, naming the run in progress (the default: a second build of
+    /// the same project is almost always a slip, and two fight over its files).
+    #[default]
+    Single,
+    /// Both run.
+    Parallel,
+    /// The run in progress is cancelled; the new one starts once it ended.
+    Restart,
+    /// The new one waits for the run in progress to end, then starts.
+    Queue,
+}
+
+impl Instance {
+    pub fn parse(text: &str) -> Option<Instance> {
+        match text {
+            "single" => Some(Instance::Single),
+            "parallel" => Some(Instance::Parallel),
+            "restart" => Some(Instance::Restart),
+            "queue" => Some(Instance::Queue),
+            _ => None,
+        }
+    }
 }
 
 /// The most reruns a task may ask for: enough for any flaky step, few
@@ -103,6 +156,9 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             timeout_ms: None,
             retry: 0,
             retry_delay_ms: None,
+            instance: Instance::default(),
+            depends: found.depends,
+            in_sequence: found.in_sequence,
         });
     }
     Ok(Listing { workflows: all, warnings: detected.warnings })
@@ -171,6 +227,9 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         timeout_ms: None,
         retry: 0,
         retry_delay_ms: None,
+        instance: Instance::default(),
+        depends: Vec::new(),
+        in_sequence: false,
     };
     let table = match value.get_ref() {
         toml::Value::String(cmd) => {
@@ -184,6 +243,32 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         if let Some(key) = t.keys().find(|k| !KEYS.contains(&k.as_str())) {
             return Err(fail(format!("workflow '{name}': unknown key '{key}' (expected {})", KEYS.join(", "))));
         }
+        let names = |key: &str| match t.get(key) {
+            None => Ok(None),
+            Some(toml::Value::Array(a)) if a.iter().all(toml::Value::is_str) => Ok(Some(
+                a.iter().filter_map(toml::Value::as_str).map(|n| n.trim_start_matches('#').to_owned()).collect(),
+            )),
+            Some(_) => Err(fail(format!("workflow '{name}': {key} must be a list of workflow names"))),
+        };
+        (wf.depends, wf.in_sequence) = match (names("depends")?, names("steps")?) {
+            (Some(_), Some(_)) => {
+                return Err(fail(format!("workflow '{name}': give either depends or steps, not both")))
+            }
+            (None, Some(steps)) => (steps, true),
+            (depends, None) => {
+                let in_sequence = match t.get("depends_order") {
+                    None => false,
+                    Some(toml::Value::String(s)) if s == "parallel" => false,
+                    Some(toml::Value::String(s)) if s == "sequence" => true,
+                    Some(_) => {
+                        return Err(fail(format!(
+                            "workflow '{name}': depends_order must be \"parallel\" or \"sequence\""
+                        )))
+                    }
+                };
+                (depends.unwrap_or_default(), in_sequence)
+            }
+        };
         wf.command = match (t.get("command"), t.get("argv")) {
             (Some(toml::Value::String(c)), None) => CommandSpec::Shell(c.clone()),
             (None, Some(toml::Value::Array(a))) => CommandSpec::Argv(
@@ -195,7 +280,13 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
             (Some(_), Some(_)) => {
                 return Err(fail(format!("workflow '{name}': give either command or argv, not both")))
             }
-            _ => return Err(fail(format!("workflow '{name}': needs command = \"...\" (a string) or argv = [...]"))),
+            // Only the workflows it runs first: its own task ends once they completed.
+            (None, None) if !wf.depends.is_empty() => CommandSpec::Shell("true".to_owned()),
+            _ => {
+                return Err(fail(format!(
+                    "workflow '{name}': needs command = \"...\" (a string), argv = [...], depends or steps"
+                )))
+            }
         };
         let string = |key: &str| match t.get(key) {
             None => Ok(None),
@@ -237,6 +328,12 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
             None => 0,
             Some(toml::Value::Integer(n)) if (0..=i64::from(MAX_RETRIES)).contains(n) => *n as u32,
             Some(_) => return Err(fail(format!("workflow '{name}': retry must be a number from 0 to {MAX_RETRIES}"))),
+        };
+        wf.instance = match t.get("instance") {
+            None => Instance::default(),
+            Some(v) => v.as_str().and_then(Instance::parse).ok_or_else(|| {
+                fail(format!("workflow '{name}': instance must be \"single\", \"parallel\", \"restart\" or \"queue\""))
+            })?,
         };
         match t.get("env") {
             None => {}

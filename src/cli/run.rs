@@ -42,8 +42,8 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
             .transpose()
             .map_err(Error::InvalidInput)?,
     };
-    let new = launch::new_task(cx.config, cx.paths, request)?;
-    let task = cx.queue().submit(&new)?;
+    let planned = launch::new_task(cx.config, cx.paths, request)?;
+    let task = cx.queue().launch(planned)?;
     if args.json {
         print_json(out, &protocol::Task::now(&task))?;
     } else if args.wait {

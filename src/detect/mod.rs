@@ -43,6 +43,10 @@ pub struct Found {
     pub file: PathBuf,
     /// Why it cannot run (it is listed all the same).
     pub refused: Option<String>,
+    /// Detected tasks run first (`tool:name`), as `workflow::Workflow::depends`.
+    pub depends: Vec<String>,
+    /// One after another, rather than all at once.
+    pub in_sequence: bool,
 }
 
 impl Found {
@@ -57,6 +61,8 @@ impl Found {
             description: None,
             file: file.to_path_buf(),
             refused: None,
+            depends: Vec::new(),
+            in_sequence: false,
         }
     }
 

@@ -30,7 +30,13 @@ pub fn detect(folder: &Path, cx: &Folder) -> Result<Vec<Found>> {
         }
         let Some(label) = task.get("label").or_else(|| task.get("taskName")).and_then(Value::as_str) else { continue };
         let kind = task.get("type").and_then(Value::as_str).unwrap_or("shell");
-        let Some(command) = task.get("command").and_then(command_text) else { continue };
+        let depends_on = task.get("dependsOn");
+        // A task of only dependencies runs them, and nothing itself.
+        let Some(command) =
+            task.get("command").and_then(command_text).or_else(|| depends_on.map(|_| "true".to_owned()))
+        else {
+            continue;
+        };
         if kind != "shell" && kind != "process" {
             continue; // VS Code's own task types (npm, typescript…) are detected from their files
         }
@@ -61,9 +67,18 @@ pub fn detect(folder: &Path, cx: &Folder) -> Result<Vec<Found>> {
         }
         let env = options.and_then(|o| o.get("env")).and_then(Value::as_object).into_iter().flatten();
         entry.env = env.filter_map(|(k, v)| Some((k.clone(), resolve(v.as_str()?)))).collect::<BTreeMap<_, _>>();
-        if task.get("dependsOn").is_some() {
-            refused.push("it depends on other tasks (dependsOn), which errand does not run yet".to_owned());
+        // Labels of other tasks of this file: errand runs them first, as `vscode:LABEL`.
+        let labels = match depends_on {
+            None => Some(Vec::new()),
+            Some(Value::String(label)) => Some(vec![label.clone()]),
+            Some(Value::Array(all)) => all.iter().map(|l| l.as_str().map(str::to_owned)).collect(),
+            Some(_) => None,
+        };
+        match labels {
+            Some(labels) => entry.depends = labels.iter().map(|l| format!("vscode:{l}")).collect(),
+            None => refused.push("its dependsOn names a task by other than its label".to_owned()),
         }
+        entry.in_sequence = task.get("dependsOrder").and_then(Value::as_str) == Some("sequence");
         if entry.command.validate().is_err() {
             refused.push("its command is empty or too long".to_owned());
         }

@@ -62,7 +62,8 @@ error_codes! {
     StoreError = -32007,
     /// The frame exceeds the size limit (16 MiB); it was skipped and the connection stays up.
     RequestTooLarge = -32008,
-    /// The task is still queued or running (delete). data: {id, status}.
+    /// The task is still queued or running (delete), or a run of a
+    /// single-instance workflow is (run). data: {id, status} (and {workflow}).
     TaskActive = -32009,
 }
 
@@ -86,6 +87,9 @@ impl From<Error> for ErrorObjectOwned {
                 (ErrorCode::AlreadyFinished, Some(json!({ "id": id, "status": status })))
             }
             Error::Active { id, status } => (ErrorCode::TaskActive, Some(json!({ "id": id, "status": status }))),
+            Error::WorkflowActive { workflow, id, status } => {
+                (ErrorCode::TaskActive, Some(json!({ "id": id, "status": status, "workflow": workflow })))
+            }
             Error::WorkflowNotFound { name, suggestions } => {
                 (ErrorCode::WorkflowNotFound, Some(json!({ "name": name, "suggestions": suggestions })))
             }

@@ -516,6 +516,13 @@ pub struct WorkflowInfo {
     pub retry: u32,
     /// The pause before each rerun, in milliseconds.
     pub retry_delay_ms: Option<u64>,
+    /// What a run does while another run of it is queued or running in the same folder.
+    pub instance: crate::workflow::Instance,
+    /// Workflows run first (detected ones as `tool:name`); it starts once
+    /// every one completed, and is cancelled if one does not.
+    pub depends: Vec<String>,
+    /// They run one after another, in order, rather than all at once.
+    pub depends_in_sequence: bool,
 }
 
 impl From<Workflow> for WorkflowInfo {
@@ -534,6 +541,9 @@ impl From<Workflow> for WorkflowInfo {
             timeout_ms: w.timeout_ms,
             retry: w.retry,
             retry_delay_ms: w.retry_delay_ms,
+            instance: w.instance,
+            depends: w.depends,
+            depends_in_sequence: w.in_sequence,
         }
     }
 }

@@ -128,8 +128,8 @@ impl Handler for Server {
             retry: params.retry,
             retry_delay_ms: params.retry_delay_ms,
         };
-        let new = launch::new_task(&self.config, &self.paths, request)?;
-        self.with_store(|store| self.queue(store).submit(&new)).map(|t| p::Task::now(&t))
+        let planned = launch::new_task(&self.config, &self.paths, request)?;
+        self.with_store(|store| self.queue(store).launch(planned)).map(|t| p::Task::now(&t))
     }
 
     fn list(&self, params: p::ListParams) -> Result<p::ListResult> {

@@ -436,6 +436,18 @@ impl Store {
         self.write(|tx| Ok(tx.execute(sql, params![id, attempt])?)).map(drop)
     }
 
+    /// The newest run of workflow `name` in folder `cwd` that is queued or running.
+    pub fn active_run_of(&self, name: &str, cwd: &str) -> Result<Option<Task>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {TASK_COLUMNS} FROM tasks WHERE status IN ('queued', 'running') AND workflow = ?1 AND cwd = ?2
+                 AND deleted_at IS NULL ORDER BY seq DESC LIMIT 1"
+            ))?
+            .query_row([name, cwd], task_from_row)
+            .optional()?)
+    }
+
     /// Record the process a running task runs as.
     pub fn set_pid(&self, id: &str, pid: u32) -> Result<()> {
         let sql = "UPDATE tasks SET pid = ?2 WHERE id = ?1 AND status = 'running'";

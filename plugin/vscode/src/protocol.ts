@@ -177,6 +177,9 @@ export interface InitializeResult {
   unreadFailed: number;
 }
 
+/** What a run of a workflow does while another run of it is queued or running in the same folder (VS Code's `instancePolicy`). */
+export type Instance = "single" | "parallel" | "restart" | "queue";
+
 /** Limits the server works within. */
 export interface Limits {
   /** Tasks running at once, across every client. */
@@ -450,6 +453,12 @@ export interface WorkflowInfo {
   retry: number;
   /** The pause before each rerun, in milliseconds. */
   retryDelayMs: number | null;
+  /** What a run does while another run of it is queued or running in the same folder. */
+  instance: Instance;
+  /** Workflows run first (detected ones as `tool:name`); it starts once every one completed, and is cancelled if one does not. */
+  depends: string[];
+  /** They run one after another, in order, rather than all at once. */
+  dependsInSequence: boolean;
 }
 
 /** `workflow/list` params. */

@@ -94,6 +94,9 @@
 ---@field unreadTotal integer How many such tasks there were in all (`unread` holds the newest 50).
 ---@field unreadFailed integer How many of those failed or were lost.
 
+--- What a run of a workflow does while another run of it is queued or running in the same folder (VS Code's `instancePolicy`).
+---@alias errand.Instance "single"|"parallel"|"restart"|"queue"
+
 ---@class errand.Limits Limits the server works within.
 ---@field parallel integer Tasks running at once, across every client.
 ---@field cancelGraceSecs number Seconds between SIGTERM and SIGKILL when a task is cancelled.
@@ -235,6 +238,9 @@
 ---@field timeoutMs integer? How long its task may run, in milliseconds.
 ---@field retry integer How many times a failed run is run again.
 ---@field retryDelayMs integer? The pause before each rerun, in milliseconds.
+---@field instance errand.Instance What a run does while another run of it is queued or running in the same folder.
+---@field depends string[] Workflows run first (detected ones as `tool:name`); it starts once every one completed, and is cancelled if one does not.
+---@field dependsInSequence boolean They run one after another, in order, rather than all at once.
 
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).
