@@ -63,6 +63,11 @@ impl Default for Hooks {
 }
 
 impl Hooks {
+    /// Is there a hook to run at all?
+    pub fn any(&self) -> bool {
+        self.on_finish.is_some() || self.on_failure.is_some()
+    }
+
     pub fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout_secs.min(86_400.0))
     }

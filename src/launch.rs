@@ -307,7 +307,11 @@ impl Queue<'_> {
         if planned.instance == Instance::Single {
             self.refuse_if_active(&planned.task)?;
         }
-        self.launch_with_dependencies(planned)
+        // A bad --after is refused before any dependency starts.
+        let mut planned = planned;
+        planned.task.depends_on =
+            planned.task.depends_on.iter().map(|d| self.store.resolve(d)).collect::<Result<Vec<_>>>()?;
+        self.launch_with_dependencies(planned, &[])
     }
 
     /// Follow `depends` down from the workflows in `chain`, refusing a cycle.
@@ -325,21 +329,29 @@ impl Queue<'_> {
         Ok(())
     }
 
-    fn launch_with_dependencies(&self, planned: Planned) -> Result<Task> {
+    /// Submit the workflows `planned` depends on, then it. `first`: tasks
+    /// everything of it waits for (the steps before it, in a sequence).
+    fn launch_with_dependencies(&self, planned: Planned, first: &[String]) -> Result<Task> {
         let Planned { mut task, instance, depends, in_sequence, client_dir } = planned;
-        let mut previous: Option<String> = None;
+        task.depends_on.extend(first.iter().cloned());
+        let mut earlier: Vec<String> = first.to_vec();
         for name in &depends {
             let request = RunRequest::dependency(name, &client_dir, task.base_env.clone());
             let mut dependency = new_task(self.config, self.paths, request)?;
-            let id = match self.store.active_run_of(name, &dependency.task.cwd)? {
+            // Not reused, a dependency waits for a run in progress rather than
+            // be refused (single) or stop it (restart) halfway through a launch.
+            if dependency.instance != Instance::Parallel {
+                dependency.instance = Instance::Queue;
+            }
+            // A run in progress serves, unless it must come after earlier steps.
+            let waits = in_sequence && earlier.len() > first.len();
+            let reusable = if waits { None } else { self.store.active_run_of(name, &dependency.task.cwd)? };
+            let id = match reusable {
                 Some(running) => running.id,
-                None => {
-                    dependency.task.depends_on.extend(previous.iter().filter(|_| in_sequence).cloned());
-                    self.launch_with_dependencies(dependency)?.id
-                }
+                None => self.launch_with_dependencies(dependency, if in_sequence { &earlier } else { first })?.id,
             };
             task.depends_on.push(id.clone());
-            previous = Some(id);
+            earlier.push(id);
         }
         self.run(&task, instance)
     }

@@ -52,3 +52,21 @@ fn a_hook_that_hangs_is_killed_and_the_queue_goes_on() {
     assert_eq!(bad.code, 2, "a broken config stops what would act on it");
     assert!(bad.stderr.contains("hooks.timeout_secs must be a positive number"), "{}", bad.stderr);
 }
+
+#[test]
+fn the_next_task_does_not_wait_for_a_hook() {
+    let home = Home::new();
+    let (started, done) = (home.path().join("hook-started"), home.path().join("hook-done"));
+    home.config(&format!(
+        "parallel = 1\n[hooks]\non_finish = '[ -e {0} ] || {{ touch {0}; sleep 5; touch {1}; }}'\ntimeout_secs = 20\n",
+        started.display(),
+        done.display()
+    ));
+    let first = home.submit("true");
+    let second = home.submit("echo second");
+    eventually("the first hook runs", || started.exists());
+    assert_eq!(home.status_of(&first), "completed", "recorded before its hook");
+    assert_eq!(home.wait(&[&second]), 0);
+    assert!(!done.exists(), "the next task ran while the hook still ran: its slot was free");
+    eventually("the hook ends", || done.exists());
+}

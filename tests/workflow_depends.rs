@@ -102,6 +102,7 @@ fn vscode_tasks_depends_on_runs_the_tasks_it_names() {
             { "label": "Build", "type": "shell", "command": "sleep 0.3; echo build >> order" },
             { "label": "Test", "type": "shell", "command": "echo test >> order" },
             { "label": "All", "dependsOn": ["Build", "Test"], "dependsOrder": "sequence" },
+            { "label": "Odd", "dependsOn": "npm: build" },
         ] }"#,
     )
     .unwrap();
@@ -114,8 +115,37 @@ fn vscode_tasks_depends_on_runs_the_tasks_it_names() {
         "{all}"
     );
     assert_eq!(all["refused"], Value::Null, "{all}");
+    let odd = listed.as_array().unwrap().iter().find(|w| w["name"] == "vscode:Odd").unwrap();
+    assert!(odd["refused"].as_str().unwrap().contains("dependsOn names npm: build"), "{odd}");
     let (code, all, err) = run_in(&home, &dir, &["#vscode:All"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(home.wait(&[&all]), 0);
     assert_eq!(std::fs::read_to_string(dir.join("order")).unwrap(), "build\ntest\n");
+}
+
+#[test]
+fn a_step_waits_for_the_steps_before_it_even_if_it_already_runs() {
+    let home = Home::new();
+    let dir = project(
+        &home,
+        "[build]\ncommand = 'sleep 0.3; echo built >> order'\n\
+         [test]\ncommand = 'echo tested >> order; sleep 0.2'\n\
+         [release]\nsteps = ['build', 'test']\n",
+    );
+    let (_, early, _) = run_in(&home, &dir, &["#test"]);
+    let (code, release, err) = run_in(&home, &dir, &["#release"]);
+    assert_eq!(code, 0, "{err}");
+    let deps = home.task(&release)["dependsOn"].as_array().unwrap().clone();
+    let (build, test) = (deps[0].as_str().unwrap(), deps[1].as_str().unwrap());
+    assert_ne!(test, early, "a new test run, after the build");
+    assert_eq!(home.task(test)["dependsOn"], serde_json::json!([build]));
+    assert_eq!(home.task(test)["after"], early.as_str(), "and, single, for the run in progress");
+    assert_eq!(home.wait(&[&release, &early]), 0);
+    assert_eq!(std::fs::read_to_string(dir.join("order")).unwrap(), "tested\nbuilt\ntested\n");
+
+    // A bad --after is refused before any dependency starts.
+    let before = home.tasks(&["--all"]).len();
+    let (code, _, err) = run_in(&home, &dir, &["--after", "zzzz", "#release"]);
+    assert_eq!(code, 3, "{err}");
+    assert_eq!(home.tasks(&["--all"]).len(), before, "nothing started");
 }

@@ -86,6 +86,21 @@ pub fn detect(folder: &Path, cx: &Folder) -> Result<Vec<Found>> {
         entry.refused = (!refused.is_empty()).then(|| refused.join("; "));
         found.push(entry);
     }
+    // A dependency must be a task of this file errand reads ("npm: build",
+    // VS Code's own kinds, are not): otherwise say so now, not when run.
+    let labels: std::collections::HashSet<String> = found.iter().map(|f| f.name.clone()).collect();
+    for entry in &mut found {
+        let unknown: Vec<&str> = entry
+            .depends
+            .iter()
+            .map(|d| d.trim_start_matches("vscode:"))
+            .filter(|label| !labels.contains(*label))
+            .collect();
+        if !unknown.is_empty() {
+            let why = format!("its dependsOn names {}, not a shell or process task of this file", unknown.join(", "));
+            entry.refused = Some(entry.refused.take().map_or(why.clone(), |r| format!("{r}; {why}")));
+        }
+    }
     Ok(found)
 }
 

@@ -2,10 +2,12 @@
 //! the supervisor when a task it ran ends, after the outcome is recorded
 //! and clients were told, and before it starts its next task: so nothing of
 //! a hook is ever taken for that task's leftovers. A hook runs with
-//! `sh -c` in the task's folder, the task's facts in `ERRAND_*` variables,
+//! `sh -c` in the task's folder and the environment the task started from,
+//! the task's facts in `ERRAND_*` variables,
 //! for at most `timeout_secs`; whatever is left of its process group then
 //! is killed. Its output goes nowhere; a hook that cannot start is logged.
 
+use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -15,20 +17,24 @@ use crate::supervisor::process::MARKER;
 use crate::task::{Status, Task};
 
 /// Run the hooks that apply to `task`, which just ended.
-pub fn after(hooks: &Hooks, task: &Task) {
+/// `env`: the environment the task started from (its submitter's).
+pub fn after(hooks: &Hooks, task: &Task, env: &BTreeMap<String, String>) {
     if let Some(on_finish) = &hooks.on_finish {
-        run("on_finish", on_finish, task, hooks.timeout());
+        run("on_finish", on_finish, task, env, hooks.timeout());
     }
     if let Some(on_failure) = hooks.on_failure.as_ref().filter(|_| task.status() == Status::Failed) {
-        run("on_failure", on_failure, task, hooks.timeout());
+        run("on_failure", on_failure, task, env, hooks.timeout());
     }
 }
 
-fn run(which: &str, command: &str, task: &Task, timeout: Duration) {
+fn run(which: &str, command: &str, task: &Task, env: &BTreeMap<String, String>, timeout: Duration) {
     let exit = task.exit();
     let number = |n: Option<i32>| n.map(|n| n.to_string()).unwrap_or_default();
     let cwd = if std::path::Path::new(&task.cwd).is_dir() { task.cwd.as_str() } else { "/" };
     let mut cmd = Command::new("/bin/sh");
+    if !env.is_empty() {
+        cmd.env_clear().envs(env);
+    }
     cmd.arg("-c")
         .arg(command)
         .current_dir(cwd)

@@ -83,12 +83,16 @@ pub fn run(paths: &Paths) -> Result<()> {
         } else {
             WhenIdle::Linger
         };
-        let just_finished = finished.take();
+        let mut just_finished = finished.take();
+        // With hooks, the outcome is recorded first and the next task claimed
+        // after them: it is not held `running` with no process meanwhile.
+        if let Some((id, outcome)) = just_finished.take_if(|_| config.hooks.any()) {
+            record_and_claim(&store, Some(&(id.clone(), outcome)), &me, config.parallel, WhenIdle::Stop);
+            crate::wakeup::signal(paths);
+            after_hooks(&store, &config, &id);
+        }
         let next = record_and_claim(&store, just_finished.as_ref(), &me, config.parallel, when_idle);
         crate::wakeup::signal(paths);
-        if let Some((id, _)) = &just_finished {
-            after_hooks(&store, &config, id);
-        }
         match next {
             Some(task) => {
                 idle_since = None;
@@ -157,11 +161,9 @@ fn wait_for_work(store: &Store, waiter: &mut Waiter, since: Instant, limit: u32)
 
 /// The user's finish hooks for a task whose outcome was just recorded.
 fn after_hooks(store: &Store, config: &Config, id: &str) {
-    if config.hooks.on_finish.is_none() && config.hooks.on_failure.is_none() {
-        return;
-    }
     match store.get(id) {
-        Ok(task) => hooks::after(&config.hooks, &task),
+        // The environment the task started from: its submitter's, not whichever client started this supervisor.
+        Ok(task) => hooks::after(&config.hooks, &task, &store.base_env(id).unwrap_or_default()),
         Err(e) => tracing::warn!(task = id, "cannot read the task for its hooks: {e}"),
     }
 }
