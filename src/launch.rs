@@ -14,7 +14,7 @@ use crate::diagnostics::choice;
 use crate::error::{Error, IoContext, Result};
 use crate::paths::Paths;
 use crate::store::{NewTask, Store};
-use crate::task::{validate_env, CommandSpec, Status, Task};
+use crate::task::{validate_env, CommandSpec, Status, Task, TaskHooks};
 use crate::workflow::{self, Instance};
 
 /// What to run: a command, or a workflow by name.
@@ -163,6 +163,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
     let mut matcher = req.matcher.as_deref().map(choice::normalize).transpose().map_err(Error::InvalidInput)?;
     let mut instance = Instance::Parallel;
     let (mut depends, mut in_sequence) = (Vec::new(), false);
+    let mut hooks = TaskHooks::default();
     let (command, workflow, cwd, env, name) = match req.what {
         What::Command(command) => (command, None, cwd.unwrap_or(req.client_dir), req.env, req.name),
         What::Workflow(name) => {
@@ -173,6 +174,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
             retry = retry.or(Some(wf.retry));
             retry_delay_ms = retry_delay_ms.or(wf.retry_delay_ms);
             instance = wf.instance;
+            hooks = wf.hooks;
             (depends, in_sequence) = (wf.depends, wf.in_sequence);
             let mut env = wf.env;
             env.extend(req.env);
@@ -201,6 +203,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
         depends_on: req.after,
         retries: retry.unwrap_or(0),
         retry_delay_ms: retry_delay_ms.filter(|ms| *ms > 0),
+        hooks,
     };
     Ok(Planned { task: new, instance, depends, in_sequence, client_dir })
 }
@@ -272,6 +275,7 @@ impl Queue<'_> {
             depends_on,
             retries: old.retries,
             retry_delay_ms: old.retry_delay_ms,
+            hooks: old.hooks,
         };
         self.submit(&new)
     }

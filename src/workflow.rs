@@ -10,7 +10,7 @@ use crate::detect;
 use crate::diagnostics::choice;
 use crate::error::{Error, Result};
 use crate::paths::Paths;
-use crate::task::{validate_env, CommandSpec};
+use crate::task::{validate_env, CommandSpec, TaskHooks};
 use crate::toml_file;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub const PROJECT_FILE: &str = "errand.toml";
 
 /// The keys a workflow table may hold.
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 16] = [
     "command",
     "argv",
     "cwd",
@@ -34,6 +34,8 @@ const KEYS: [&str; 14] = [
     "depends",
     "depends_order",
     "steps",
+    "on_finish",
+    "on_failure",
 ];
 
 /// A named command, as the user wrote it, resolved against its file.
@@ -70,6 +72,8 @@ pub struct Workflow {
     /// They run one after another, in order (`steps`, or `depends_order =
     /// "sequence"`), rather than all at once.
     pub in_sequence: bool,
+    /// Its own finish hooks, run after the user's (`[hooks]`).
+    pub hooks: TaskHooks,
 }
 
 /// What a run of a workflow does while another run of it is queued or
@@ -157,6 +161,7 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             retry: 0,
             retry_delay_ms: None,
             instance: Instance::default(),
+            hooks: TaskHooks::default(),
             depends: found.depends,
             in_sequence: found.in_sequence,
         });
@@ -230,6 +235,7 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         instance: Instance::default(),
         depends: Vec::new(),
         in_sequence: false,
+        hooks: TaskHooks::default(),
     };
     let table = match value.get_ref() {
         toml::Value::String(cmd) => {
@@ -329,6 +335,13 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
             Some(toml::Value::Integer(n)) if (0..=i64::from(MAX_RETRIES)).contains(n) => *n as u32,
             Some(_) => return Err(fail(format!("workflow '{name}': retry must be a number from 0 to {MAX_RETRIES}"))),
         };
+        for (key, hook) in [("on_finish", &mut wf.hooks.on_finish), ("on_failure", &mut wf.hooks.on_failure)] {
+            *hook = match t.get(key) {
+                None => None,
+                Some(toml::Value::String(s)) if !s.trim().is_empty() => Some(s.clone()),
+                Some(_) => return Err(fail(format!("workflow '{name}': {key} must be a shell command"))),
+            };
+        }
         wf.instance = match t.get("instance") {
             None => Instance::default(),
             Some(v) => v.as_str().and_then(Instance::parse).ok_or_else(|| {

@@ -94,3 +94,26 @@ fn a_full_output_folder_stops_capture_but_not_the_task() {
     let next = home.submit("true");
     assert_eq!(home.wait(&[&next]), 0);
 }
+
+/// A result of 1 MiB on a disk the task itself filled: not kept, the
+/// reason recorded with the outcome, which it never costs (the reserve
+/// beside the store is for outcomes, not results).
+#[test]
+fn a_result_on_a_full_disk_is_refused_and_the_outcome_kept() {
+    if !root() {
+        return;
+    }
+    let home = Home::new();
+    let out = on_small_disk(
+        &home,
+        "4m",
+        r#"id=$("$E" run '{ printf "\""; head -c 1048000 /dev/zero | tr "\0" a; printf "\""; } > "$ERRAND_RESULT"; head -c 20000000 /dev/zero > "$ERRAND_HOME/filler"; echo filled') &&
+           "$E" wait $id; echo "wait=$?";
+           "$E" result $id 2>&1 | cut -c 1-200; echo "result=$?";
+           next=$("$E" run true) && "$E" wait $next && echo next=ok"#,
+    );
+    assert!(out.contains("wait=0"), "the task completed: {out}");
+    assert!(out.contains("left no result: cannot store the result: "), "{out}");
+    assert!(out.contains("full"), "the reason names the full disk: {out}");
+    assert!(out.contains("next=ok"), "the queue goes on: {out}");
+}

@@ -70,3 +70,47 @@ fn the_next_task_does_not_wait_for_a_hook() {
     assert!(!done.exists(), "the next task ran while the hook still ran: its slot was free");
     eventually("the hook ends", || done.exists());
 }
+
+/// A workflow's own `on_finish` / `on_failure` run after the user's, for
+/// its tasks only (a restart too); a task a hook queued runs no hooks, so a
+/// hook that runs `errand run` cannot start an endless chain.
+#[test]
+fn a_workflows_own_hooks_run_after_the_users_and_a_hook_cannot_recurse() {
+    let home = Home::new();
+    let log = home.path().join("hooks.log");
+    home.config(&format!("[hooks]\non_finish = 'echo \"user $ERRAND_NAME\" >> {}'\n", log.display()));
+    let toml = format!(
+        "[deploy]\ncommand = 'exit 4'\non_finish = 'echo \"own $ERRAND_NAME $ERRAND_STATUS\" >> {0}'\n\
+         on_failure = 'echo \"own-failure $ERRAND_EXIT_CODE\" >> {0}; \"$ERRAND_BIN_FOR_TEST\" run --name from-hook true'\n\
+         [plain]\ncommand = 'true'\n",
+        log.display()
+    );
+    std::fs::write(home.path().join("errand.toml"), toml).unwrap();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let run = |args: &[&str]| -> String {
+        let out = home.cmd().env("ERRAND_BIN_FOR_TEST", env!("CARGO_BIN_EXE_errand")).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let deploy = run(&["run", "#deploy"]);
+    home.wait(&[&deploy]);
+    eventually("the hook's own task ran", || {
+        home.tasks(&["--all"]).iter().any(|t| t["name"] == "from-hook" && t["status"] == "completed")
+    });
+    eventually("every hook ran", || read().lines().count() == 3);
+    assert_eq!(read(), "user deploy\nown deploy failed\nown-failure 4\n", "in order; none for the hook's task");
+
+    std::fs::write(&log, "").unwrap();
+    let plain = run(&["run", "#plain"]);
+    home.wait(&[&plain]);
+    eventually("the user's hook", || !read().is_empty());
+    let again = run(&["restart", &deploy]);
+    home.wait(&[&again]);
+    eventually("a restart keeps the workflow's hooks", || read().lines().count() == 4);
+    assert_eq!(read(), "user plain\nuser deploy\nown deploy failed\nown-failure 4\n");
+
+    std::fs::write(home.path().join("errand.toml"), "[x]\ncommand = 'true'\non_finish = 3\n").unwrap();
+    let bad = home.run(&["run", "#x"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("workflow 'x': on_finish must be a shell command"), "{}", bad.stderr);
+}

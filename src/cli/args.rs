@@ -97,6 +97,13 @@ pub enum Command {
         #[arg(long, value_name = "TEMPLATE")]
         format: Option<String>,
     },
+    /// Print the JSON value a finished task left in $ERRAND_RESULT, as it
+    /// wrote it (exit 5 when it left none).
+    Result {
+        /// A task id or a unique prefix.
+        #[arg(add = ArgValueCompleter::new(complete::finished_task))]
+        id: String,
+    },
     /// Write to a running task's stdin (a newline is added unless --raw).
     Send {
         /// A task id or a unique prefix.

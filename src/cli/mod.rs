@@ -13,6 +13,7 @@ mod manage;
 mod pick;
 mod progress;
 mod render;
+mod result;
 mod run;
 mod send;
 mod show;
@@ -98,6 +99,7 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
             };
             status::status(&cx, group.as_deref(), shape, out)
         }
+        Command::Result { id } => result::result(&cx, &id, out),
         Command::Send { id, text, raw, eof } => send::send(&cx, &id, text, raw, eof),
         Command::Errors { id, json } => errors::errors(&cx, id.as_deref(), json, out),
         Command::Workflows { json } => workflows::workflows(&cx, json, out),

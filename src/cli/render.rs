@@ -302,6 +302,12 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     if !task.attempts.is_empty() && task.status() == Status::Running {
         lines.push(("run", format!("{} of {}", task.attempts.len() + 1, task.retries + 1)));
     }
+    if let Some(bytes) = task.result_bytes {
+        lines.push(("result", format!("{bytes} bytes of JSON (errand result {})", task.id)));
+    }
+    if let Some(why) = &task.result_error {
+        lines.push(("result", format!("none kept: {}", visible(why))));
+    }
     if let Some(m) = &task.matcher {
         lines.push(("matcher", visible(m).into_owned()));
     }

@@ -10,6 +10,8 @@ use crate::task::now_ms;
 
 /// Lines of output `show` ends with.
 const TAIL_LINES: usize = 10;
+/// Lines of a result `show` prints.
+const RESULT_LINES: usize = 40;
 
 pub fn show(cx: &Context, id: &str, json: bool, out: &mut impl Write) -> Result<i32> {
     let task = cx.store.get(&cx.store.resolve(id)?)?;
@@ -17,6 +19,11 @@ pub fn show(cx: &Context, id: &str, json: bool, out: &mut impl Write) -> Result<
         print_json(out, &protocol::Task::now(&task))?;
     } else {
         let mut text = render::details(&task, now_ms(), &cx.style);
+        if let Some(json) = cx.store.result(&task.id)? {
+            text.push_str(&cx.style.dim("── result ──"));
+            text.push('\n');
+            text.push_str(&pretty_result(&json, &task.id));
+        }
         let tail = Reader::open(cx.paths, &task.id)?
             .tail(Which::Both, TAIL_LINES)
             .context(|| "cannot read the output".to_owned())?;
@@ -32,4 +39,21 @@ pub fn show(cx: &Context, id: &str, json: bool, out: &mut impl Write) -> Result<
     }
     cx.store.mark_read(Some(std::slice::from_ref(&task.id)))?;
     Ok(0)
+}
+
+/// A result indented for reading, cut after `RESULT_LINES` lines.
+fn pretty_result(json: &str, id: &str) -> String {
+    let pretty = serde_json::from_str::<serde_json::Value>(json)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| json.to_owned());
+    let lines: Vec<&str> = pretty.lines().collect();
+    let mut text = String::new();
+    for line in lines.iter().take(RESULT_LINES) {
+        text.push_str(&render::visible(line));
+        text.push('\n');
+    }
+    if lines.len() > RESULT_LINES {
+        text.push_str(&format!("… {} more lines (errand result {id})\n", lines.len() - RESULT_LINES));
+    }
+    text
 }

@@ -57,11 +57,13 @@ impl Which {
     }
 }
 
-/// The three files of one task's output.
+/// The files of one task's output, and the file it may leave a result in.
 pub struct LogFiles {
     pub stdout: PathBuf,
     pub stderr: PathBuf,
     pub index: PathBuf,
+    /// `$ERRAND_RESULT`: read and removed when a run ends (see `task::result`).
+    pub result: PathBuf,
 }
 
 impl LogFiles {
@@ -70,6 +72,7 @@ impl LogFiles {
             stdout: paths.logs.join(format!("{id}.out")),
             stderr: paths.logs.join(format!("{id}.err")),
             index: paths.logs.join(format!("{id}.idx")),
+            result: paths.logs.join(format!("{id}.result")),
         }
     }
 
@@ -83,7 +86,7 @@ impl LogFiles {
     }
 
     pub fn remove(&self) {
-        for f in [&self.stdout, &self.stderr, &self.index] {
+        for f in [&self.stdout, &self.stderr, &self.index, &self.result] {
             let _ = std::fs::remove_file(f);
         }
     }

@@ -22,6 +22,8 @@ trait Spelling {
     fn number(&self) -> &'static str;
     fn boolean(&self) -> &'static str;
     fn unknown(&self) -> &'static str;
+    /// Any JSON value (a schema that constrains nothing: a task's result).
+    fn json(&self) -> &'static str;
     fn literal(&self, value: &Value) -> String;
     fn array(&self, item: String) -> String;
     fn map(&self, value: String) -> String;
@@ -32,6 +34,10 @@ trait Spelling {
 
 /// The type `schema` describes, in `lang`.
 fn spell(lang: &dyn Spelling, schema: &Value) -> String {
+    let says_nothing = |o: &serde_json::Map<String, Value>| o.keys().all(|k| k == "description" || k == "title");
+    if schema == &Value::Bool(true) || schema.as_object().is_some_and(says_nothing) {
+        return lang.json().to_owned();
+    }
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         return lang.name(r.rsplit('/').next().unwrap_or(r));
     }
@@ -122,6 +128,9 @@ impl Spelling for TypeScript {
     fn unknown(&self) -> &'static str {
         "unknown"
     }
+    fn json(&self) -> &'static str {
+        "JsonValue"
+    }
     fn literal(&self, value: &Value) -> String {
         value.to_string()
     }
@@ -157,7 +166,7 @@ fn ts_doc(out: &mut String, indent: &str, text: Option<String>) {
 /// `plugin/vscode/src/protocol.ts`.
 pub fn typescript(d: &Described) -> String {
     let lang = TypeScript;
-    let mut out = format!("// {HEADER}\n\n/** The protocol version this client was built for. */\nexport const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n");
+    let mut out = format!("// {HEADER}\n\n/** The protocol version this client was built for. */\nexport const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\n/** Any JSON value. */\nexport type JsonValue = string | number | boolean | null | JsonValue[] | {{ [key: string]: JsonValue }};\n");
     for (name, schema) in &d.schemas {
         out.push('\n');
         ts_doc(&mut out, "", description(schema));
@@ -225,6 +234,9 @@ impl Spelling for Lua {
         "boolean"
     }
     fn unknown(&self) -> &'static str {
+        "any"
+    }
+    fn json(&self) -> &'static str {
         "any"
     }
     fn literal(&self, value: &Value) -> String {
@@ -321,6 +333,8 @@ mod tests {
     fn schema_shapes_spell_as_types() {
         let cases = [
             (json!({"type": "string"}), "string", "string"),
+            (json!(true), "JsonValue", "any"),
+            (json!({"description": "Anything."}), "JsonValue", "any"),
             (json!({"type": ["integer", "null"], "format": "int64"}), "number | null", "integer?"),
             (json!({"$ref": "#/components/schemas/Task"}), "Task", "errand.Task"),
             (json!({"type": "array", "items": {"$ref": "#/components/schemas/Task"}}), "Task[]", "errand.Task[]"),

@@ -86,6 +86,12 @@ pub struct Task {
     /// end are those of its current or last run. Each new one is a
     /// `task/updated`; `task/finished` comes once, for the last run.
     pub attempts: Vec<task::Attempt>,
+    /// The size in bytes of the JSON result it left in `$ERRAND_RESULT`
+    /// (`task/get` and `task/finished` carry the value); null: none.
+    pub result_bytes: Option<u64>,
+    /// Why what it left in `$ERRAND_RESULT` was not kept (not one JSON
+    /// value, over 1 MiB, not a regular file).
+    pub result_error: Option<String>,
 }
 
 impl Task {
@@ -125,6 +131,8 @@ impl Task {
             retries: t.retries,
             retry_delay_ms: t.retry_delay_ms,
             attempts: t.attempts.clone(),
+            result_bytes: t.result_bytes,
+            result_error: t.result_error.clone(),
         }
     }
 
@@ -333,6 +341,8 @@ pub struct TaskDetail {
     pub task: Task,
     /// The last lines of stdout and stderr, merged in order.
     pub output_tail: String,
+    /// The JSON value it left in `$ERRAND_RESULT`, once it ended; null: none.
+    pub result: Option<serde_json::Value>,
 }
 
 /// The answer to `task/cancel`.
@@ -576,6 +586,8 @@ pub struct FinishedEvent {
     pub task: Task,
     /// The last 10 lines of its output.
     pub output_tail: String,
+    /// The JSON value it left in `$ERRAND_RESULT`; null: none.
+    pub result: Option<serde_json::Value>,
 }
 
 /// A running task reported progress.

@@ -158,7 +158,8 @@ impl Handler for Server {
             store.reap_lost()?;
             let task = store.get(&store.resolve(&params.id)?)?;
             let lines = params.tail_lines.unwrap_or(20).min(10_000) as usize;
-            Ok(p::TaskDetail { output_tail: tail_of(self, &task, lines), task: p::Task::now(&task) })
+            let result = super::watch::result_of(store, &task)?;
+            Ok(p::TaskDetail { output_tail: tail_of(self, &task, lines), task: p::Task::now(&task), result })
         })
     }
 

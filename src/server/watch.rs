@@ -256,7 +256,7 @@ impl Feed {
         'pages: loop {
             let (changes, last) = store.changed_since(self.last_change, PAGE)?;
             for change in &changes {
-                let events = self.events_for(change);
+                let events = self.events_for(change, store)?;
                 bytes += events.iter().map(|n| approx_size(n, &change.task)).sum::<usize>();
                 polled.notifications.extend(events);
                 let task = &change.task;
@@ -287,13 +287,13 @@ impl Feed {
         Ok(polled)
     }
 
-    fn events_for(&self, change: &Change) -> Vec<Notification> {
+    fn events_for(&self, change: &Change, store: &Store) -> Result<Vec<Notification>> {
         let task = &change.task;
         let before = self.known.get(&task.id);
         let was = before.map(|k| k.status);
         let now = now_ms();
         let event = || TaskEvent { task: protocol::Task::at(task, now) };
-        match task.status() {
+        Ok(match task.status() {
             Status::Queued if was.is_none() => vec![Notification::TaskQueued(event())],
             Status::Running if was != Some(Status::Running) => vec![Notification::TaskStarted(event())],
             // A failed run of a task that retries: the next one follows.
@@ -317,21 +317,34 @@ impl Feed {
                 vec![Notification::TaskFinished(FinishedEvent {
                     task: protocol::Task::at(task, now),
                     output_tail: tail_of(&self.paths, &task.id),
+                    result: result_of(store, task)?,
                 })]
             }
             s if s.is_final() => vec![Notification::TaskUpdated(event())],
             _ => Vec::new(),
-        }
+        })
     }
 }
 
 /// About how many bytes a notification about `task` takes as JSON.
 fn approx_size(n: &Notification, task: &Task) -> usize {
     let tail = match n {
-        Notification::TaskFinished(e) => 2 * e.output_tail.len(),
+        Notification::TaskFinished(e) => 2 * e.output_tail.len() + task.result_bytes.unwrap_or(0) as usize,
         _ => 0,
     };
     task.approx_size() + tail
+}
+
+/// The JSON result `task` left, for clients (null when it left none).
+pub(super) fn result_of(store: &Store, task: &Task) -> Result<Option<serde_json::Value>> {
+    if task.result_bytes.is_none() {
+        return Ok(None);
+    }
+    // Validated when stored: a value that no longer parses is a damaged store.
+    match store.result(&task.id)? {
+        Some(json) => Ok(serde_json::from_str(&json).ok()),
+        None => Ok(None),
+    }
 }
 
 fn tail_of(paths: &Paths, id: &str) -> String {

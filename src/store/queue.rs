@@ -9,6 +9,7 @@ use super::Store;
 use crate::diagnostics::DiagnosticCounts;
 use crate::error::{Error, Result};
 use crate::process::Identity;
+use crate::task::result::Left;
 use crate::task::{Exit, Status, Task};
 
 /// What a supervisor does about the next task.
@@ -40,6 +41,8 @@ pub struct Outcome {
     pub diagnostics: Option<DiagnosticCounts>,
     /// Stopped by errand because it ran past its timeout (then it failed).
     pub timed_out: bool,
+    /// The JSON result its last run left (a value was kept already: `keep_result`).
+    pub result: Left,
 }
 
 impl Outcome {
@@ -190,6 +193,19 @@ impl Store {
         })
     }
 
+    /// Keep the JSON result a running task left, before its outcome is
+    /// recorded (which then names its size). A transaction of its own that
+    /// never frees the reserve: a result of up to 1 MiB must not spend the
+    /// room kept for outcomes on a full disk; it fails instead, and the
+    /// outcome says why it was not kept.
+    pub fn keep_result(&self, id: &str, json: &str) -> Result<()> {
+        let _turn = self.write_turn(None)?;
+        self.write_once(&|tx| {
+            tx.execute("INSERT OR REPLACE INTO results (task, value) VALUES (?1, ?2)", params![id, json])?;
+            Ok(())
+        })
+    }
+
     pub fn cancel_requested(&self, id: &str) -> Result<bool> {
         Ok(self.conn.query_row("SELECT cancel_requested IS NOT NULL FROM tasks WHERE id = ?1", [id], |r| r.get(0))?)
     }
@@ -231,10 +247,16 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
         .optional()?
         .unwrap_or(false);
     let status = outcome.status(cancel_requested);
+    let (result_bytes, result_error) = match &outcome.result {
+        Left::Nothing => (None, None),
+        Left::Value(json) => (Some(json.len() as i64), None),
+        Left::Refused(why) => (None, Some(why.as_str())),
+    };
     tx.execute(
         "UPDATE tasks SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5, error = ?6,
                           stdout_bytes = ?7, stderr_bytes = ?8,
-                          diag_errors = ?9, diag_warnings = ?10, diag_infos = ?11
+                          diag_errors = ?9, diag_warnings = ?10, diag_infos = ?11,
+                          result_bytes = ?12, result_error = ?13
          WHERE id = ?1 AND status = 'running'",
         params![
             id,
@@ -248,6 +270,8 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
             outcome.diagnostics.map(|c| c.errors),
             outcome.diagnostics.map(|c| c.warnings),
             outcome.diagnostics.map(|c| c.infos),
+            result_bytes,
+            result_error,
         ],
     )?;
     if status != Status::Completed {

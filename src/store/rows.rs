@@ -11,9 +11,9 @@ use crate::task::{End, Exit, Progress, State, Status, Task};
 pub const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
      ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid, \
      keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos, timeout_ms, depends_on, \
-     retries, retry_delay_ms, attempts";
+     retries, retry_delay_ms, attempts, result_bytes, result_error, hooks";
 /// How many: a query may select more after them (the change number).
-pub const TASK_COLUMN_COUNT: usize = 32;
+pub const TASK_COLUMN_COUNT: usize = 35;
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
@@ -85,6 +85,12 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         attempts: match r.get::<_, Option<String>>(31)? {
             Some(json) => serde_json::from_str(&json).map_err(|e| invalid(31, e.to_string()))?,
             None => Vec::new(),
+        },
+        result_bytes: r.get(32)?,
+        result_error: r.get(33)?,
+        hooks: match r.get::<_, Option<String>>(34)? {
+            Some(json) => serde_json::from_str(&json).map_err(|e| invalid(34, e.to_string()))?,
+            None => Default::default(),
         },
         state,
     })

@@ -13,6 +13,8 @@ pub const MIGRATIONS: &[&str] = &[
     V8_TIMEOUT,
     V9_DEPENDENCIES,
     V10_RETRIES,
+    V11_RESULTS,
+    V12_TASK_HOOKS,
 ];
 
 const V1_TABLES: &str = r#"
@@ -222,6 +224,24 @@ CREATE TRIGGER tasks_updated AFTER UPDATE OF
             THEN (SELECT value FROM counters WHERE name = 'change') ELSE final_change END
     WHERE seq = NEW.seq;
 END;
+"#;
+
+/// The JSON value a task left in `$ERRAND_RESULT`: its size (or why it was
+/// not kept) with the task; the value itself in a table of its own, so that
+/// lists never page through results of up to 1 MiB. It goes with its task.
+const V11_RESULTS: &str = r#"
+ALTER TABLE tasks ADD COLUMN result_bytes INTEGER CHECK (result_bytes IS NULL OR result_bytes > 0);
+ALTER TABLE tasks ADD COLUMN result_error TEXT;
+CREATE TABLE results (task TEXT PRIMARY KEY, value TEXT NOT NULL CHECK (json_valid(value))) WITHOUT ROWID;
+CREATE TRIGGER tasks_deleted_results AFTER DELETE ON tasks BEGIN
+    DELETE FROM results WHERE task = OLD.id;
+END;
+"#;
+
+/// A workflow's own finish hooks, with each of its tasks (a JSON object of
+/// `task::TaskHooks`; NULL: none).
+const V12_TASK_HOOKS: &str = r#"
+ALTER TABLE tasks ADD COLUMN hooks TEXT CHECK (hooks IS NULL OR json_valid(hooks));
 "#;
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use super::rows::{task_from_row, TASK_COLUMNS};
 use super::Store;
 use crate::config::History;
 use crate::error::{Error, Result};
-use crate::task::{id, now_ms, CommandSpec, Counts, Status, Task};
+use crate::task::{id, now_ms, CommandSpec, Counts, Status, Task, TaskHooks};
 
 /// Failures stop counting in the statusline after this long, read or not.
 pub const FAILURE_VISIBLE_MS: i64 = 3_600_000;
@@ -57,6 +57,8 @@ pub struct NewTask {
     pub retries: u32,
     /// The pause before each rerun.
     pub retry_delay_ms: Option<u64>,
+    /// Its workflow's own finish hooks.
+    pub hooks: TaskHooks,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -123,6 +125,7 @@ impl Store {
         let base_env = to_json(&new.base_env)?;
         let name = new.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| new.command.title());
         let depends_on = if new.depends_on.is_empty() { None } else { Some(to_json(&new.depends_on)?) };
+        let hooks = if new.hooks.is_empty() { None } else { Some(to_json(&new.hooks)?) };
         let id = self.write(|tx| {
             let env_hash = format!("{:016x}", fnv1a(base_env.as_bytes()));
             tx.execute("INSERT OR IGNORE INTO envs (hash, vars) VALUES (?1, ?2)", params![env_hash, base_env])?;
@@ -134,8 +137,8 @@ impl Store {
                 let inserted = tx.execute(
                     "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
                         restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on, retries,
-                        retry_delay_ms)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+                        retry_delay_ms, hooks)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
                     params![
                         id,
                         name,
@@ -154,7 +157,8 @@ impl Store {
                         new.timeout_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
                         depends_on,
                         new.retries,
-                        new.retry_delay_ms.map(|ms| ms.min(i64::MAX as u64) as i64)
+                        new.retry_delay_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
+                        hooks,
                     ],
                 )?;
                 if inserted == 1 {
@@ -425,6 +429,11 @@ impl Store {
         }
     }
 
+    /// The JSON result it left, as the task wrote it (None: none kept).
+    pub fn result(&self, id: &str) -> Result<Option<String>> {
+        Ok(self.conn.query_row("SELECT value FROM results WHERE task = ?1", [id], |r| r.get(0)).optional()?)
+    }
+
     /// A run of a retrying task failed and another follows: keep how it
     /// ended (watchers see the change), and forget its process.
     pub fn record_attempt(&self, id: &str, attempt: &crate::task::Attempt) -> Result<()> {
@@ -627,6 +636,7 @@ pub(crate) mod tests {
             depends_on: Vec::new(),
             retries: 0,
             retry_delay_ms: None,
+            hooks: TaskHooks::default(),
         }
     }
 

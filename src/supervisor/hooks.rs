@@ -1,4 +1,5 @@
-//! Finish hooks: the user's own commands (`[hooks]` in config.toml) run by
+//! Finish hooks: the user's own commands (`[hooks]` in config.toml, then a
+//! workflow's `on_finish` / `on_failure`) run by
 //! the supervisor when a task it ran ends, after the outcome is recorded
 //! and clients were told, and before it starts its next task: so nothing of
 //! a hook is ever taken for that task's leftovers. A hook runs with
@@ -16,16 +17,28 @@ use crate::config::Hooks;
 use crate::supervisor::process::MARKER;
 use crate::task::{Status, Task};
 
-/// Run the hooks that apply to `task`, which just ended.
-/// `env`: the environment the task started from (its submitter's).
+/// Run the hooks that apply to `task`, which just ended: the user's, then
+/// its workflow's own. `env`: the environment the task started from (its
+/// submitter's).
 pub fn after(hooks: &Hooks, task: &Task, env: &BTreeMap<String, String>) {
-    if let Some(on_finish) = &hooks.on_finish {
-        run("on_finish", on_finish, task, env, hooks.timeout());
+    // A task a hook queued runs none: a hook that runs `errand run` would
+    // otherwise start a task whose hook starts a task, for ever.
+    let from_hook = if env.is_empty() { std::env::var_os(HOOK).is_some() } else { env.contains_key(HOOK) };
+    if from_hook {
+        tracing::debug!(task = %task.id, "queued by a hook: no hooks run for it");
+        return;
     }
-    if let Some(on_failure) = hooks.on_failure.as_ref().filter(|_| task.status() == Status::Failed) {
-        run("on_failure", on_failure, task, env, hooks.timeout());
+    let failed = task.status() == Status::Failed;
+    for command in [&hooks.on_finish, &task.hooks.on_finish].into_iter().flatten() {
+        run("on_finish", command, task, env, hooks.timeout());
+    }
+    for command in [&hooks.on_failure, &task.hooks.on_failure].into_iter().flatten().filter(|_| failed) {
+        run("on_failure", command, task, env, hooks.timeout());
     }
 }
+
+/// The variable every hook carries: which hook it is.
+const HOOK: &str = "ERRAND_HOOK";
 
 fn run(which: &str, command: &str, task: &Task, env: &BTreeMap<String, String>, timeout: Duration) {
     let exit = task.exit();
@@ -44,7 +57,7 @@ fn run(which: &str, command: &str, task: &Task, env: &BTreeMap<String, String>, 
         .process_group(0)
         // Not the task's marker: a hook is not a process of the task.
         .env_remove(MARKER)
-        .env("ERRAND_HOOK", which)
+        .env(HOOK, which)
         .env("ERRAND_ID", &task.id)
         .env("ERRAND_NAME", &task.name)
         .env("ERRAND_STATUS", task.status().as_str())

@@ -73,6 +73,8 @@ pub fn run(paths: &Paths) -> Result<()> {
     let mut waiter = Some(Waiter::new(paths));
     let mut stopping = false;
     let mut finished: Option<(String, Outcome)> = None;
+    // The task that just ended has hooks to run (the user's or its workflow's).
+    let mut hooked = false;
     let mut idle_since: Option<Instant> = None;
     loop {
         let lingering = idle_since.is_some_and(|t| t.elapsed() < LINGER);
@@ -86,7 +88,7 @@ pub fn run(paths: &Paths) -> Result<()> {
         let mut just_finished = finished.take();
         // With hooks, the outcome is recorded first and the next task claimed
         // after them: it is not held `running` with no process meanwhile.
-        if let Some((id, outcome)) = just_finished.take_if(|_| config.hooks.any()) {
+        if let Some((id, outcome)) = just_finished.take_if(|_| hooked) {
             record_and_claim(&store, Some(&(id.clone(), outcome)), &me, config.parallel, WhenIdle::Stop);
             crate::wakeup::signal(paths);
             after_hooks(&store, &config, &id);
@@ -111,6 +113,7 @@ pub fn run(paths: &Paths) -> Result<()> {
                 // Children a task kept are this subreaper's until it exits:
                 // it runs nothing else, so they are never taken for another task's.
                 stopping |= task.keep_children;
+                hooked = config.hooks.any() || !task.hooks.is_empty();
                 finished = Some((task.id, outcome));
             }
             None if when_idle != WhenIdle::Linger => break,

@@ -9,6 +9,7 @@ use std::future::Future;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::Stdio;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -28,6 +29,8 @@ pub struct Spec<'a> {
     pub env: &'a BTreeMap<String, String>,
     /// The file mode mask (the submitter's; default 022).
     pub umask: Option<u32>,
+    /// Where the task may leave a JSON result (`$ERRAND_RESULT`).
+    pub result_file: &'a Path,
 }
 
 /// The variable every process of a task carries: how the task's processes
@@ -93,7 +96,7 @@ impl TaskProcesses for ProcessGroup {
         if !spec.base_env.is_empty() {
             cmd.env_clear().envs(spec.base_env);
         }
-        cmd.envs(spec.env).env(MARKER, spec.task_id);
+        cmd.envs(spec.env).env(MARKER, spec.task_id).env(crate::task::result::VARIABLE, spec.result_file);
         // The errand that runs the task, for `"$ERRAND_BIN" progress 40`
         // when errand is not on the task's PATH.
         if let Ok(exe) = std::env::current_exe() {

@@ -12,10 +12,10 @@ use tokio::time::Instant;
 use super::fifo::Message;
 use super::process::{Spec, Stop, TaskProcesses};
 use crate::diagnostics::DiagnosticCounts;
-use crate::output::{Capture, Stream};
+use crate::output::{Capture, LogFiles, Stream};
 use crate::paths::Paths;
 use crate::store::{Outcome, Store};
-use crate::task::{now_ms, Attempt, Exit, Task};
+use crate::task::{now_ms, result, Attempt, Exit, Task};
 
 /// What a supervisor hands to the task it runs.
 pub struct Supervision<'a> {
@@ -53,7 +53,7 @@ pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outco
             && !*s.stopping
             && !s.store.cancel_requested(&task.id).unwrap_or(false);
         if !rerun {
-            return outcome(s.paths, task, ran, &capture, run_from);
+            return outcome(s.paths, s.store, task, ran, &capture, run_from);
         }
         failed_runs += 1;
         let attempt = Attempt {
@@ -83,15 +83,25 @@ pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outco
         crate::wakeup::signal(s.paths);
         if !pause_before_rerun(&task.id, delay, &mut s).await {
             // Cancelled while it waited: the outcome is the run that failed last.
-            return Outcome { cancelled: true, ..outcome(s.paths, task, ran, &capture, run_from) };
+            return Outcome { cancelled: true, ..outcome(s.paths, s.store, task, ran, &capture, run_from) };
         }
         run_from = capture.position();
     }
 }
 
-/// The outcome of a task whose last run was `ran`, its output from `run_from`.
-fn outcome(paths: &Paths, task: &Task, ran: Ran, capture: &Capture, run_from: u64) -> Outcome {
+/// The outcome of a task whose last run was `ran`, its output from `run_from`,
+/// with the result that run left (kept in the store now).
+fn outcome(paths: &Paths, store: &Store, task: &Task, ran: Ran, capture: &Capture, run_from: u64) -> Outcome {
     let output_bytes = capture.bytes();
+    let result_file = LogFiles::of(paths, &task.id).result;
+    let mut result = result::read(&result_file);
+    let _ = std::fs::remove_file(&result_file);
+    if let result::Left::Value(json) = &result {
+        if let Err(e) = store.keep_result(&task.id, json) {
+            tracing::warn!(task = %task.id, "cannot store the result: {e}");
+            result = result::Left::Refused(format!("cannot store the result: {e}"));
+        }
+    }
     Outcome {
         exit: ran.exit,
         error: ran.error,
@@ -100,6 +110,7 @@ fn outcome(paths: &Paths, task: &Task, ran: Ran, capture: &Capture, run_from: u6
         output_bytes: Some(output_bytes),
         diagnostics: count_diagnostics(paths, task, output_bytes, run_from),
         timed_out: ran.timed_out,
+        result,
     }
 }
 
@@ -124,8 +135,22 @@ async fn run_once<P: TaskProcesses>(
     input_closed: bool,
 ) -> (Ran, Capture) {
     let started_at = now_ms();
-    let spec =
-        Spec { task_id: &task.id, command: &task.command, cwd: &task.cwd, base_env, env: &task.env, umask: task.umask };
+    // Each run starts without a result: a failed run's is not the task's.
+    let result_file = LogFiles::of(s.paths, &task.id).result;
+    if let Err(e) = std::fs::remove_file(&result_file) {
+        if e.kind() != std::io::ErrorKind::NotFound {
+            tracing::warn!(task = %task.id, "cannot remove the last result file: {e}");
+        }
+    }
+    let spec = Spec {
+        task_id: &task.id,
+        command: &task.command,
+        cwd: &task.cwd,
+        base_env,
+        env: &task.env,
+        umask: task.umask,
+        result_file: &result_file,
+    };
     let (processes, pipes) = match P::start(&spec) {
         Ok(started) => started,
         Err(message) => {

@@ -6,6 +6,7 @@
 
 mod command;
 pub mod id;
+pub mod result;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -233,7 +234,29 @@ pub struct Task {
     pub retry_delay_ms: Option<u64>,
     /// Its failed runs so far, oldest first (the current or last run is the task's own).
     pub attempts: Vec<Attempt>,
+    /// The size of the JSON result it left (`$ERRAND_RESULT`), if it left one.
+    pub result_bytes: Option<u64>,
+    /// Why what it left as a result was not kept.
+    pub result_error: Option<String>,
+    /// Its workflow's own finish hooks.
+    pub hooks: TaskHooks,
     pub state: State,
+}
+
+/// A workflow's own finish hooks (`on_finish`, `on_failure` in its table),
+/// carried by each of its tasks: run after the user's `[hooks]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskHooks {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_finish: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_failure: Option<String>,
+}
+
+impl TaskHooks {
+    pub fn is_empty(&self) -> bool {
+        self.on_finish.is_none() && self.on_failure.is_none()
+    }
 }
 
 impl Task {
@@ -390,6 +413,9 @@ pub(crate) mod testing {
             retries: 0,
             retry_delay_ms: None,
             attempts: Vec::new(),
+            result_bytes: None,
+            result_error: None,
+            hooks: TaskHooks::default(),
             state,
         }
     }

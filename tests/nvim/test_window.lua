@@ -167,6 +167,43 @@ return function(H)
     },
 
     {
+      "details show the JSON result a task left, indented, and why one was not kept",
+      function()
+        local task, bad
+        local command = [[echo '{"version": "1.4.2", "files": [1, 2], "ok": true, "name": "café"}' > "$ERRAND_RESULT"]]
+        errand.run(command, { name = "versioned" }, function(t)
+          task = t
+        end)
+        errand.run([[echo '{"a":' > "$ERRAND_RESULT"]], { name = "broken" }, function(t)
+          bad = t
+        end)
+        H.popup(vim.log.levels.INFO, "✓ versioned")
+        H.popup(vim.log.levels.INFO, "✓ broken")
+        local win = open_list("broken")
+        vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
+        press("<CR>")
+        H.wait("the result, indented, keys sorted", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find(
+            '── result ──\n{\n  "files": %[\n    1,\n    2\n  %],\n  "name": "café",\n  "ok": true,\n  "version": "1.4.2"\n}',
+            1
+          )
+        end)
+        press("<Esc>")
+        H.wait("the list", function()
+          return row_of(win, bad.id)
+        end)
+        vim.api.nvim_win_set_cursor(win, { row_of(win, bad.id), 0 })
+        press("<CR>")
+        H.wait("why the result was not kept", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find("result  none kept: the result is not one JSON value", 1, true)
+            and not text:find("── result ──", 1, true)
+        end)
+      end,
+    },
+
+    {
       "filters: text (searched by the server too), unread only, one group; the title says which",
       function()
         for _, name in ipairs({ "alpha build", "beta test", "gamma build" }) do

@@ -7,7 +7,7 @@ import { commandText, describe, duration, ICONS, sanitize, sectionTitle, statusN
 import type { OutputDocuments } from "./outputDocuments";
 import type { OutputTerminals } from "./outputTerminals";
 import type { Problems } from "./problems";
-import type { Task, WorkflowInfo } from "./protocol";
+import type { JsonValue, Task, WorkflowInfo } from "./protocol";
 import { isActive, TaskStore } from "./tasks";
 import { runsWorkflow, workspaceCodeAllowed } from "./trust";
 
@@ -245,7 +245,7 @@ async function showTasks(client: ErrandClient, store: TaskStore, terminals: Outp
 
 /** Everything errand knows of a task, in a modal dialog. */
 async function showDetails(client: ErrandClient, t: Task): Promise<void> {
-  const { task, outputTail } = await client.request("task/get", { id: t.id });
+  const { task, outputTail, result } = await client.request("task/get", { id: t.id });
   const when = (ms: number | null) => (ms === null ? "" : new Date(ms).toLocaleString());
   const lines = [
     vscode.l10n.t("Command: {0}", commandText(task.command)),
@@ -258,6 +258,8 @@ async function showDetails(client: ErrandClient, t: Task): Promise<void> {
     task.group ? vscode.l10n.t("Group: {0}", task.group) : "",
     task.error ? vscode.l10n.t("Error: {0}", task.error) : "",
     task.restartedFrom ? vscode.l10n.t("Restart of: {0}", task.restartedFrom) : "",
+    task.resultError ? vscode.l10n.t("Result not kept: {0}", task.resultError) : "",
+    result !== null && result !== undefined ? `\n${vscode.l10n.t("Result:")}\n${resultText(result)}` : "",
     outputTail ? `\n${vscode.l10n.t("Last output:")}\n${outputTail.trimEnd()}` : "",
   ];
   const title = `${sanitize(task.name)} · ${task.id}`; // no words to translate
@@ -265,6 +267,12 @@ async function showDetails(client: ErrandClient, t: Task): Promise<void> {
     modal: true,
     detail: lines.filter((l) => l !== "").map((l) => l.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => sanitize(c))).join("\n"),
   });
+}
+
+/** A task's JSON result, indented, cut after 20 lines (`errand result` has it all). */
+function resultText(result: JsonValue): string {
+  const lines = JSON.stringify(result, null, 2).split("\n");
+  return lines.length <= 20 ? lines.join("\n") : [...lines.slice(0, 20), `… (${lines.length - 20})`].join("\n");
 }
 
 function isTask(x: unknown): x is Task {

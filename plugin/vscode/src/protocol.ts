@@ -3,6 +3,9 @@
 /** The protocol version this client was built for. */
 export const PROTOCOL_VERSION = 2;
 
+/** Any JSON value. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
 /** The request was carried out. */
 export interface Ack {
   /** Always true. */
@@ -107,6 +110,8 @@ export interface FinishedEvent {
   task: Task;
   /** The last 10 lines of its output. */
   outputTail: string;
+  /** The JSON value it left in `$ERRAND_RESULT`; null: none. */
+  result: JsonValue;
 }
 
 /** `task/follow` params. */
@@ -400,6 +405,10 @@ export interface Task {
   retryDelayMs: number | null;
   /** Its failed runs so far, oldest first; the task's own exit, error and end are those of its current or last run. Each new one is a `task/updated`; `task/finished` comes once, for the last run. */
   attempts: Attempt[];
+  /** The size in bytes of the JSON result it left in `$ERRAND_RESULT` (`task/get` and `task/finished` carry the value); null: none. */
+  resultBytes: number | null;
+  /** Why what it left in `$ERRAND_RESULT` was not kept (not one JSON value, over 1 MiB, not a regular file). */
+  resultError: string | null;
 }
 
 /** One task with the end of its output. */
@@ -408,6 +417,8 @@ export interface TaskDetail {
   task: Task;
   /** The last lines of stdout and stderr, merged in order. */
   outputTail: string;
+  /** The JSON value it left in `$ERRAND_RESULT`, once it ended; null: none. */
+  result: JsonValue;
 }
 
 /** A task changed: `task/queued`, `task/started`, `task/updated`. */

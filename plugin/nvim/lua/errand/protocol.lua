@@ -59,6 +59,7 @@
 ---@class errand.FinishedEvent A task reached its final status.
 ---@field task errand.Task Status, exit code or signal, duration, error text: all in the task.
 ---@field outputTail string The last 10 lines of its output.
+---@field result any The JSON value it left in `$ERRAND_RESULT`; null: none.
 
 ---@class errand.FollowParams `task/follow` params.
 ---@field id string A task id, or a unique prefix of one.
@@ -210,10 +211,13 @@
 ---@field retries integer How many times a failed run is run again, in the same task.
 ---@field retryDelayMs integer? The pause before each rerun, in milliseconds (null: none).
 ---@field attempts errand.Attempt[] Its failed runs so far, oldest first; the task's own exit, error and end are those of its current or last run. Each new one is a `task/updated`; `task/finished` comes once, for the last run.
+---@field resultBytes integer? The size in bytes of the JSON result it left in `$ERRAND_RESULT` (`task/get` and `task/finished` carry the value); null: none.
+---@field resultError string? Why what it left in `$ERRAND_RESULT` was not kept (not one JSON value, over 1 MiB, not a regular file).
 
 ---@class errand.TaskDetail One task with the end of its output.
 ---@field task errand.Task The task as it is now.
 ---@field outputTail string The last lines of stdout and stderr, merged in order.
+---@field result any The JSON value it left in `$ERRAND_RESULT`, once it ended; null: none.
 
 ---@class errand.TaskEvent A task changed: `task/queued`, `task/started`, `task/updated`.
 ---@field task errand.Task The task as it is now.

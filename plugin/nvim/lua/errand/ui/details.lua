@@ -7,11 +7,53 @@ local t = require("errand.messages").t
 
 local M = {}
 
---- Lines and highlights for `task` with its output `tail`.
+--- Lines of a result shown before the output.
+local RESULT_LINES = 20
+
+--- A decoded JSON value as indented lines, keys sorted (the same on every
+--- Neovim: vim.json.encode indents only from 0.12).
+---@param value any
+---@param prefix string what goes before the first line
+---@param indent string
+---@param out string[]
+local function pretty(value, prefix, indent, out)
+  if type(value) ~= "table" then
+    table.insert(out, prefix .. vim.json.encode(value))
+    return
+  end
+  local is_list = vim.islist(value) and not (next(value) == nil and getmetatable(value) ~= nil)
+  local open, close = is_list and "[" or "{", is_list and "]" or "}"
+  if next(value) == nil then
+    table.insert(out, prefix .. open .. close)
+    return
+  end
+  table.insert(out, prefix .. open)
+  local keys = {}
+  for k in pairs(value) do
+    table.insert(keys, k)
+  end
+  if not is_list then
+    table.sort(keys, function(a, b)
+      return tostring(a) < tostring(b)
+    end)
+  end
+  for i, k in ipairs(keys) do
+    local before = indent .. "  " .. (is_list and "" or (vim.json.encode(tostring(k)) .. ": "))
+    pretty(value[k], before, indent .. "  ", out)
+    if i < #keys then
+      out[#out] = out[#out] .. ","
+    end
+  end
+  table.insert(out, indent .. close)
+end
+
+--- Lines and highlights for `task` with its output `tail` and the JSON
+--- `result` it left (`task/get`'s).
 ---@param task errand.Task
 ---@param tail string
+---@param result any
 ---@return string[] lines, table[] marks
-function M.render(task, tail)
+function M.render(task, tail, result)
   local icons = config.options.icons
   local rows = {
     { t("label_status"), (icons[task.status] or "") .. " " .. t("status_" .. task.status) },
@@ -51,6 +93,9 @@ function M.render(task, tail)
   if type(d) == "table" and d.errors + d.warnings + d.infos > 0 then
     table.insert(rows, { t("label_diagnostics"), t("diagnostics_counts", d.errors, d.warnings, d.infos) })
   end
+  if type(task.resultError) == "string" then
+    table.insert(rows, { t("label_result"), t("result_refused", format.sanitize(task.resultError)) })
+  end
   local lines, marks = {}, {}
   for _, r in ipairs(rows) do
     -- Right-aligned by screen cells (a Chinese label is two per character).
@@ -60,6 +105,19 @@ function M.render(task, tail)
   end
   local value_at = #lines[1] - #rows[1][2]
   marks[1] = { 0, value_at, value_at + #(icons[task.status] or ""), highlights.status[task.status] }
+  if result ~= nil and result ~= vim.NIL then
+    table.insert(lines, "")
+    table.insert(lines, t("result_rule"))
+    table.insert(marks, { #lines - 1, 0, #lines[#lines], "ErrandSection" })
+    local shown = {}
+    pretty(result, "", "", shown)
+    for i = 1, math.min(#shown, RESULT_LINES) do
+      table.insert(lines, format.sanitize(shown[i]))
+    end
+    if #shown > RESULT_LINES then
+      table.insert(lines, ("… %d more (errand result %s)"):format(#shown - RESULT_LINES, task.id))
+    end
+  end
   table.insert(lines, "")
   table.insert(lines, t("output_rule"))
   table.insert(marks, { #lines - 1, 0, #lines[#lines], "ErrandSection" })

@@ -89,7 +89,7 @@ local function render_now()
   if view.view == "details" then
     local task = state.by_id[view.detail]
     if task then
-      set_lines(details.render(task, view.tail))
+      set_lines(details.render(task, view.tail, view.result))
     end
   elseif view.view == "help" then
     set_lines(M.help_lines(), {})
@@ -117,6 +117,7 @@ local function refresh_tail()
   client.request("task/get", { id = id, tailLines = 30 }, function(err, res)
     if not err and res and valid() and view.detail == id then
       view.tail = res.outputTail
+      view.result = res.result
       state.merge(res.task)
       render()
     end
@@ -179,6 +180,7 @@ function M.show_details(id)
   view.view = "details"
   view.detail = id
   view.tail = ""
+  view.result = nil
   render()
   refresh_tail()
 end
