@@ -1,5 +1,5 @@
 //! Reaching a task that is queued or running, for any client: cancel it,
-//! write to its stdin, close its stdin.
+//! write to its stdin, close its stdin, pause and resume it.
 
 use crate::error::{Error, Result};
 use crate::paths::Paths;
@@ -43,5 +43,42 @@ pub fn send_input(store: &Store, paths: &Paths, id: &str, input: Option<Vec<u8>>
     if eof {
         fifo::send(paths, store, id, &Message::Eof)?;
     }
+    Ok(())
+}
+
+/// Pause a running task (SIGSTOP to every process of it, by its supervisor)
+/// or resume it (SIGCONT); returns once its supervisor recorded it.
+pub fn pause(store: &Store, paths: &Paths, id: &str, paused: bool) -> Result<()> {
+    let task = store.get(id)?;
+    if task.status() != Status::Running {
+        return Err(Error::NotRunning { id: id.to_owned(), status: task.status().as_str().to_owned() });
+    }
+    if task.paused_at.is_some() == paused {
+        return Ok(());
+    }
+    fifo::send(paths, store, id, if paused { &Message::Pause } else { &Message::Resume })?;
+    // Bounded: a supervisor answers in milliseconds; a task claimed but not
+    // started yet drops the frame, and the client is told to try again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        let task = store.get(id)?;
+        if task.paused_at.is_some() == paused {
+            return Ok(());
+        }
+        if task.is_final() {
+            return Err(Error::AlreadyFinished { id: id.to_owned(), status: task.status().as_str().to_owned() });
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(Error::NotRunning { id: id.to_owned(), status: "starting or stopping".to_owned() });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// Stop the queue starting new tasks (running ones go on), or let it again.
+/// Resuming, the caller starts supervisors for what waits (`Queue::kick`).
+pub fn pause_queue(store: &Store, paths: &Paths, paused: bool) -> Result<()> {
+    store.set_queue_paused(paused)?;
+    crate::wakeup::signal(paths);
     Ok(())
 }

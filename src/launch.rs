@@ -186,13 +186,17 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
     if let Some(long) = name.as_ref().filter(|n| n.len() > crate::task::MAX_ARG) {
         return Err(Error::InvalidInput(format!("the name is {} bytes; at most {}", long.len(), crate::task::MAX_ARG)));
     }
+    // Who queues it from a hook is told apart here, once: its processes
+    // (and its restarts) do not carry the hook's variable.
+    let mut base_env = req.base_env;
+    let from_hook = base_env.remove(crate::supervisor::hooks::VARIABLE).is_some();
     let new = NewTask {
         name,
         command,
         group: req.group.or_else(|| workflow::project_group(&cwd)),
         cwd: cwd.to_string_lossy().into_owned(),
         env,
-        base_env: req.base_env,
+        base_env,
         workflow,
         restarted_from: None,
         keep_children,
@@ -204,6 +208,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
         retries: retry.unwrap_or(0),
         retry_delay_ms: retry_delay_ms.filter(|ms| *ms > 0),
         hooks,
+        from_hook,
     };
     Ok(Planned { task: new, instance, depends, in_sequence, client_dir })
 }
@@ -276,6 +281,9 @@ impl Queue<'_> {
             retries: old.retries,
             retry_delay_ms: old.retry_delay_ms,
             hooks: old.hooks,
+            // Restarted by a hook (`on_failure = 'errand restart $ERRAND_ID'`):
+            // no hooks, or it would restart itself for ever.
+            from_hook: std::env::var_os(crate::supervisor::hooks::VARIABLE).is_some(),
         };
         self.submit(&new)
     }
@@ -342,6 +350,7 @@ impl Queue<'_> {
         for name in &depends {
             let request = RunRequest::dependency(name, &client_dir, task.base_env.clone());
             let mut dependency = new_task(self.config, self.paths, request)?;
+            dependency.task.from_hook = task.from_hook;
             // Not reused, a dependency waits for a run in progress rather than
             // be refused (single) or stop it (restart) halfway through a launch.
             if dependency.instance != Instance::Parallel {

@@ -114,3 +114,36 @@ fn a_workflows_own_hooks_run_after_the_users_and_a_hook_cannot_recurse() {
     assert_eq!(bad.code, 2, "{}", bad.stderr);
     assert!(bad.stderr.contains("workflow 'x': on_finish must be a shell command"), "{}", bad.stderr);
 }
+
+/// `on_failure = 'errand restart $ERRAND_ID'` retries once, not for ever:
+/// the restart a hook makes runs no hooks; one the user makes does.
+#[test]
+fn a_restart_from_a_hook_runs_no_hooks_but_a_users_restart_does() {
+    let home = Home::new();
+    home.config("[hooks]\non_failure = '\"$ERRAND_BIN_FOR_TEST\" restart \"$ERRAND_ID\" > /dev/null'\n");
+    let submit = |args: &[&str]| -> String {
+        let out = home.cmd().env("ERRAND_BIN_FOR_TEST", env!("CARGO_BIN_EXE_errand")).args(args).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let failing = || home.tasks(&["--all"]).into_iter().filter(|t| t["name"] == "flaky").collect::<Vec<_>>();
+    let first = submit(&["run", "--name", "flaky", "exit 1"]);
+    home.wait(&[&first]);
+    eventually("the hook's restart ended", || {
+        failing().len() == 2 && failing().iter().all(|t| t["status"] == "failed")
+    });
+    let again = failing().iter().find(|t| t["restartedFrom"] == first.as_str()).map(|t| t["id"].to_string());
+    assert!(again.is_some(), "restarted by the hook: {:?}", failing());
+    // No hook ran for the hook's restart: nothing queues a third (a hook
+    // runs within milliseconds of the outcome).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    home.run(&["wait", "--all"]);
+    assert_eq!(failing().len(), 2, "{:?}", failing());
+
+    let hooked = failing().into_iter().find(|t| t["restartedFrom"] == first.as_str()).unwrap();
+    let mine = submit(&["restart", hooked["id"].as_str().unwrap()]);
+    home.wait(&[&mine]);
+    eventually("my restart's hook restarted it", || failing().len() == 4);
+    home.run(&["wait", "--all"]);
+    assert_eq!(failing().len(), 4);
+}

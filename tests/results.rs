@@ -75,6 +75,12 @@ fn a_malformed_oversized_or_special_result_is_refused_with_the_reason() {
         // Neither a flood nor a hang: a link to /dev/zero, a FIFO no one writes.
         ("ln -s /dev/zero \"$ERRAND_RESULT\"", "the result file is a symbolic link"),
         ("mkfifo \"$ERRAND_RESULT\"", "the result file is not a regular file"),
+        ("mkdir \"$ERRAND_RESULT\"; touch \"$ERRAND_RESULT/x\"", "the result file is not a regular file"),
+        // Deeper than clients and the store take.
+        (
+            "printf '%0513d' 0 | tr 0 '[' > \"$ERRAND_RESULT\"; printf '%0513d' 0 | tr 0 ']' >> \"$ERRAND_RESULT\"",
+            "nested deeper than 512 levels",
+        ),
     ];
     for (shell, why) in cases {
         let id = finished(&home, shell);
@@ -87,12 +93,17 @@ fn a_malformed_oversized_or_special_result_is_refused_with_the_reason() {
         assert!(r.stderr.contains(why), "the reason is given: {}", r.stderr);
         let shown = home.ok(&["show", &id]);
         assert!(shown.contains("none kept: "), "{shown}");
+        assert!(!home.errand_home().join(format!("logs/{id}.result")).exists(), "nothing is left behind");
     }
-    // Exactly 1 MiB is kept.
+    // Exactly 1 MiB is kept, the newline echo adds aside.
     let id =
-        finished(&home, "{ printf '\"'; head -c 1048574 /dev/zero | tr '\\0' a; printf '\"'; } > \"$ERRAND_RESULT\"");
+        finished(&home, "{ printf '\"'; head -c 1048574 /dev/zero | tr '\\0' a; echo '\"'; } > \"$ERRAND_RESULT\"");
     assert_eq!(home.task(&id)["resultBytes"], 1 << 20);
     assert_eq!(home.ok(&["result", &id]).len(), (1 << 20) + 1);
+    // 512 levels are kept, byte for byte.
+    let deep = "printf '%0512d' 0 | tr 0 '[' > \"$ERRAND_RESULT\"; printf '%0512d' 0 | tr 0 ']' >> \"$ERRAND_RESULT\"";
+    let id = finished(&home, deep);
+    assert_eq!(home.ok(&["result", &id]), format!("{}{}\n", "[".repeat(512), "]".repeat(512)));
 }
 
 #[test]

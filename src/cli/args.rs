@@ -45,6 +45,25 @@ pub enum Command {
         #[arg(add = ArgValueCompleter::new(complete::active_task))]
         ids: Vec<String>,
     },
+    /// Pause running tasks: every process of each is stopped (SIGSTOP) where
+    /// it is, and keeps its slot. --queue: start no new task (running ones go on).
+    Pause {
+        /// Task ids or unique prefixes (none: pick one from a list).
+        #[arg(add = ArgValueCompleter::new(complete::active_task))]
+        ids: Vec<String>,
+        /// Start no queued task until `errand resume --queue`.
+        #[arg(long, conflicts_with = "ids")]
+        queue: bool,
+    },
+    /// Resume paused tasks (SIGCONT), or let the queue start tasks again (--queue).
+    Resume {
+        /// Task ids or unique prefixes (none: pick one from a list).
+        #[arg(add = ArgValueCompleter::new(complete::active_task))]
+        ids: Vec<String>,
+        /// Start queued tasks again.
+        #[arg(long, conflicts_with = "ids")]
+        queue: bool,
+    },
     /// Run a task again, as a new task.
     Restart {
         /// A task id or a unique prefix.

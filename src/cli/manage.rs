@@ -1,4 +1,5 @@
-//! Commands that change tasks: cancel, restart, rm, restore, clear, prune.
+//! Commands that change tasks: cancel, pause, resume, restart, rm, restore,
+//! clear, prune.
 
 use std::io::Write;
 
@@ -16,6 +17,30 @@ pub fn cancel(cx: &Context, ids: &[String], out: &mut impl Write) -> Result<i32>
             CancelAction::Signalled => writeln!(out, "{id}: cancelling"),
         }
         .map_err(stdout_error)?;
+    }
+    Ok(0)
+}
+
+/// `pause` (`paused`) or `resume`: tasks, one picked at a terminal, or the queue.
+pub fn pause(cx: &Context, mut ids: Vec<String>, queue: bool, paused: bool, out: &mut impl Write) -> Result<i32> {
+    let verb = if paused { "pause" } else { "resume" };
+    if queue {
+        control::pause_queue(cx.store, cx.paths, paused)?;
+        if paused {
+            writeln!(out, "queue paused: running tasks go on, queued ones wait (errand resume --queue)")
+        } else {
+            cx.queue().kick()?;
+            writeln!(out, "queue resumed")
+        }
+        .map_err(stdout_error)?;
+        return Ok(0);
+    }
+    if ids.is_empty() {
+        ids.push(super::pick::pick(cx, verb, crate::store::Offer::Active)?);
+    }
+    for id in cx.resolve_all(&ids)? {
+        control::pause(cx.store, cx.paths, &id, paused)?;
+        writeln!(out, "{id}: {verb}d").map_err(stdout_error)?;
     }
     Ok(0)
 }

@@ -86,6 +86,8 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
             }
             manage::cancel(&cx, &ids, out)
         }
+        Command::Pause { ids, queue } => manage::pause(&cx, ids, queue, true, out),
+        Command::Resume { ids, queue } => manage::pause(&cx, ids, queue, false, out),
         Command::Restart { id, json } => manage::restart(&cx, &id, json, out),
         Command::Rm { ids } => manage::delete(&cx, &ids),
         Command::Restore { ids } => manage::restore(&cx, &ids),

@@ -55,7 +55,11 @@ impl Style {
 
     /// The status, padded to `width`, in its colour.
     pub fn status(&self, status: Status, width: usize) -> String {
-        let text = format!("{:<width$}", status.as_str());
+        self.in_status_colour(status, &format!("{:<width$}", status.as_str()))
+    }
+
+    /// `text` in the colour of `status` ("paused" in running's).
+    pub fn in_status_colour(&self, status: Status, text: &str) -> String {
         let code = match status {
             Status::Queued => "2",
             Status::Running => "36",
@@ -64,7 +68,7 @@ impl Style {
             Status::Cancelled => "33",
             Status::Lost => "35",
         };
-        self.paint(code, &text)
+        self.paint(code, text)
     }
 }
 
@@ -151,6 +155,16 @@ struct Column {
     cell: fn(&Task, i64) -> String,
 }
 
+/// A task's status as a word: a paused task is `running` (it holds its
+/// slot) but says "paused".
+pub fn status_word(task: &Task) -> &'static str {
+    if task.paused_at.is_some() {
+        "paused"
+    } else {
+        task.status().as_str()
+    }
+}
+
 /// The `ls` table: a header, one row per task, and a hint when more exist.
 /// On a terminal it fits the width: the name gets what the other columns
 /// leave (cut with `…` by display width), and on a narrow one the least
@@ -159,7 +173,7 @@ struct Column {
 pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
     use unicode_width::UnicodeWidthStr;
     let id_w = tasks.iter().map(|t| t.id.len()).max().unwrap_or(4).max(2);
-    let mut columns = vec![Column { title: "STATUS", right: false, cell: |t, _| t.status().as_str().to_owned() }];
+    let mut columns = vec![Column { title: "STATUS", right: false, cell: |t, _| status_word(t).to_owned() }];
     // Progress means something while a task runs; afterwards its status says it.
     if tasks.iter().any(|t| t.status() == Status::Running && t.progress().is_some()) {
         columns.push(Column {
@@ -208,7 +222,7 @@ pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
         for (i, (value, w)) in values.iter().zip(&widths).enumerate() {
             let pad = " ".repeat(w.saturating_sub(value.width()));
             let cell = match (i, status) {
-                (0, Some(status)) => style.status(status, 0),
+                (0, Some(status)) => style.in_status_colour(status, value),
                 _ => value.clone(),
             };
             line.push_str("  ");
@@ -251,7 +265,7 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     let mut lines: Vec<(&str, String)> = vec![
         ("id", task.id.clone()),
         ("name", visible(&task.name).into_owned()),
-        ("status", style.status(task.status(), 0)),
+        ("status", style.in_status_colour(task.status(), status_word(task))),
         ("command", visible(&task.command.to_string()).into_owned()),
         ("cwd", visible(&task.cwd).into_owned()),
     ];
@@ -268,6 +282,9 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     }
     if let Some(d) = task.duration_ms(now) {
         lines.push(("duration", duration(d)));
+    }
+    if let Some(p) = task.paused_at {
+        lines.push(("paused", format!("{} (errand resume {})", when(p), task.id)));
     }
     match task.exit() {
         Some(Exit::Code(c)) => lines.push(("exit code", c.to_string())),

@@ -57,11 +57,17 @@ fn running(cx: &Context, group: Option<&str>) -> Result<Vec<Task>> {
 
 /// "2 running · 1 failed"; empty when idle.
 fn short(c: &Counts) -> String {
-    let parts: Vec<String> = [(c.running, "running"), (c.queued, "queued"), (c.failed, "failed")]
+    let mut parts: Vec<String> = [(c.running, "running"), (c.queued, "queued"), (c.failed, "failed")]
         .into_iter()
         .filter(|(n, _)| *n > 0)
         .map(|(n, what)| format!("{n} {what}"))
         .collect();
+    if let Some(running) = parts.first_mut().filter(|_| c.paused > 0) {
+        running.push_str(&format!(" ({} paused)", c.paused));
+    }
+    if c.queue_paused && c.queued > 0 {
+        parts.push("queue paused".into());
+    }
     parts.join(" · ")
 }
 
@@ -251,11 +257,11 @@ mod tests {
     #[test]
     fn idle_is_empty_and_zero_counts_are_left_out() {
         assert_eq!(short(&Counts::default()), "");
-        assert_eq!(short(&Counts { running: 2, queued: 0, failed: 1, seq: 0 }), "2 running · 1 failed");
+        assert_eq!(short(&Counts { running: 2, failed: 1, ..Counts::default() }), "2 running · 1 failed");
     }
 
     fn glance(running: u32, failed: u32, unread: u32) -> Glance {
-        Glance { counts: Counts { running, queued: 0, failed, seq: 0 }, unread: Some(unread), eta_ms: Some(125_000) }
+        Glance { counts: Counts { running, failed, ..Counts::default() }, unread: Some(unread), eta_ms: Some(125_000) }
     }
 
     #[test]

@@ -86,8 +86,9 @@ impl LogFiles {
     }
 
     pub fn remove(&self) {
-        for f in [&self.stdout, &self.stderr, &self.index, &self.result] {
+        for f in [&self.stdout, &self.stderr, &self.index] {
             let _ = std::fs::remove_file(f);
         }
+        crate::task::result::clear(&self.result);
     }
 }

@@ -43,6 +43,14 @@ protocol! {
         "task/get" => fn get(GetParams) -> TaskDetail, errors [NoSuchTask, AmbiguousId, StoreError];
         /// Cancel: a queued task never runs; a running one gets SIGTERM, then SIGKILL.
         "task/cancel" => fn cancel(IdParams) -> CancelResult, errors [NoSuchTask, AmbiguousId, AlreadyFinished, StoreError];
+        /// Pause a running task: every process of it stopped (SIGSTOP) where it is; it keeps its slot.
+        "task/pause" => fn pause(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, NotRunning, AlreadyFinished, StoreError];
+        /// Resume a paused task (SIGCONT).
+        "task/resume" => fn resume(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, NotRunning, AlreadyFinished, StoreError];
+        /// Start no queued task until `queue/resume`; running ones go on. Answers the counts.
+        "queue/pause" => fn pause_queue(Empty) -> Counts, errors [StoreError];
+        /// Let the queue start tasks again. Answers the counts.
+        "queue/resume" => fn resume_queue(Empty) -> Counts, errors [StoreError];
         /// Run a task again as a new task (same command, cwd, environment, name).
         "task/restart" => fn restart(IdParams) -> Task, errors [NoSuchTask, AmbiguousId, ConfigError, StoreError];
         /// Soft-delete a finished task (restorable).
@@ -202,11 +210,11 @@ mod tests {
 
     #[test]
     fn a_notification_is_a_whole_json_rpc_message() {
-        let n = Notification::CountsChanged(Counts { running: 1, queued: 0, failed: 2, seq: 9 });
+        let n = Notification::CountsChanged(Counts { running: 1, failed: 2, seq: 9, ..Counts::default() });
         let v: serde_json::Value = serde_json::from_slice(&n.to_json().unwrap()).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"jsonrpc": "2.0", "method": "counts/changed", "params": {"running": 1, "queued": 0, "failed": 2, "seq": 9}})
+            serde_json::json!({"jsonrpc": "2.0", "method": "counts/changed", "params": {"running": 1, "queued": 0, "failed": 2, "paused": 0, "queuePaused": false, "seq": 9}})
         );
         assert_eq!(n.method(), "counts/changed");
     }

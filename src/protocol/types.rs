@@ -14,6 +14,19 @@ pub use crate::store::CancelAction;
 use crate::task::{self, CommandSpec, Counts, Status};
 use crate::workflow::Workflow;
 
+/// A JSON value passed on byte for byte as it was stored (a task's
+/// result): never parsed into a tree, so big numbers and deep nesting
+/// arrive as written, and it takes no more memory than its text.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawJson(pub Box<serde_json::value::RawValue>);
+
+impl PartialEq for RawJson {
+    fn eq(&self, other: &RawJson) -> bool {
+        self.0.get() == other.0.get()
+    }
+}
+
 /// One task, as clients see it: flat, every field present (null when it
 /// does not apply). Times are milliseconds since the Unix epoch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -92,6 +105,9 @@ pub struct Task {
     /// Why what it left in `$ERRAND_RESULT` was not kept (not one JSON
     /// value, over 1 MiB, not a regular file).
     pub result_error: Option<String>,
+    /// When it was paused (`task/pause`), while it is: its status stays
+    /// `running` (it holds its slot), its processes are stopped.
+    pub paused_at: Option<i64>,
 }
 
 impl Task {
@@ -133,6 +149,7 @@ impl Task {
             attempts: t.attempts.clone(),
             result_bytes: t.result_bytes,
             result_error: t.result_error.clone(),
+            paused_at: t.paused_at,
         }
     }
 
@@ -341,8 +358,10 @@ pub struct TaskDetail {
     pub task: Task,
     /// The last lines of stdout and stderr, merged in order.
     pub output_tail: String,
-    /// The JSON value it left in `$ERRAND_RESULT`, once it ended; null: none.
-    pub result: Option<serde_json::Value>,
+    /// The JSON value it left in `$ERRAND_RESULT`, once it ended, as the
+    /// task wrote it; null: none.
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub result: Option<RawJson>,
 }
 
 /// The answer to `task/cancel`.
@@ -586,8 +605,9 @@ pub struct FinishedEvent {
     pub task: Task,
     /// The last 10 lines of its output.
     pub output_tail: String,
-    /// The JSON value it left in `$ERRAND_RESULT`; null: none.
-    pub result: Option<serde_json::Value>,
+    /// The JSON value it left in `$ERRAND_RESULT`, as the task wrote it; null: none.
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub result: Option<RawJson>,
 }
 
 /// A running task reported progress.

@@ -171,6 +171,37 @@ impl Handler for Server {
         })
     }
 
+    fn pause(&self, params: p::IdParams) -> Result<p::Task> {
+        self.with_store(|store| {
+            let id = store.resolve(&params.id)?;
+            control::pause(store, &self.paths, &id, true)?;
+            Ok(p::Task::now(&store.get(&id)?))
+        })
+    }
+
+    fn resume(&self, params: p::IdParams) -> Result<p::Task> {
+        self.with_store(|store| {
+            let id = store.resolve(&params.id)?;
+            control::pause(store, &self.paths, &id, false)?;
+            Ok(p::Task::now(&store.get(&id)?))
+        })
+    }
+
+    fn pause_queue(&self, _: p::Empty) -> Result<Counts> {
+        self.with_store(|store| {
+            control::pause_queue(store, &self.paths, true)?;
+            Ok(self.give_counts(store.counts()?))
+        })
+    }
+
+    fn resume_queue(&self, _: p::Empty) -> Result<Counts> {
+        self.with_store(|store| {
+            control::pause_queue(store, &self.paths, false)?;
+            self.queue(store).kick()?;
+            Ok(self.give_counts(store.counts()?))
+        })
+    }
+
     fn restart(&self, params: p::IdParams) -> Result<p::Task> {
         refuse_broken_config(&self.paths)?;
         self.with_store(|store| self.queue(store).restart(&store.resolve(&params.id)?)).map(|t| p::Task::now(&t))

@@ -188,11 +188,17 @@ struct Known {
     progress: Option<Progress>,
     /// Failed runs of a task that retries.
     attempts: usize,
+    paused: bool,
 }
 
 impl Known {
     fn of(task: &Task) -> Known {
-        Known { status: task.status(), progress: task.progress().cloned(), attempts: task.attempts.len() }
+        Known {
+            status: task.status(),
+            progress: task.progress().cloned(),
+            attempts: task.attempts.len(),
+            paused: task.paused_at.is_some(),
+        }
     }
 }
 
@@ -296,8 +302,11 @@ impl Feed {
         Ok(match task.status() {
             Status::Queued if was.is_none() => vec![Notification::TaskQueued(event())],
             Status::Running if was != Some(Status::Running) => vec![Notification::TaskStarted(event())],
-            // A failed run of a task that retries: the next one follows.
-            Status::Running if before.is_some_and(|k| k.attempts != task.attempts.len()) => {
+            // A failed run of a task that retries (the next one follows), or a pause or resume.
+            Status::Running
+                if before
+                    .is_some_and(|k| k.attempts != task.attempts.len() || k.paused != task.paused_at.is_some()) =>
+            {
                 vec![Notification::TaskUpdated(event())]
             }
             Status::Running => {
@@ -336,14 +345,18 @@ fn approx_size(n: &Notification, task: &Task) -> usize {
 }
 
 /// The JSON result `task` left, for clients (null when it left none).
-pub(super) fn result_of(store: &Store, task: &Task) -> Result<Option<serde_json::Value>> {
+pub(super) fn result_of(store: &Store, task: &Task) -> Result<Option<protocol::RawJson>> {
     if task.result_bytes.is_none() {
         return Ok(None);
     }
-    // Validated when stored: a value that no longer parses is a damaged store.
-    match store.result(&task.id)? {
-        Some(json) => Ok(serde_json::from_str(&json).ok()),
-        None => Ok(None),
+    let Some(json) = store.result(&task.id)? else { return Ok(None) };
+    // Validated when stored: text that is no longer one value is a damaged store.
+    match serde_json::value::RawValue::from_string(json) {
+        Ok(raw) => Ok(Some(protocol::RawJson(raw))),
+        Err(e) => {
+            tracing::warn!(task = %task.id, "the stored result is not JSON: {e}");
+            Ok(None)
+        }
     }
 }
 

@@ -80,6 +80,9 @@ const READY: &str = "status = 'queued' AND (after_task IS NULL OR NOT EXISTS
     AND (depends_on IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.depends_on) AS d
         JOIN tasks AS a ON a.id = d.value WHERE a.status <> 'completed'))";
 
+/// The queue starts nothing new (`errand pause --queue`).
+const QUEUE_PAUSED: &str = "(SELECT value FROM counters WHERE name = 'queue_paused') = 1";
+
 /// Inside a write transaction: queued tasks with a dependency that failed,
 /// was cancelled or was lost end `cancelled`, saying which; their own
 /// dependents follow, round after round, until none is left.
@@ -101,7 +104,7 @@ impl Store {
         Ok(self.conn.query_row(
             &format!(
                 "SELECT (SELECT count(*) FROM tasks WHERE status = 'running') < ?1
-                        AND EXISTS (SELECT 1 FROM tasks WHERE {READY})"
+                        AND NOT {QUEUE_PAUSED} AND EXISTS (SELECT 1 FROM tasks WHERE {READY})"
             ),
             [limit],
             |r| r.get(0),
@@ -114,7 +117,8 @@ impl Store {
         let (running, queued): (u32, u32) = self.conn.query_row(
             &format!(
                 "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
-                        (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE {READY} LIMIT 1000))"
+                        CASE WHEN {QUEUE_PAUSED} THEN 0
+                             ELSE (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE {READY} LIMIT 1000)) END"
             ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -206,6 +210,30 @@ impl Store {
         })
     }
 
+    /// Record that a running task's processes were stopped (`Some(when)`) or
+    /// continued (None). Its supervisor does, having signalled them.
+    pub fn set_paused(&self, id: &str, at: Option<i64>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE tasks SET paused_at = ?2 WHERE id = ?1 AND status = 'running'", params![id, at])?;
+            Ok(())
+        })
+    }
+
+    /// Stop (or let again) the queue starting new tasks; running ones go on.
+    pub fn set_queue_paused(&self, paused: bool) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE counters SET value = ?1 WHERE name = 'queue_paused'", [paused as i64])?;
+            // Watchers see the change (the counts carry it).
+            tx.execute("UPDATE counters SET value = value + 1 WHERE name = 'change'", [])?;
+            Ok(())
+        })
+    }
+
+    /// Does the queue start nothing new?
+    pub fn queue_paused(&self) -> Result<bool> {
+        Ok(self.conn.query_row(&format!("SELECT coalesce({QUEUE_PAUSED}, 0)"), [], |r| r.get(0))?)
+    }
+
     pub fn cancel_requested(&self, id: &str) -> Result<bool> {
         Ok(self.conn.query_row("SELECT cancel_requested IS NOT NULL FROM tasks WHERE id = ?1", [id], |r| r.get(0))?)
     }
@@ -223,8 +251,12 @@ impl Store {
 /// Claim the oldest queued task for `worker` if a slot is free.
 fn claim(tx: &Connection, worker: &Identity, limit: u32) -> Result<Option<String>> {
     reap_lost(tx)?;
-    let running: u32 = tx.query_row("SELECT count(*) FROM tasks WHERE status = 'running'", [], |r| r.get(0))?;
-    if running >= limit {
+    let (running, paused): (u32, bool) = tx.query_row(
+        &format!("SELECT (SELECT count(*) FROM tasks WHERE status = 'running'), coalesce({QUEUE_PAUSED}, 0)"),
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    if running >= limit || paused {
         return Ok(None);
     }
     let next: Option<String> = tx
@@ -256,7 +288,7 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
         "UPDATE tasks SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5, error = ?6,
                           stdout_bytes = ?7, stderr_bytes = ?8,
                           diag_errors = ?9, diag_warnings = ?10, diag_infos = ?11,
-                          result_bytes = ?12, result_error = ?13
+                          result_bytes = ?12, result_error = ?13, paused_at = NULL
          WHERE id = ?1 AND status = 'running'",
         params![
             id,

@@ -11,9 +11,9 @@ use crate::task::{End, Exit, Progress, State, Status, Task};
 pub const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
      ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid, \
      keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos, timeout_ms, depends_on, \
-     retries, retry_delay_ms, attempts, result_bytes, result_error, hooks";
+     retries, retry_delay_ms, attempts, result_bytes, result_error, hooks, paused_at, from_hook";
 /// How many: a query may select more after them (the change number).
-pub const TASK_COLUMN_COUNT: usize = 35;
+pub const TASK_COLUMN_COUNT: usize = 37;
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
@@ -92,6 +92,8 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
             Some(json) => serde_json::from_str(&json).map_err(|e| invalid(34, e.to_string()))?,
             None => Default::default(),
         },
+        paused_at: r.get(35)?,
+        from_hook: r.get(36)?,
         state,
     })
 }

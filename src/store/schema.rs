@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     V10_RETRIES,
     V11_RESULTS,
     V12_TASK_HOOKS,
+    V13_PAUSE,
 ];
 
 const V1_TABLES: &str = r#"
@@ -239,9 +240,30 @@ END;
 "#;
 
 /// A workflow's own finish hooks, with each of its tasks (a JSON object of
-/// `task::TaskHooks`; NULL: none).
+/// `task::TaskHooks`; NULL: none), and whether a hook queued the task (then
+/// it runs none: hooks never chain).
 const V12_TASK_HOOKS: &str = r#"
 ALTER TABLE tasks ADD COLUMN hooks TEXT CHECK (hooks IS NULL OR json_valid(hooks));
+ALTER TABLE tasks ADD COLUMN from_hook INTEGER NOT NULL DEFAULT 0 CHECK (from_hook IN (0, 1));
+"#;
+
+/// Pause: when a running task was stopped (SIGSTOP) by `errand pause`,
+/// while it is (a change watchers report: the trigger now names it); and
+/// whether the queue starts nothing new (`pause --queue`).
+const V13_PAUSE: &str = r#"
+ALTER TABLE tasks ADD COLUMN paused_at INTEGER CHECK (paused_at IS NULL OR status = 'running');
+INSERT OR IGNORE INTO counters VALUES ('queue_paused', 0);
+DROP TRIGGER tasks_updated;
+CREATE TRIGGER tasks_updated AFTER UPDATE OF
+    name, status, started_at, ended_at, exit_code, signal, error, progress, progress_message,
+    read_at, deleted_at, pid, worker_pid, cancel_requested, attempts, paused_at ON tasks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'change';
+    UPDATE tasks SET
+        changed = (SELECT value FROM counters WHERE name = 'change'),
+        final_change = CASE WHEN OLD.status IN ('queued', 'running') AND NEW.status NOT IN ('queued', 'running')
+            THEN (SELECT value FROM counters WHERE name = 'change') ELSE final_change END
+    WHERE seq = NEW.seq;
+END;
 "#;
 
 #[cfg(test)]

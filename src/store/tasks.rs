@@ -59,6 +59,8 @@ pub struct NewTask {
     pub retry_delay_ms: Option<u64>,
     /// Its workflow's own finish hooks.
     pub hooks: TaskHooks,
+    /// A finish hook queued it: it runs none.
+    pub from_hook: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -137,8 +139,9 @@ impl Store {
                 let inserted = tx.execute(
                     "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
                         restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on, retries,
-                        retry_delay_ms, hooks)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                        retry_delay_ms, hooks, from_hook)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                        ?20)",
                     params![
                         id,
                         name,
@@ -159,6 +162,7 @@ impl Store {
                         new.retries,
                         new.retry_delay_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
                         hooks,
+                        new.from_hook,
                     ],
                 )?;
                 if inserted == 1 {
@@ -326,11 +330,21 @@ impl Store {
                     (SELECT count(*) FROM tasks INDEXED BY tasks_failures
                         WHERE status IN ('failed', 'lost') AND read_at IS NULL AND deleted_at IS NULL AND ended_at > ?1
                         AND (?2 IS NULL OR grp = ?2)),
-                    (SELECT value FROM counters WHERE name = 'change')",
+                    (SELECT value FROM counters WHERE name = 'change'),
+                    (SELECT count(*) FROM tasks WHERE status = 'running' AND paused_at IS NOT NULL
+                        AND (?2 IS NULL OR grp = ?2)),
+                    coalesce((SELECT value FROM counters WHERE name = 'queue_paused'), 0)",
         )?;
         // One statement: the numbers and the change number are one snapshot.
         Ok(stmt.query_row(params![now_ms() - FAILURE_VISIBLE_MS, group], |r| {
-            Ok(Counts { running: r.get(0)?, queued: r.get(1)?, failed: r.get(2)?, seq: r.get(3)? })
+            Ok(Counts {
+                running: r.get(0)?,
+                queued: r.get(1)?,
+                failed: r.get(2)?,
+                seq: r.get(3)?,
+                paused: r.get(4)?,
+                queue_paused: r.get(5)?,
+            })
         })?)
     }
 
@@ -637,6 +651,7 @@ pub(crate) mod tests {
             retries: 0,
             retry_delay_ms: None,
             hooks: TaskHooks::default(),
+            from_hook: false,
         }
     }
 
@@ -669,7 +684,7 @@ pub(crate) mod tests {
         assert_eq!(rest.iter().map(|t| t.id.clone()).collect::<Vec<_>>(), [&ids[1], &ids[0]].map(String::clone));
         let text = ListFilter { text: Some("ECHO 3".into()), ..ListFilter::default() };
         assert_eq!(t.store.list(&text).unwrap().0.len(), 1);
-        assert!(t.store.counts().unwrap().same_numbers(&Counts { running: 0, queued: 5, failed: 0, seq: 0 }));
+        assert!(t.store.counts().unwrap().same_numbers(&Counts { queued: 5, ..Counts::default() }));
     }
 
     #[test]

@@ -21,6 +21,8 @@ use crate::store::Store;
 const KIND_INPUT: u8 = 1;
 const KIND_EOF: u8 = 2;
 const KIND_CANCEL: u8 = 3;
+const KIND_PAUSE: u8 = 4;
+const KIND_RESUME: u8 = 5;
 const HEADER: usize = 4;
 /// Writes up to this size are atomic on a pipe (Linux).
 pub const PIPE_BUF: usize = 4096;
@@ -31,6 +33,9 @@ pub enum Message {
     Input(Vec<u8>),
     Eof,
     Cancel,
+    /// Stop its processes (SIGSTOP) until a `Resume`.
+    Pause,
+    Resume,
 }
 
 /// The FIFO of the supervisor with this pid.
@@ -53,6 +58,8 @@ pub fn encode(id: &str, message: &Message) -> Result<Vec<Vec<u8>>> {
         Message::Input(data) => data.chunks(PIPE_BUF - HEADER - id.len()).map(|c| frame(KIND_INPUT, c)).collect(),
         Message::Eof => vec![frame(KIND_EOF, &[])],
         Message::Cancel => vec![frame(KIND_CANCEL, &[])],
+        Message::Pause => vec![frame(KIND_PAUSE, &[])],
+        Message::Resume => vec![frame(KIND_RESUME, &[])],
     })
 }
 
@@ -88,6 +95,8 @@ impl Decoder {
                 KIND_INPUT => Message::Input(frame[HEADER + id_len..].to_vec()),
                 KIND_EOF => Message::Eof,
                 KIND_CANCEL => Message::Cancel,
+                KIND_PAUSE => Message::Pause,
+                KIND_RESUME => Message::Resume,
                 _ => continue,
             };
             return Some((id, message));
@@ -151,7 +160,13 @@ mod tests {
     fn frames_survive_any_split_of_the_stream() {
         let big: Vec<u8> = (0..10_000u32).map(|i| i as u8).collect();
         let mut bytes = Vec::new();
-        for (id, m) in [("k3vq", Message::Input(big.clone())), ("k3vq", Message::Eof), ("zz", Message::Cancel)] {
+        for (id, m) in [
+            ("k3vq", Message::Input(big.clone())),
+            ("k3vq", Message::Eof),
+            ("k3vq", Message::Pause),
+            ("k3vq", Message::Resume),
+            ("zz", Message::Cancel),
+        ] {
             let frames = encode(id, &m).unwrap();
             assert!(frames.iter().all(|f| f.len() <= PIPE_BUF), "each frame fits one atomic write");
             bytes.extend(frames.concat());
@@ -164,7 +179,9 @@ mod tests {
                 .collect::<Vec<_>>()
                 .concat();
             assert_eq!(input, big, "input arrives whole and in order (pieces of {piece})");
-            assert_eq!(got[got.len() - 2], ("k3vq".into(), Message::Eof));
+            assert_eq!(got[got.len() - 4], ("k3vq".into(), Message::Eof));
+            assert_eq!(got[got.len() - 3], ("k3vq".into(), Message::Pause));
+            assert_eq!(got[got.len() - 2], ("k3vq".into(), Message::Resume));
             assert_eq!(got[got.len() - 1], ("zz".into(), Message::Cancel));
         }
     }

@@ -21,10 +21,9 @@ use crate::task::{Status, Task};
 /// its workflow's own. `env`: the environment the task started from (its
 /// submitter's).
 pub fn after(hooks: &Hooks, task: &Task, env: &BTreeMap<String, String>) {
-    // A task a hook queued runs none: a hook that runs `errand run` would
-    // otherwise start a task whose hook starts a task, for ever.
-    let from_hook = if env.is_empty() { std::env::var_os(HOOK).is_some() } else { env.contains_key(HOOK) };
-    if from_hook {
+    // A task a hook queued or restarted runs none: a hook that runs `errand
+    // run` or `errand restart` would otherwise chain for ever.
+    if task.from_hook {
         tracing::debug!(task = %task.id, "queued by a hook: no hooks run for it");
         return;
     }
@@ -37,8 +36,9 @@ pub fn after(hooks: &Hooks, task: &Task, env: &BTreeMap<String, String>) {
     }
 }
 
-/// The variable every hook carries: which hook it is.
-const HOOK: &str = "ERRAND_HOOK";
+/// The variable every hook carries: which hook it is. What a process
+/// carrying it queues is a task `from_hook`.
+pub const VARIABLE: &str = "ERRAND_HOOK";
 
 fn run(which: &str, command: &str, task: &Task, env: &BTreeMap<String, String>, timeout: Duration) {
     let exit = task.exit();
@@ -57,7 +57,7 @@ fn run(which: &str, command: &str, task: &Task, env: &BTreeMap<String, String>, 
         .process_group(0)
         // Not the task's marker: a hook is not a process of the task.
         .env_remove(MARKER)
-        .env(HOOK, which)
+        .env(VARIABLE, which)
         .env("ERRAND_ID", &task.id)
         .env("ERRAND_NAME", &task.name)
         .env("ERRAND_STATUS", task.status().as_str())

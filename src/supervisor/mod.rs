@@ -10,7 +10,7 @@
 //! - `hooks`: the user's commands run when a task ends.
 
 pub mod fifo;
-mod hooks;
+pub mod hooks;
 pub mod process;
 mod run_task;
 

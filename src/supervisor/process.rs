@@ -61,6 +61,9 @@ pub trait TaskProcesses: Sized {
     fn pid(&self) -> u32;
     /// Signal every process of the task.
     fn stop(&self, how: Stop);
+    /// Stop every process of the task where it is (SIGSTOP), or let it go
+    /// on (SIGCONT).
+    fn suspend(&self, paused: bool);
     /// Does any process of the task remain (zombies aside)?
     fn any_left(&mut self) -> bool;
     /// How the task's main process ended.
@@ -145,6 +148,16 @@ impl TaskProcesses for ProcessGroup {
             Stop::Term => libc::SIGTERM,
             Stop::Kill => libc::SIGKILL,
         };
+        if self.exit.is_none() {
+            let _ = crate::sys::kill_group(self.leader, signal);
+        }
+        for pid in crate::sys::descendants(self.supervisor) {
+            let _ = crate::sys::kill_process(pid, signal);
+        }
+    }
+
+    fn suspend(&self, paused: bool) {
+        let signal = if paused { libc::SIGSTOP } else { libc::SIGCONT };
         if self.exit.is_none() {
             let _ = crate::sys::kill_group(self.leader, signal);
         }

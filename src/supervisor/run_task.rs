@@ -95,7 +95,7 @@ fn outcome(paths: &Paths, store: &Store, task: &Task, ran: Ran, capture: &Captur
     let output_bytes = capture.bytes();
     let result_file = LogFiles::of(paths, &task.id).result;
     let mut result = result::read(&result_file);
-    let _ = std::fs::remove_file(&result_file);
+    result::clear(&result_file);
     if let result::Left::Value(json) = &result {
         if let Err(e) = store.keep_result(&task.id, json) {
             tracing::warn!(task = %task.id, "cannot store the result: {e}");
@@ -137,11 +137,7 @@ async fn run_once<P: TaskProcesses>(
     let started_at = now_ms();
     // Each run starts without a result: a failed run's is not the task's.
     let result_file = LogFiles::of(s.paths, &task.id).result;
-    if let Err(e) = std::fs::remove_file(&result_file) {
-        if e.kind() != std::io::ErrorKind::NotFound {
-            tracing::warn!(task = %task.id, "cannot remove the last result file: {e}");
-        }
-    }
+    result::clear(&result_file);
     let spec = Spec {
         task_id: &task.id,
         command: &task.command,
@@ -192,8 +188,10 @@ async fn run_once<P: TaskProcesses>(
         timed_out: false,
         input_closed,
         grace: s.grace,
+        paused: false,
+        timeout_left: None,
     };
-    let exit = running.until_exit(&task.id, s.control, s.sigterm, s.stopping).await;
+    let exit = running.until_exit(&task.id, s.store, s.paths, s.control, s.sigterm, s.stopping).await;
     let ended_at = now_ms();
     running.finish(task.keep_children).await;
     feeder.abort();
@@ -278,6 +276,10 @@ struct Running<P> {
     /// A client closed its input (then a rerun's is closed too).
     input_closed: bool,
     grace: Duration,
+    /// Its processes are stopped (SIGSTOP) by a pause.
+    paused: bool,
+    /// While paused: what was left of its timeout (it counts run time only).
+    timeout_left: Option<Duration>,
 }
 
 impl<P: TaskProcesses> Running<P> {
@@ -285,6 +287,8 @@ impl<P: TaskProcesses> Running<P> {
     async fn until_exit(
         &mut self,
         id: &str,
+        store: &Store,
+        paths: &Paths,
         control: &mut mpsc::Receiver<(String, Message)>,
         sigterm: &mut Signal,
         stopping: &mut bool,
@@ -303,6 +307,8 @@ impl<P: TaskProcesses> Running<P> {
                         drop(self.stdin.send(None));
                     }
                     Message::Cancel => self.cancel(),
+                    Message::Pause => self.pause(id, true, store, paths),
+                    Message::Resume => self.pause(id, false, store, paths),
                 },
                 _ = sigterm.recv(), if !*stopping => {
                     *stopping = true;
@@ -339,6 +345,26 @@ impl<P: TaskProcesses> Running<P> {
         }
     }
 
+    /// Stop (SIGSTOP) or continue (SIGCONT) every process of the task, and
+    /// say so in the store. A task being stopped is neither.
+    fn pause(&mut self, id: &str, paused: bool, store: &Store, paths: &Paths) {
+        if paused == self.paused || self.kill_at.is_some() {
+            return;
+        }
+        self.processes.suspend(paused);
+        self.paused = paused;
+        // Its timeout counts the time it runs, not the time it waits paused.
+        if paused {
+            self.timeout_left = self.timeout_at.take().map(|at| at.saturating_duration_since(Instant::now()));
+        } else {
+            self.timeout_at = self.timeout_left.take().map(|left| Instant::now() + left);
+        }
+        if let Err(e) = store.set_paused(id, paused.then(now_ms)) {
+            tracing::warn!(task = id, "cannot record the pause: {e}");
+        }
+        crate::wakeup::signal(paths);
+    }
+
     /// SIGTERM now, SIGKILL after the grace period.
     fn cancel(&mut self) {
         self.cancelled = true;
@@ -350,6 +376,10 @@ impl<P: TaskProcesses> Running<P> {
     fn stop(&mut self) -> Instant {
         *self.kill_at.get_or_insert_with(|| {
             self.processes.stop(Stop::Term);
+            // A stopped process takes SIGTERM only once it goes on.
+            if self.paused {
+                self.processes.suspend(false);
+            }
             Instant::now() + self.grace
         })
     }

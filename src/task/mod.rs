@@ -240,6 +240,11 @@ pub struct Task {
     pub result_error: Option<String>,
     /// Its workflow's own finish hooks.
     pub hooks: TaskHooks,
+    /// When it was paused (SIGSTOP), while it is: it stays `running` and
+    /// holds its slot.
+    pub paused_at: Option<i64>,
+    /// A finish hook queued it (or restarted it): it runs no hooks.
+    pub from_hook: bool,
     pub state: State,
 }
 
@@ -369,6 +374,12 @@ pub struct Counts {
     pub queued: u32,
     /// Failed or lost tasks nobody has marked read, ended within the last hour.
     pub failed: u32,
+    /// Of the running tasks, those paused (`errand pause`).
+    #[serde(default)]
+    pub paused: u32,
+    /// The queue starts nothing new (`errand pause --queue`).
+    #[serde(default)]
+    pub queue_paused: bool,
     /// The store's change number these counts were read at. Of two counts, a
     /// client keeps the one with the higher `seq` (equal: the later one).
     pub seq: i64,
@@ -377,7 +388,8 @@ pub struct Counts {
 impl Counts {
     /// The same numbers, whatever change they were read at.
     pub fn same_numbers(&self, other: &Counts) -> bool {
-        (self.running, self.queued, self.failed) == (other.running, other.queued, other.failed)
+        (self.running, self.queued, self.failed, self.paused, self.queue_paused)
+            == (other.running, other.queued, other.failed, other.paused, other.queue_paused)
     }
 }
 
@@ -416,6 +428,8 @@ pub(crate) mod testing {
             result_bytes: None,
             result_error: None,
             hooks: TaskHooks::default(),
+            paused_at: None,
+            from_hook: false,
             state,
         }
     }

@@ -167,6 +167,54 @@ return function(H)
     },
 
     {
+      "s pauses the task under the cursor (it stops ticking, the row says paused) and resumes it",
+      function()
+        local task
+        errand.run("i=0; while :; do i=$((i+1)); echo $i > tick; sleep 0.05; done", { name = "ticker" }, function(t)
+          task = t
+        end)
+        local function ticks()
+          return tonumber((vim.fn.readfile("tick")[1] or "0")) or 0
+        end
+        H.wait("it ticks", function()
+          return vim.fn.filereadable("tick") == 1 and ticks() > 2
+        end)
+        local win = open_list("ticker")
+        vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
+        press("s")
+        H.wait("the row says paused", function()
+          local line = vim.api.nvim_buf_get_lines(
+            vim.api.nvim_win_get_buf(win),
+            row_of(win, task.id) - 1,
+            row_of(win, task.id),
+            false
+          )[1]
+          return line:find("‖ " .. task.id, 1, true) and line:find("paused", 1, true)
+        end)
+        vim.wait(150)
+        local at = ticks()
+        vim.wait(400)
+        H.eq(ticks(), at, "it does not run while paused")
+        H.truthy(H.cli({ "show", task.id }):find("errand resume " .. task.id, 1, true), "the CLI sees it paused")
+        vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
+        press("s")
+        H.wait("it ticks again", function()
+          return ticks() > at + 2
+        end)
+        H.wait("the row no longer says paused", function()
+          local line = vim.api.nvim_buf_get_lines(
+            vim.api.nvim_win_get_buf(win),
+            row_of(win, task.id) - 1,
+            row_of(win, task.id),
+            false
+          )[1]
+          return not line:find("paused", 1, true)
+        end)
+        errand.cancel(task.id)
+      end,
+    },
+
+    {
       "details show the JSON result a task left, indented, and why one was not kept",
       function()
         local task, bad

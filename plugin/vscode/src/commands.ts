@@ -85,6 +85,14 @@ export function registerCommands(
     command("errand.cancelTask", async (...args) => {
       await each(await targets(args, isActive, vscode.l10n.t("Task to cancel")), (t) => client.request("task/cancel", { id: t.id }));
     }),
+    command("errand.pauseTask", async (...args) => {
+      const running = (t: Task) => t.status === "running" && !t.pausedAt;
+      await each(await targets(args, running, vscode.l10n.t("Task to pause")), (t) => client.request("task/pause", { id: t.id }));
+    }),
+    command("errand.resumeTask", async (...args) => {
+      const paused = (t: Task) => t.status === "running" && !!t.pausedAt;
+      await each(await targets(args, paused, vscode.l10n.t("Task to resume")), (t) => client.request("task/resume", { id: t.id }));
+    }),
     command("errand.restartTask", async (arg) => {
       const t = await pick(arg, (x) => !isActive(x), vscode.l10n.t("Task to restart"));
       if (t) await restartTask(client, t);

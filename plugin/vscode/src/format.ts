@@ -87,7 +87,9 @@ export function relative(ms: number | null, now = Date.now()): string {
 export function describe(t: Task, now = Date.now()): string {
   if (t.status === "running") {
     const running = l10n.t("running {0}", duration(now - (t.startedAt ?? now)));
-    return [running, runText(t), progressText(t)].filter((b) => b).join(" · ");
+    // A server older than pause sends no pausedAt.
+    const paused = t.pausedAt ? l10n.t("paused") : "";
+    return [running, paused, runText(t), progressText(t)].filter((b) => b).join(" · ");
   }
   if (t.status === "queued") {
     const queued = l10n.t("queued {0}", duration(now - t.createdAt));

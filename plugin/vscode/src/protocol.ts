@@ -50,6 +50,10 @@ export interface Counts {
   queued: number;
   /** Failed or lost tasks nobody has marked read, ended within the last hour. */
   failed: number;
+  /** Of the running tasks, those paused (`errand pause`). */
+  paused?: number;
+  /** The queue starts nothing new (`errand pause --queue`). */
+  queuePaused?: boolean;
   /** The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one). */
   seq: number;
 }
@@ -110,7 +114,7 @@ export interface FinishedEvent {
   task: Task;
   /** The last 10 lines of its output. */
   outputTail: string;
-  /** The JSON value it left in `$ERRAND_RESULT`; null: none. */
+  /** The JSON value it left in `$ERRAND_RESULT`, as the task wrote it; null: none. */
   result: JsonValue;
 }
 
@@ -409,6 +413,8 @@ export interface Task {
   resultBytes: number | null;
   /** Why what it left in `$ERRAND_RESULT` was not kept (not one JSON value, over 1 MiB, not a regular file). */
   resultError: string | null;
+  /** When it was paused (`task/pause`), while it is: its status stays `running` (it holds its slot), its processes are stopped. */
+  pausedAt: number | null;
 }
 
 /** One task with the end of its output. */
@@ -417,7 +423,7 @@ export interface TaskDetail {
   task: Task;
   /** The last lines of stdout and stderr, merged in order. */
   outputTail: string;
-  /** The JSON value it left in `$ERRAND_RESULT`, once it ended; null: none. */
+  /** The JSON value it left in `$ERRAND_RESULT`, once it ended, as the task wrote it; null: none. */
   result: JsonValue;
 }
 
@@ -490,6 +496,14 @@ export interface Methods {
   "task/get": { params: GetParams; result: TaskDetail };
   /** Cancel: a queued task never runs; a running one gets SIGTERM, then SIGKILL. */
   "task/cancel": { params: IdParams; result: CancelResult };
+  /** Pause a running task: every process of it stopped (SIGSTOP) where it is; it keeps its slot. */
+  "task/pause": { params: IdParams; result: Task };
+  /** Resume a paused task (SIGCONT). */
+  "task/resume": { params: IdParams; result: Task };
+  /** Start no queued task until `queue/resume`; running ones go on. Answers the counts. */
+  "queue/pause": { params: Empty; result: Counts };
+  /** Let the queue start tasks again. Answers the counts. */
+  "queue/resume": { params: Empty; result: Counts };
   /** Run a task again as a new task (same command, cwd, environment, name). */
   "task/restart": { params: IdParams; result: Task };
   /** Soft-delete a finished task (restorable). */
@@ -538,6 +552,6 @@ export type Method = keyof Methods;
 export type NotificationMethod = keyof Notifications;
 
 /** The request names, as declared. */
-export const METHODS: readonly Method[] = ["initialize", "task/run", "task/list", "task/get", "task/cancel", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "workflow/list", "shutdown"];
+export const METHODS: readonly Method[] = ["initialize", "task/run", "task/list", "task/get", "task/cancel", "task/pause", "task/resume", "queue/pause", "queue/resume", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "workflow/list", "shutdown"];
 /** The notification names, as declared. */
 export const NOTIFICATIONS: readonly NotificationMethod[] = ["task/queued", "task/started", "task/finished", "task/progress", "task/updated", "task/outputAppended", "counts/changed"];

@@ -51,8 +51,9 @@ export class TaskTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     item.id = node.id;
     item.description = describe(node);
     item.tooltip = `${node.id} · ${statusName(node.status)}\n${sanitize(commandText(node.command))}\n${sanitize(node.cwd)}`;
-    item.iconPath = new vscode.ThemeIcon(ICONS[node.status]);
-    item.contextValue = `task-${node.status}`;
+    const paused = node.status === "running" && !!node.pausedAt;
+    item.iconPath = new vscode.ThemeIcon(paused ? "debug-pause" : ICONS[node.status]);
+    item.contextValue = paused ? "task-paused" : `task-${node.status}`;
     item.command = { command: "errand.showOutput", title: vscode.l10n.t("Show Output"), arguments: [node] };
     return item;
   }

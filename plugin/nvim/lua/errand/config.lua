@@ -28,6 +28,7 @@ M.defaults = {
     keys = {
       details = "<CR>",
       cancel = "c",
+      pause = "s",
       restart = "r",
       delete = "d",
       output = "o",
@@ -60,6 +61,8 @@ M.defaults = {
     failed = "✗",
     cancelled = "⊘",
     lost = "?",
+    -- A running task that is paused.
+    paused = "‖",
   },
 }
 

@@ -26,6 +26,8 @@
 ---@field running integer Tasks running now.
 ---@field queued integer Tasks waiting for a slot.
 ---@field failed integer Failed or lost tasks nobody has marked read, ended within the last hour.
+---@field paused integer? Of the running tasks, those paused (`errand pause`).
+---@field queuePaused boolean? The queue starts nothing new (`errand pause --queue`).
 ---@field seq integer The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one).
 
 --- Which deleted tasks a list shows.
@@ -59,7 +61,7 @@
 ---@class errand.FinishedEvent A task reached its final status.
 ---@field task errand.Task Status, exit code or signal, duration, error text: all in the task.
 ---@field outputTail string The last 10 lines of its output.
----@field result any The JSON value it left in `$ERRAND_RESULT`; null: none.
+---@field result any The JSON value it left in `$ERRAND_RESULT`, as the task wrote it; null: none.
 
 ---@class errand.FollowParams `task/follow` params.
 ---@field id string A task id, or a unique prefix of one.
@@ -213,11 +215,12 @@
 ---@field attempts errand.Attempt[] Its failed runs so far, oldest first; the task's own exit, error and end are those of its current or last run. Each new one is a `task/updated`; `task/finished` comes once, for the last run.
 ---@field resultBytes integer? The size in bytes of the JSON result it left in `$ERRAND_RESULT` (`task/get` and `task/finished` carry the value); null: none.
 ---@field resultError string? Why what it left in `$ERRAND_RESULT` was not kept (not one JSON value, over 1 MiB, not a regular file).
+---@field pausedAt integer? When it was paused (`task/pause`), while it is: its status stays `running` (it holds its slot), its processes are stopped.
 
 ---@class errand.TaskDetail One task with the end of its output.
 ---@field task errand.Task The task as it is now.
 ---@field outputTail string The last lines of stdout and stderr, merged in order.
----@field result any The JSON value it left in `$ERRAND_RESULT`, once it ended; null: none.
+---@field result any The JSON value it left in `$ERRAND_RESULT`, once it ended, as the task wrote it; null: none.
 
 ---@class errand.TaskEvent A task changed: `task/queued`, `task/started`, `task/updated`.
 ---@field task errand.Task The task as it is now.
@@ -249,7 +252,7 @@
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).
 
----@alias errand.Method "initialize"|"task/run"|"task/list"|"task/get"|"task/cancel"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"workflow/list"|"shutdown"
+---@alias errand.Method "initialize"|"task/run"|"task/list"|"task/get"|"task/cancel"|"task/pause"|"task/resume"|"queue/pause"|"queue/resume"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"workflow/list"|"shutdown"
 ---@alias errand.NotificationMethod "task/queued"|"task/started"|"task/finished"|"task/progress"|"task/updated"|"task/outputAppended"|"counts/changed"
 
 local M = {}
@@ -264,6 +267,10 @@ M.methods = {
   ["task/list"] = { params = "errand.ListParams", result = "errand.ListResult" },
   ["task/get"] = { params = "errand.GetParams", result = "errand.TaskDetail" },
   ["task/cancel"] = { params = "errand.IdParams", result = "errand.CancelResult" },
+  ["task/pause"] = { params = "errand.IdParams", result = "errand.Task" },
+  ["task/resume"] = { params = "errand.IdParams", result = "errand.Task" },
+  ["queue/pause"] = { params = "errand.Empty", result = "errand.Counts" },
+  ["queue/resume"] = { params = "errand.Empty", result = "errand.Counts" },
   ["task/restart"] = { params = "errand.IdParams", result = "errand.Task" },
   ["task/delete"] = { params = "errand.IdParams", result = "errand.Task" },
   ["task/restore"] = { params = "errand.IdParams", result = "errand.Task" },

@@ -56,7 +56,13 @@ end
 function M.render(task, tail, result)
   local icons = config.options.icons
   local rows = {
-    { t("label_status"), (icons[task.status] or "") .. " " .. t("status_" .. task.status) },
+    {
+      t("label_status"),
+      (icons[task.status] or "")
+        .. " "
+        .. t("status_" .. task.status)
+        .. (type(task.pausedAt) == "number" and (" · " .. t("status_paused")) or ""),
+    },
     { t("label_name"), format.sanitize(task.name) },
     { t("label_id"), task.id },
     { t("label_command"), format.sanitize(format.command(task.command)) },

@@ -73,7 +73,10 @@ function M.render(more, width, passes)
         if task.progress and task.status == "running" then
           extra = extra .. "  " .. format.progress(task)
         end
-        local icon = icons[task.status] or " "
+        if type(task.pausedAt) == "number" then
+          extra = extra .. "  " .. t("status_paused")
+        end
+        local icon = (type(task.pausedAt) == "number" and icons.paused) or icons[task.status] or " "
         when = (" "):rep(math.max(0, 10 - vim.fn.strdisplaywidth(when))) .. when
         local line = ("  %s %s  %s %s  %s"):format(icon, task.id, format.fit(task.name, name_width), when, extra)
         table.insert(lines, line)

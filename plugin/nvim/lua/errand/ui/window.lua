@@ -259,6 +259,17 @@ local actions = {
     end,
   },
   {
+    "pause",
+    "pause a running task (SIGSTOP; it keeps its slot), or resume it",
+    function()
+      local id = task_under_cursor()
+      local task = id and state.by_id[id]
+      if task then
+        act(type(task.pausedAt) == "number" and "task/resume" or "task/pause", id)
+      end
+    end,
+  },
+  {
     "restart",
     "restart",
     function()
