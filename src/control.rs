@@ -57,8 +57,9 @@ pub fn pause(store: &Store, paths: &Paths, id: &str, paused: bool) -> Result<()>
         return Ok(());
     }
     fifo::send(paths, store, id, if paused { &Message::Pause } else { &Message::Resume })?;
-    // Bounded: a supervisor answers in milliseconds; a task claimed but not
-    // started yet drops the frame, and the client is told to try again.
+    // Bounded: a supervisor answers in milliseconds (a frame sent before its
+    // task's processes start waits for them); one busy stopping its task
+    // does not, and the client is told so.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
     loop {
         let task = store.get(id)?;

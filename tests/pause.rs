@@ -78,7 +78,9 @@ fn a_paused_queue_starts_nothing_new_until_resumed() {
     let running = home.submit("until [ -e go ]; do sleep 0.02; done");
     eventually("it runs", || home.status_of(&running) == "running");
     assert!(home.ok(&["pause", "--queue"]).starts_with("queue paused"));
-    let waiting = home.submit("echo later");
+    let queued = home.run(&["run", "echo later"]);
+    assert!(queued.stderr.contains("the queue is paused"), "said at once: {}", queued.stderr);
+    let waiting = queued.stdout.trim().to_owned();
     std::fs::write(home.path().join("go"), "").unwrap();
     assert_eq!(home.wait(&[&running]), 0, "what ran goes on");
     std::thread::sleep(Duration::from_millis(300));
@@ -116,4 +118,44 @@ fn editors_pause_and_resume_and_hear_of_it() {
     let refused = server.call_err("task/pause", json!({ "id": id }));
     assert!(refused.to_string().contains("not running"), "{refused}");
     common::schema::validate_traffic(&server);
+}
+
+/// With retries: a paused run that dies (killed from outside) is a failed
+/// run, and the next one starts unpaused and says so; a pause during the
+/// delay before a rerun holds that rerun until the resume.
+#[test]
+fn pauses_and_retries() {
+    let home = Home::new();
+    let id = home.submit_json(&[
+        "--retry",
+        "1",
+        "echo run >> runs; i=0; while :; do i=$((i+1)); echo $i > tick; sleep 0.05; done",
+    ])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    eventually("it ticks", || tick(&home, "tick") > 2);
+    home.ok(&["pause", &id]);
+    let leader = home.pid_of(&id);
+    unsafe { libc::kill(leader as i32, libc::SIGKILL) };
+    eventually("the second run ticks", || {
+        std::fs::read_to_string(home.path().join("runs")).unwrap_or_default().lines().count() == 2
+    });
+    let t = home.task(&id);
+    assert_eq!((t["status"].as_str(), &t["pausedAt"]), (Some("running"), &Value::Null), "{t}");
+    home.ok(&["cancel", &id]);
+    home.wait(&[&id]);
+
+    let delayed = home.submit_json(&["--retry", "1", "--retry-delay", "2s", "echo run >> delayed; exit 1"])["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    eventually("the first run failed", || home.task(&delayed)["attempts"].as_array().is_some_and(|a| a.len() == 1));
+    assert_eq!(home.ok(&["pause", &delayed]), format!("{delayed}: paused\n"));
+    std::thread::sleep(Duration::from_millis(2500));
+    let runs = || std::fs::read_to_string(home.path().join("delayed")).unwrap_or_default().lines().count();
+    assert_eq!(runs(), 1, "the rerun waits for the resume");
+    home.ok(&["resume", &delayed]);
+    assert_eq!(home.wait(&[&delayed]), 1);
+    assert_eq!(runs(), 2);
 }

@@ -87,13 +87,14 @@ fn clients_hear_each_failed_run_and_one_end_and_workflows_carry_retries() {
     let home = Home::new();
     let dir = home.path().join("proj");
     std::fs::create_dir_all(&dir).unwrap();
-    let toml = format!("[flaky]\ncommand = '''{FLAKY}'''\nretry = 2\nretry_delay = \"50ms\"\n");
+    // Runs 300 ms apart: a watcher under load looks at least that often, so each failed run is its own task/updated.
+    let toml = format!("[flaky]\ncommand = '''{FLAKY}'''\nretry = 2\nretry_delay = \"300ms\"\n");
     std::fs::write(dir.join("errand.toml"), toml).unwrap();
     let mut server = Client::spawn(home.cmd(), Framing::Lines);
     server.call("initialize", json!({}));
     let cwd = dir.display().to_string();
     let workflows = server.call("workflow/list", json!({ "clientCwd": cwd }));
-    assert_eq!((workflows[0]["retry"].as_u64(), workflows[0]["retryDelayMs"].as_u64()), (Some(2), Some(50)));
+    assert_eq!((workflows[0]["retry"].as_u64(), workflows[0]["retryDelayMs"].as_u64()), (Some(2), Some(300)));
 
     let task = server.call("task/run", json!({ "workflow": "flaky", "clientCwd": cwd }));
     let id = id_of(&task);
@@ -119,7 +120,7 @@ fn clients_hear_each_failed_run_and_one_end_and_workflows_carry_retries() {
     let done = server.notification("task/finished", |p| p["task"]["id"] == own["id"]);
     assert_eq!((done["task"]["status"].as_str(), done["task"]["retries"].as_u64()), (Some("failed"), Some(0)));
     let again = server.call("task/restart", json!({ "id": id }));
-    assert_eq!((again["retries"].as_u64(), again["retryDelayMs"].as_u64()), (Some(2), Some(50)));
+    assert_eq!((again["retries"].as_u64(), again["retryDelayMs"].as_u64()), (Some(2), Some(300)));
 
     std::fs::write(dir.join("errand.toml"), "[flaky]\ncommand = 'false'\nretry = -1\n").unwrap();
     let refused = server.call_err("task/run", json!({ "workflow": "flaky", "clientCwd": cwd }));

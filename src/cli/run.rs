@@ -44,6 +44,7 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
     };
     let planned = launch::new_task(cx.config, cx.paths, request)?;
     let task = cx.queue().launch(planned)?;
+    super::wait::say_if_queue_paused(cx);
     if args.json {
         print_json(out, &protocol::Task::now(&task))?;
     } else if args.wait {

@@ -20,7 +20,16 @@ pub fn wait_command(cx: &Context, ids: &[String], all: bool, follow: bool) -> Re
         return super::foreground::follow(cx, &cx.store.resolve(id)?);
     }
     let ids = if all { None } else { Some(cx.resolve_all(ids)?) };
+    say_if_queue_paused(cx);
     wait(cx, ids.as_deref())
+}
+
+/// A queued task waits for `errand resume --queue` while the queue is
+/// paused: say so on stderr rather than seem to hang.
+pub fn say_if_queue_paused(cx: &Context) {
+    if cx.store.queue_paused().unwrap_or(false) {
+        eprintln!("errand: the queue is paused: queued tasks wait for `errand resume --queue`");
+    }
 }
 
 /// Block until the tasks (or every active task) are final. Exit status: 0

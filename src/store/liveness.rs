@@ -91,12 +91,14 @@ pub(super) fn reap_lost(tx: &Connection) -> Result<usize> {
 }
 
 /// Stop every process that still carries a lost task's marker; for a task
-/// that may keep its children, only those of its own process group.
+/// that may keep its children, only those of its own process group (the
+/// others are let go on, in case the task was paused: never left stopped).
 fn stop_remains(tx: &Connection, id: &str) -> Result<()> {
     let (pid, keep_children): (Option<u32>, bool) =
         tx.query_row("SELECT pid, keep_children FROM tasks WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)))?;
     for remain in crate::sys::processes_with_env(MARKER, id) {
         if keep_children && crate::sys::process_group_of(remain) != pid {
+            let _ = crate::sys::kill_process(remain, libc::SIGCONT);
             continue;
         }
         if let Err(e) = crate::sys::kill_process(remain, libc::SIGKILL) {

@@ -240,17 +240,17 @@ END;
 "#;
 
 /// A workflow's own finish hooks, with each of its tasks (a JSON object of
-/// `task::TaskHooks`; NULL: none), and whether a hook queued the task (then
-/// it runs none: hooks never chain).
+/// `task::TaskHooks`; NULL: none).
 const V12_TASK_HOOKS: &str = r#"
 ALTER TABLE tasks ADD COLUMN hooks TEXT CHECK (hooks IS NULL OR json_valid(hooks));
-ALTER TABLE tasks ADD COLUMN from_hook INTEGER NOT NULL DEFAULT 0 CHECK (from_hook IN (0, 1));
 "#;
 
 /// Pause: when a running task was stopped (SIGSTOP) by `errand pause`,
 /// while it is (a change watchers report: the trigger now names it); and
-/// whether the queue starts nothing new (`pause --queue`).
+/// whether the queue starts nothing new (`pause --queue`). And whether a
+/// finish hook queued the task (then it runs none: hooks never chain).
 const V13_PAUSE: &str = r#"
+ALTER TABLE tasks ADD COLUMN from_hook INTEGER NOT NULL DEFAULT 0 CHECK (from_hook IN (0, 1));
 ALTER TABLE tasks ADD COLUMN paused_at INTEGER CHECK (paused_at IS NULL OR status = 'running');
 INSERT OR IGNORE INTO counters VALUES ('queue_paused', 0);
 DROP TRIGGER tasks_updated;

@@ -454,7 +454,7 @@ impl Store {
         let attempt = to_json(attempt)?;
         // The next run starts afresh: no process yet, no progress of the last one.
         let sql = "UPDATE tasks SET attempts = json_insert(coalesce(attempts, '[]'), '$[#]', json(?2)), pid = NULL,
-                   progress = NULL, progress_message = NULL
+                   progress = NULL, progress_message = NULL, paused_at = NULL
                    WHERE id = ?1 AND status = 'running'";
         self.write(|tx| Ok(tx.execute(sql, params![id, attempt])?)).map(drop)
     }

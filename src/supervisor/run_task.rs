@@ -213,20 +213,32 @@ async fn run_once<P: TaskProcesses>(
     (ran, running.capture)
 }
 
-/// Wait out the pause before a rerun. False if the task was cancelled (or
-/// the supervisor told to stop) meanwhile: then there is no rerun.
+/// Wait out the pause before a rerun, and a user's pause (the next run
+/// waits for a resume). False if the task was cancelled (or the supervisor
+/// told to stop) meanwhile: then there is no rerun.
 async fn pause_before_rerun(id: &str, delay: Duration, s: &mut Supervision<'_>) -> bool {
     let until = tokio::time::sleep(delay);
     tokio::pin!(until);
+    let (mut waited, mut paused) = (false, false);
     loop {
+        if waited && !paused {
+            return !s.store.cancel_requested(id).unwrap_or(false);
+        }
         tokio::select! {
-            () = &mut until => return !s.store.cancel_requested(id).unwrap_or(false),
-            Some((frame_id, message)) = s.control.recv() => {
-                // Input meant for a run that ended is dropped, as stale frames are.
-                if frame_id == id && matches!(message, Message::Cancel) {
-                    return false;
+            () = &mut until, if !waited => waited = true,
+            Some((frame_id, message)) = s.control.recv() => match message {
+                _ if frame_id != id => {}
+                Message::Cancel => return false,
+                Message::Pause | Message::Resume => {
+                    paused = message == Message::Pause;
+                    if let Err(e) = s.store.set_paused(id, paused.then(now_ms)) {
+                        tracing::warn!(task = id, "cannot record the pause: {e}");
+                    }
+                    crate::wakeup::signal(s.paths);
                 }
-            }
+                // Input meant for a run that ended is dropped, as stale frames are.
+                Message::Input(_) | Message::Eof => {}
+            },
             _ = s.sigterm.recv(), if !*s.stopping => {
                 *s.stopping = true;
                 return false;
@@ -391,6 +403,11 @@ impl<P: TaskProcesses> Running<P> {
     /// end; a silence ends that early only when something may legitimately
     /// hold them open (kept children).
     async fn finish(&mut self, keep_children: bool) {
+        // What it keeps goes on: a paused task's children are never left stopped.
+        if keep_children && self.paused {
+            self.processes.suspend(false);
+            self.paused = false;
+        }
         if !keep_children && self.processes.any_left() {
             let deadline = self.stop();
             while self.processes.any_left() && Instant::now() < deadline {
