@@ -19,6 +19,9 @@ pub struct Config {
     pub cancel_grace_secs: f64,
     pub history: History,
     pub hooks: Hooks,
+    /// Groups with a limit of their own (`[groups.NAME] parallel = 2`),
+    /// within `parallel`.
+    pub groups: BTreeMap<String, Group>,
     /// User-wide workflows: `name = "command"` or a table (see workflow.rs).
     pub workflows: BTreeMap<String, toml::Spanned<toml::Value>>,
 }
@@ -30,6 +33,14 @@ pub struct History {
     pub keep_days: u32,
     /// At most this many finished tasks are kept.
     pub keep_count: u32,
+}
+
+/// A group's own settings.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    /// How many of its tasks run at once.
+    pub parallel: u32,
 }
 
 /// The user's commands run when a task ends (`supervisor::hooks`).
@@ -51,6 +62,7 @@ impl Default for Config {
             cancel_grace_secs: 5.0,
             history: History::default(),
             hooks: Hooks::default(),
+            groups: BTreeMap::new(),
             workflows: BTreeMap::new(),
         }
     }
@@ -115,6 +127,15 @@ impl Config {
                 "hooks.timeout_secs must be a positive number".into(),
             ));
         }
+        if let Some((name, _)) = config.groups.iter().find(|(_, g)| g.parallel == 0) {
+            let at = text.find(&format!("[groups.{name}]")).unwrap_or(0);
+            return Err(toml_file::error_at_offset(
+                file,
+                &text,
+                at,
+                format!("groups.{name}.parallel must be at least 1"),
+            ));
+        }
         crate::workflow::check_user(&config.workflows, file, &text)?;
         Ok(config)
     }
@@ -134,6 +155,14 @@ impl Config {
             if n > 0 {
                 self.parallel = n;
             }
+        }
+    }
+
+    /// The limits a supervisor claims within.
+    pub fn limits(&self) -> crate::store::Limits {
+        crate::store::Limits {
+            parallel: self.parallel,
+            groups: self.groups.iter().map(|(name, g)| (name.clone(), g.parallel)).collect(),
         }
     }
 

@@ -405,7 +405,7 @@ impl Queue<'_> {
     /// their slots.
     pub fn kick(&self) -> Result<()> {
         self.store.reap_lost()?;
-        for _ in 0..self.store.workers_wanted(self.config.parallel)? {
+        for _ in 0..self.store.workers_wanted(&self.config.limits())? {
             let mut cmd = crate::supervisor::command()?;
             let started = match self.spawner {
                 Spawner::Detached => cmd.spawn().map(drop),

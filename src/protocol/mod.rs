@@ -68,7 +68,7 @@ protocol! {
         /// Write to a running task's stdin, and/or close it.
         "task/sendInput" => fn send_input(SendInputParams) -> Ack, errors [NoSuchTask, AmbiguousId, NotRunning, StoreError];
         /// Running, queued and recent unread failed counts.
-        "task/counts" => fn counts(Empty) -> Counts, errors [StoreError];
+        "task/counts" => fn counts(CountsParams) -> Counts, errors [StoreError];
         /// Compiler and linter messages in a task's output (default: the newest failed task with any).
         "task/diagnostics" => fn diagnostics(DiagnosticsParams) -> DiagnosticsResult, errors [NoSuchTask, AmbiguousId, StoreError];
         /// Workflows visible from a folder.

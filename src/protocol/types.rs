@@ -374,6 +374,15 @@ pub struct CancelResult {
     pub action: CancelAction,
 }
 
+/// `task/counts` params.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CountsParams {
+    /// Only this group's tasks (a project: its folder's name); none: every task.
+    #[serde(default)]
+    pub group: Option<String>,
+}
+
 /// `task/markRead` params: `ids`, or `all`.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -281,10 +281,14 @@ impl Handler for Server {
         })
     }
 
-    fn counts(&self, _: p::Empty) -> Result<Counts> {
+    fn counts(&self, params: p::CountsParams) -> Result<Counts> {
         self.with_store(|store| {
             store.reap_lost()?;
-            Ok(self.give_counts(store.counts()?))
+            match params.group {
+                // One group's: not the counts `counts/changed` keeps the client up to date with.
+                Some(group) => store.counts_in(Some(&group)),
+                None => Ok(self.give_counts(store.counts()?)),
+            }
         })
     }
 

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::paths::Paths;
 
 pub use changes::{Change, Snapshot};
-pub use queue::{CancelAction, Outcome, WhenIdle};
+pub use queue::{CancelAction, Limits, Outcome, WhenIdle};
 pub use tasks::{ListFilter, NewTask, Offer, Unannounced, FAILURE_VISIBLE_MS};
 
 /// One connection to the store. Not shared between threads: each thread

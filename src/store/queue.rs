@@ -80,6 +80,35 @@ const READY: &str = "status = 'queued' AND (after_task IS NULL OR NOT EXISTS
     AND (depends_on IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.depends_on) AS d
         JOIN tasks AS a ON a.id = d.value WHERE a.status <> 'completed'))";
 
+/// How many tasks may run at once: in all, and in each group that has a
+/// limit of its own (`[groups.NAME] parallel = 2` in config.toml).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub parallel: u32,
+    pub groups: std::collections::BTreeMap<String, u32>,
+}
+
+impl Limits {
+    /// `parallel` in all, no group limits.
+    pub fn of(parallel: u32) -> Limits {
+        Limits { parallel, groups: Default::default() }
+    }
+
+    /// SQL: the queued task `tasks` is in no group at its own limit. The
+    /// limits are the user's own settings, written as a quoted literal.
+    fn group_free(&self) -> String {
+        if self.groups.is_empty() {
+            return "1".into();
+        }
+        let json = serde_json::to_string(&self.groups).unwrap_or_else(|_| "{}".into());
+        format!(
+            "(tasks.grp IS NULL OR NOT EXISTS (SELECT 1 FROM json_each('{}') AS g WHERE g.key = tasks.grp
+                AND (SELECT count(*) FROM tasks AS r WHERE r.status = 'running' AND r.grp = g.key) >= g.value))",
+            json.replace('\'', "''")
+        )
+    }
+}
+
 /// The queue starts nothing new (`errand pause --queue`).
 const QUEUE_PAUSED: &str = "(SELECT value FROM counters WHERE name = 'queue_paused') = 1";
 
@@ -100,25 +129,28 @@ pub(super) fn cancel_dependents(tx: &Connection) -> Result<()> {
 
 impl Store {
     /// Could a supervisor claim a task now: one is ready, and a slot is free?
-    pub fn has_claimable(&self, limit: u32) -> Result<bool> {
+    pub fn has_claimable(&self, limits: &Limits) -> Result<bool> {
         Ok(self.conn.query_row(
             &format!(
                 "SELECT (SELECT count(*) FROM tasks WHERE status = 'running') < ?1
-                        AND NOT {QUEUE_PAUSED} AND EXISTS (SELECT 1 FROM tasks WHERE {READY})"
+                        AND NOT {QUEUE_PAUSED} AND EXISTS (SELECT 1 FROM tasks WHERE {READY} AND {})",
+                limits.group_free()
             ),
-            [limit],
+            [limits.parallel],
             |r| r.get(0),
         )?)
     }
 
     /// How many supervisors a client should start now: queued tasks that no
     /// idle supervisor will take, within the free slots.
-    pub fn workers_wanted(&self, limit: u32) -> Result<u32> {
+    pub fn workers_wanted(&self, limits: &Limits) -> Result<u32> {
+        let limit = limits.parallel;
         let (running, queued): (u32, u32) = self.conn.query_row(
             &format!(
                 "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
                         CASE WHEN {QUEUE_PAUSED} THEN 0
-                             ELSE (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE {READY} LIMIT 1000)) END"
+                             ELSE (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE {READY} AND {} LIMIT 1000)) END",
+                limits.group_free()
             ),
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
@@ -141,7 +173,7 @@ impl Store {
         &self,
         finished: Option<(&str, &Outcome)>,
         worker: &Identity,
-        limit: u32,
+        limits: &Limits,
         when_idle: WhenIdle,
     ) -> Result<Option<Task>> {
         self.write(|tx| {
@@ -152,7 +184,7 @@ impl Store {
                 WhenIdle::Stop => None,
                 // Read in the same transaction: a claim whose task could not
                 // be read afterwards would stay `running` with no one to run it.
-                WhenIdle::Linger | WhenIdle::Leave => claim(tx, worker, limit)?.map(|id| self.get(&id)).transpose()?,
+                WhenIdle::Linger | WhenIdle::Leave => claim(tx, worker, limits)?.map(|id| self.get(&id)).transpose()?,
             };
             if next.is_some() || when_idle != WhenIdle::Linger {
                 tx.execute("DELETE FROM idle_workers WHERE pid = ?1", [worker.pid])?;
@@ -249,18 +281,22 @@ impl Store {
 }
 
 /// Claim the oldest queued task for `worker` if a slot is free.
-fn claim(tx: &Connection, worker: &Identity, limit: u32) -> Result<Option<String>> {
+fn claim(tx: &Connection, worker: &Identity, limits: &Limits) -> Result<Option<String>> {
     reap_lost(tx)?;
     let (running, paused): (u32, bool) = tx.query_row(
         &format!("SELECT (SELECT count(*) FROM tasks WHERE status = 'running'), coalesce({QUEUE_PAUSED}, 0)"),
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    if running >= limit || paused {
+    if running >= limits.parallel || paused {
         return Ok(None);
     }
     let next: Option<String> = tx
-        .query_row(&format!("SELECT id FROM tasks WHERE {READY} ORDER BY seq LIMIT 1"), [], |r| r.get(0))
+        .query_row(
+            &format!("SELECT id FROM tasks WHERE {READY} AND {} ORDER BY seq LIMIT 1", limits.group_free()),
+            [],
+            |r| r.get(0),
+        )
         .optional()?;
     let Some(id) = next else { return Ok(None) };
     tx.execute(
@@ -328,7 +364,7 @@ mod tests {
     fn claims_go_oldest_first_and_stop_at_the_limit() {
         let t = temp_store();
         let ids: Vec<String> = (0..3).map(|i| t.store.insert(&new_task(&format!("echo {i}"))).unwrap().id).collect();
-        let claim = || t.store.finish_and_claim(None, &me(), 2, WhenIdle::Linger).unwrap().map(|t| t.id);
+        let claim = || t.store.finish_and_claim(None, &me(), &Limits::of(2), WhenIdle::Linger).unwrap().map(|t| t.id);
         assert_eq!(claim().as_ref(), Some(&ids[0]));
         assert_eq!(claim().as_ref(), Some(&ids[1]));
         assert_eq!(claim(), None, "two run: the limit is reached");
@@ -337,7 +373,8 @@ mod tests {
         assert_eq!(t.store.worker_of(&ids[0]).unwrap(), Some(std::process::id()));
         // Recording an outcome frees the slot in the same transaction as the next claim.
         let outcome = Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), ..Outcome::default() };
-        let next = t.store.finish_and_claim(Some((&ids[0], &outcome)), &me(), 2, WhenIdle::Linger).unwrap();
+        let next =
+            t.store.finish_and_claim(Some((&ids[0], &outcome)), &me(), &Limits::of(2), WhenIdle::Linger).unwrap();
         assert_eq!(next.map(|t| t.id).as_ref(), Some(&ids[2]));
         assert_eq!(t.store.get(&ids[0]).unwrap().status(), Status::Completed);
     }
@@ -346,11 +383,11 @@ mod tests {
     fn the_output_captured_is_recorded_with_the_outcome() {
         let t = temp_store();
         let id = t.store.insert(&new_task("echo hi")).unwrap().id;
-        t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
+        t.store.finish_and_claim(None, &me(), &Limits::of(10), WhenIdle::Linger).unwrap();
         assert_eq!(t.store.output_bytes(&id).unwrap(), None, "not known while it runs");
         let outcome =
             Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), output_bytes: Some((3, 0)), ..Outcome::default() };
-        t.store.finish_and_claim(Some((&id, &outcome)), &me(), 10, WhenIdle::Stop).unwrap();
+        t.store.finish_and_claim(Some((&id, &outcome)), &me(), &Limits::of(10), WhenIdle::Stop).unwrap();
         assert_eq!(t.store.output_bytes(&id).unwrap(), Some((3, 0)));
     }
 
@@ -359,21 +396,21 @@ mod tests {
         let t = temp_store();
         t.store.insert(&new_task("true")).unwrap();
         t.store.insert(&new_task("true")).unwrap();
-        assert_eq!(t.store.workers_wanted(10).unwrap(), 2);
-        assert_eq!(t.store.workers_wanted(1).unwrap(), 1, "within the limit");
+        assert_eq!(t.store.workers_wanted(&Limits::of(10)).unwrap(), 2);
+        assert_eq!(t.store.workers_wanted(&Limits::of(1)).unwrap(), 1, "within the limit");
         // This process registers as idle (it claims nothing at limit 0).
-        t.store.finish_and_claim(None, &me(), 0, WhenIdle::Linger).unwrap();
-        assert_eq!(t.store.workers_wanted(10).unwrap(), 1, "the idle one takes a task");
-        t.store.finish_and_claim(None, &me(), 0, WhenIdle::Leave).unwrap();
-        assert_eq!(t.store.workers_wanted(10).unwrap(), 2);
+        t.store.finish_and_claim(None, &me(), &Limits::of(0), WhenIdle::Linger).unwrap();
+        assert_eq!(t.store.workers_wanted(&Limits::of(10)).unwrap(), 1, "the idle one takes a task");
+        t.store.finish_and_claim(None, &me(), &Limits::of(0), WhenIdle::Leave).unwrap();
+        assert_eq!(t.store.workers_wanted(&Limits::of(10)).unwrap(), 2);
     }
 
     #[test]
     fn a_supervisor_leaving_still_claims_and_one_stopping_does_not() {
         let t = temp_store();
         let id = t.store.insert(&new_task("true")).unwrap().id;
-        assert!(t.store.finish_and_claim(None, &me(), 10, WhenIdle::Stop).unwrap().is_none());
-        let left = t.store.finish_and_claim(None, &me(), 10, WhenIdle::Leave).unwrap();
+        assert!(t.store.finish_and_claim(None, &me(), &Limits::of(10), WhenIdle::Stop).unwrap().is_none());
+        let left = t.store.finish_and_claim(None, &me(), &Limits::of(10), WhenIdle::Leave).unwrap();
         assert_eq!(left.map(|t| t.id), Some(id), "a task left to a leaving supervisor is taken");
     }
 
@@ -382,20 +419,20 @@ mod tests {
         let t = temp_store();
         t.store.insert(&new_task("a")).unwrap();
         t.store.insert(&new_task("b")).unwrap();
-        assert!(t.store.has_claimable(1).unwrap());
-        t.store.finish_and_claim(None, &me(), 1, WhenIdle::Linger).unwrap();
-        assert!(!t.store.has_claimable(1).unwrap(), "one runs, one waits for its slot");
-        assert!(t.store.has_claimable(2).unwrap());
+        assert!(t.store.has_claimable(&Limits::of(1)).unwrap());
+        t.store.finish_and_claim(None, &me(), &Limits::of(1), WhenIdle::Linger).unwrap();
+        assert!(!t.store.has_claimable(&Limits::of(1)).unwrap(), "one runs, one waits for its slot");
+        assert!(t.store.has_claimable(&Limits::of(2)).unwrap());
     }
 
     #[test]
     fn a_cancel_wins_over_the_exit_status_and_a_queued_task_never_runs() {
         let t = temp_store();
         let running = t.store.insert(&new_task("true")).unwrap().id;
-        t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
+        t.store.finish_and_claim(None, &me(), &Limits::of(10), WhenIdle::Linger).unwrap();
         assert_eq!(t.store.request_cancel(&running).unwrap(), CancelAction::Signalled);
         let outcome = Outcome { exit: Some(Exit::Code(0)), ended_at: now_ms(), ..Outcome::default() };
-        t.store.finish_and_claim(Some((&running, &outcome)), &me(), 10, WhenIdle::Stop).unwrap();
+        t.store.finish_and_claim(Some((&running, &outcome)), &me(), &Limits::of(10), WhenIdle::Stop).unwrap();
         assert_eq!(t.store.get(&running).unwrap().status(), Status::Cancelled);
         assert!(matches!(t.store.request_cancel(&running), Err(Error::AlreadyFinished { .. })));
 
@@ -403,23 +440,23 @@ mod tests {
         assert_eq!(t.store.request_cancel(&fresh).unwrap(), CancelAction::Dequeued);
         let task = t.store.get(&fresh).unwrap();
         assert!(matches!(task.state, State::Ended { started_at: None, end: End::Cancelled(None), .. }));
-        assert!(!t.store.has_claimable(10).unwrap());
+        assert!(!t.store.has_claimable(&Limits::of(10)).unwrap());
     }
 
     #[test]
     fn a_task_waiting_for_another_starts_only_once_that_one_ended() {
         let t = temp_store();
         let old = t.store.insert(&new_task("old")).unwrap().id;
-        t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
+        t.store.finish_and_claim(None, &me(), &Limits::of(10), WhenIdle::Linger).unwrap();
         let new = t.store.insert(&NewTask { after: Some(old.clone()), ..new_task("new") }).unwrap().id;
         let later = t.store.insert(&new_task("later")).unwrap().id;
-        let claimed = t.store.finish_and_claim(None, &me(), 10, WhenIdle::Linger).unwrap();
+        let claimed = t.store.finish_and_claim(None, &me(), &Limits::of(10), WhenIdle::Linger).unwrap();
         assert_eq!(claimed.map(|t| t.id), Some(later), "the waiting one is passed over, not the queue blocked");
-        assert!(!t.store.has_claimable(10).unwrap());
-        assert_eq!(t.store.workers_wanted(10).unwrap(), 0);
+        assert!(!t.store.has_claimable(&Limits::of(10)).unwrap());
+        assert_eq!(t.store.workers_wanted(&Limits::of(10)).unwrap(), 0);
         let outcome =
             Outcome { exit: Some(Exit::Signal(15)), ended_at: now_ms(), cancelled: true, ..Outcome::default() };
-        let next = t.store.finish_and_claim(Some((&old, &outcome)), &me(), 10, WhenIdle::Linger).unwrap();
+        let next = t.store.finish_and_claim(Some((&old, &outcome)), &me(), &Limits::of(10), WhenIdle::Linger).unwrap();
         assert_eq!(next.map(|t| t.id), Some(new), "claimed in the same transaction that ended the old one");
     }
 

@@ -606,7 +606,12 @@ pub(crate) mod tests {
         let ids: Vec<String> = (0..1100).map(|i| t.store.insert(&new_task(&format!("t{i}"))).unwrap().id).collect();
         let deleted = &ids[3];
         t.store
-            .finish_and_claim(None, &crate::process::Identity::current(), 10, crate::store::WhenIdle::Linger)
+            .finish_and_claim(
+                None,
+                &crate::process::Identity::current(),
+                &crate::store::Limits::of(10),
+                crate::store::WhenIdle::Linger,
+            )
             .unwrap();
         assert_eq!(t.store.get(&ids[0]).unwrap().status(), Status::Running, "the oldest is claimed");
         t.store.request_cancel(deleted).unwrap();

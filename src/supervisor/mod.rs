@@ -26,7 +26,7 @@ use crate::error::{IoContext, Result};
 use crate::output::LogFiles;
 use crate::paths::Paths;
 use crate::process::Identity;
-use crate::store::{Outcome, Store, WhenIdle};
+use crate::store::{Limits, Outcome, Store, WhenIdle};
 use crate::task::Task;
 use crate::wakeup::Waiter;
 
@@ -72,6 +72,7 @@ pub fn run(paths: &Paths) -> Result<()> {
     // not hold 64 of them.
     let mut waiter = Some(Waiter::new(paths));
     let mut stopping = false;
+    let limits = config.limits();
     let mut finished: Option<(String, Outcome)> = None;
     // The task that just ended has hooks to run (the user's or its workflow's).
     let mut hooked = false;
@@ -89,11 +90,11 @@ pub fn run(paths: &Paths) -> Result<()> {
         // With hooks, the outcome is recorded first and the next task claimed
         // after them: it is not held `running` with no process meanwhile.
         if let Some((id, outcome)) = just_finished.take_if(|_| hooked) {
-            record_and_claim(&store, Some(&(id.clone(), outcome)), &me, config.parallel, WhenIdle::Stop);
+            record_and_claim(&store, Some(&(id.clone(), outcome)), &me, &limits, WhenIdle::Stop);
             crate::wakeup::signal(paths);
             after_hooks(&store, &config, &id);
         }
-        let next = record_and_claim(&store, just_finished.as_ref(), &me, config.parallel, when_idle);
+        let next = record_and_claim(&store, just_finished.as_ref(), &me, &limits, when_idle);
         crate::wakeup::signal(paths);
         match next {
             Some(task) => {
@@ -121,7 +122,7 @@ pub fn run(paths: &Paths) -> Result<()> {
                 let since = *idle_since.get_or_insert_with(Instant::now);
                 // Watching before the check: a task queued after it wakes us.
                 let waiter = waiter.get_or_insert_with(|| Waiter::new(paths));
-                wait_for_work(&store, waiter, since, config.parallel);
+                wait_for_work(&store, waiter, since, &limits);
             }
         }
     }
@@ -156,8 +157,8 @@ fn open_control(
 /// Most changes are not new tasks: check with a read before trying a claim
 /// (a write). A task waiting for a slot is not one to claim: its slot frees
 /// with an outcome, and that outcome's supervisor claims it.
-fn wait_for_work(store: &Store, waiter: &mut Waiter, since: Instant, limit: u32) {
-    while since.elapsed() < LINGER && !store.has_claimable(limit).unwrap_or(true) {
+fn wait_for_work(store: &Store, waiter: &mut Waiter, since: Instant, limits: &Limits) {
+    while since.elapsed() < LINGER && !store.has_claimable(limits).unwrap_or(true) {
         let _ = waiter.wait(Some(LINGER.saturating_sub(since.elapsed())));
     }
 }
@@ -197,12 +198,12 @@ fn record_and_claim(
     store: &Store,
     finished: Option<&(String, Outcome)>,
     me: &Identity,
-    limit: u32,
+    limits: &Limits,
     when_idle: WhenIdle,
 ) -> Option<Task> {
     let finished = finished.map(|(id, o)| (id.as_str(), o));
     for attempt in 0..50 {
-        match store.finish_and_claim(finished, me, limit, when_idle) {
+        match store.finish_and_claim(finished, me, limits, when_idle) {
             Ok(next) => return next,
             Err(e) => {
                 tracing::error!("cannot record the outcome (attempt {attempt}): {e}");

@@ -58,6 +58,12 @@ export interface Counts {
   seq: number;
 }
 
+/** `task/counts` params. */
+export interface CountsParams {
+  /** Only this group's tasks (a project: its folder's name); none: every task. */
+  group?: string | null;
+}
+
 /** Which deleted tasks a list shows. */
 export type Deleted = "exclude" | "include" | "only";
 
@@ -521,7 +527,7 @@ export interface Methods {
   /** Write to a running task's stdin, and/or close it. */
   "task/sendInput": { params: SendInputParams; result: Ack };
   /** Running, queued and recent unread failed counts. */
-  "task/counts": { params: Empty; result: Counts };
+  "task/counts": { params: CountsParams; result: Counts };
   /** Compiler and linter messages in a task's output (default: the newest failed task with any). */
   "task/diagnostics": { params: DiagnosticsParams; result: DiagnosticsResult };
   /** Workflows visible from a folder. */

@@ -30,6 +30,9 @@
 ---@field queuePaused boolean? The queue starts nothing new (`errand pause --queue`).
 ---@field seq integer The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one).
 
+---@class errand.CountsParams `task/counts` params.
+---@field group string? Only this group's tasks (a project: its folder's name); none: every task.
+
 --- Which deleted tasks a list shows.
 ---@alias errand.Deleted "exclude"|"include"|"only"
 
@@ -279,7 +282,7 @@ M.methods = {
   ["task/follow"] = { params = "errand.FollowParams", result = "errand.FollowResult" },
   ["task/unfollow"] = { params = "errand.IdParams", result = "errand.UnfollowResult" },
   ["task/sendInput"] = { params = "errand.SendInputParams", result = "errand.Ack" },
-  ["task/counts"] = { params = "errand.Empty", result = "errand.Counts" },
+  ["task/counts"] = { params = "errand.CountsParams", result = "errand.Counts" },
   ["task/diagnostics"] = { params = "errand.DiagnosticsParams", result = "errand.DiagnosticsResult" },
   ["workflow/list"] = { params = "errand.WorkflowListParams", result = "errand.WorkflowInfo[]" },
   ["shutdown"] = { params = "errand.Empty", result = "errand.Ack" },
