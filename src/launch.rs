@@ -164,6 +164,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
     let mut instance = Instance::Parallel;
     let (mut depends, mut in_sequence) = (Vec::new(), false);
     let mut hooks = TaskHooks::default();
+    let mut progress_from_output = true;
     let (command, workflow, cwd, env, name) = match req.what {
         What::Command(command) => (command, None, cwd.unwrap_or(req.client_dir), req.env, req.name),
         What::Workflow(name) => {
@@ -175,6 +176,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
             retry_delay_ms = retry_delay_ms.or(wf.retry_delay_ms);
             instance = wf.instance;
             hooks = wf.hooks;
+            progress_from_output = wf.progress_from_output;
             (depends, in_sequence) = (wf.depends, wf.in_sequence);
             let mut env = wf.env;
             env.extend(req.env);
@@ -209,6 +211,7 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
         retry_delay_ms: retry_delay_ms.filter(|ms| *ms > 0),
         hooks,
         from_hook,
+        progress_from_output,
     };
     Ok(Planned { task: new, instance, depends, in_sequence, client_dir })
 }
@@ -284,6 +287,7 @@ impl Queue<'_> {
             // Restarted by a hook (`on_failure = 'errand restart $ERRAND_ID'`):
             // no hooks, or it would restart itself for ever.
             from_hook: std::env::var_os(crate::supervisor::hooks::VARIABLE).is_some(),
+            progress_from_output: old.progress_from_output,
         };
         self.submit(&new)
     }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub const PROJECT_FILE: &str = "errand.toml";
 
 /// The keys a workflow table may hold.
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 17] = [
     "command",
     "argv",
     "cwd",
@@ -36,6 +36,7 @@ const KEYS: [&str; 16] = [
     "steps",
     "on_finish",
     "on_failure",
+    "progress",
 ];
 
 /// A named command, as the user wrote it, resolved against its file.
@@ -74,6 +75,8 @@ pub struct Workflow {
     pub in_sequence: bool,
     /// Its own finish hooks, run after the user's (`[hooks]`).
     pub hooks: TaskHooks,
+    /// Read progress from its output (`progress = false`: do not).
+    pub progress_from_output: bool,
 }
 
 /// What a run of a workflow does while another run of it is queued or
@@ -162,6 +165,7 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             retry_delay_ms: None,
             instance: Instance::default(),
             hooks: TaskHooks::default(),
+            progress_from_output: true,
             depends: found.depends,
             in_sequence: found.in_sequence,
         });
@@ -236,6 +240,7 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         depends: Vec::new(),
         in_sequence: false,
         hooks: TaskHooks::default(),
+        progress_from_output: true,
     };
     let table = match value.get_ref() {
         toml::Value::String(cmd) => {
@@ -342,6 +347,11 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
                 Some(_) => return Err(fail(format!("workflow '{name}': {key} must be a shell command"))),
             };
         }
+        wf.progress_from_output = match t.get("progress") {
+            None => true,
+            Some(toml::Value::Boolean(b)) => *b,
+            Some(_) => return Err(fail(format!("workflow '{name}': progress must be true or false"))),
+        };
         wf.instance = match t.get("instance") {
             None => Instance::default(),
             Some(v) => v.as_str().and_then(Instance::parse).ok_or_else(|| {

@@ -175,7 +175,7 @@ pub fn table(tasks: &[Task], more: bool, now: i64, style: &Style) -> String {
     let id_w = tasks.iter().map(|t| t.id.len()).max().unwrap_or(4).max(2);
     let mut columns = vec![Column { title: "STATUS", right: false, cell: |t, _| status_word(t).to_owned() }];
     // Progress means something while a task runs; afterwards its status says it.
-    if tasks.iter().any(|t| t.status() == Status::Running && t.progress().is_some()) {
+    if tasks.iter().any(|t| t.status() == Status::Running && (t.progress().is_some() || t.eta_at(now).is_some())) {
         columns.push(Column {
             title: "DONE",
             right: true,

@@ -12,6 +12,7 @@
 
 mod capture;
 mod index;
+pub mod progress;
 mod reader;
 mod text;
 

@@ -300,11 +300,28 @@ fn claim(tx: &Connection, worker: &Identity, limits: &Limits) -> Result<Option<S
         .optional()?;
     let Some(id) = next else { return Ok(None) };
     tx.execute(
-        "UPDATE tasks SET status = 'running', started_at = ?2, worker_pid = ?3, worker_start = ?4, worker_boot = ?5
+        "UPDATE tasks SET status = 'running', started_at = ?2, worker_pid = ?3, worker_start = ?4, worker_boot = ?5,
+                          expected_ms = ?6
          WHERE id = ?1",
-        params![id, crate::task::now_ms(), worker.pid, worker.start as i64, worker.boot],
+        params![id, crate::task::now_ms(), worker.pid, worker.start as i64, worker.boot, expected_ms(tx, &id)?],
     )?;
     Ok(Some(id))
+}
+
+/// How long task `id` should take: the median duration of the last 10
+/// completed runs of the same command in the same folder (an index walk).
+fn expected_ms(tx: &Connection, id: &str) -> Result<Option<i64>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT h.ended_at - h.started_at FROM tasks AS t JOIN tasks AS h INDEXED BY tasks_runs
+            ON h.command = t.command AND h.cwd = t.cwd AND h.status = 'completed'
+         WHERE t.id = ?1 AND h.started_at IS NOT NULL ORDER BY h.seq DESC LIMIT 10",
+    )?;
+    let mut took: Vec<i64> = stmt.query_map([id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    if took.is_empty() {
+        return Ok(None);
+    }
+    took.sort_unstable();
+    Ok(Some(took[took.len() / 2].max(0)))
 }
 
 /// Write the outcome of a running task; the status follows from it (and

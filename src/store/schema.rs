@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[&str] = &[
     V11_RESULTS,
     V12_TASK_HOOKS,
     V13_PAUSE,
+    V14_PROGRESS_FROM_OUTPUT,
 ];
 
 const V1_TABLES: &str = r#"
@@ -264,6 +265,16 @@ CREATE TRIGGER tasks_updated AFTER UPDATE OF
             THEN (SELECT value FROM counters WHERE name = 'change') ELSE final_change END
     WHERE seq = NEW.seq;
 END;
+"#;
+
+/// Whether progress is read from the task's output (a workflow's
+/// `progress = false` turns it off), and how long a task should take by
+/// its history (the median of the last completed runs of the same command
+/// in the same folder, found through the index when it starts).
+const V14_PROGRESS_FROM_OUTPUT: &str = r#"
+ALTER TABLE tasks ADD COLUMN progress_from_output INTEGER NOT NULL DEFAULT 1 CHECK (progress_from_output IN (0, 1));
+ALTER TABLE tasks ADD COLUMN expected_ms INTEGER CHECK (expected_ms IS NULL OR expected_ms >= 0);
+CREATE INDEX tasks_runs ON tasks(command, cwd, seq) WHERE status = 'completed';
 "#;
 
 #[cfg(test)]

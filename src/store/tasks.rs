@@ -61,6 +61,8 @@ pub struct NewTask {
     pub hooks: TaskHooks,
     /// A finish hook queued it: it runs none.
     pub from_hook: bool,
+    /// Read progress from its output.
+    pub progress_from_output: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -139,9 +141,9 @@ impl Store {
                 let inserted = tx.execute(
                     "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
                         restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on, retries,
-                        retry_delay_ms, hooks, from_hook)
+                        retry_delay_ms, hooks, from_hook, progress_from_output)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                        ?20)",
+                        ?20, ?21)",
                     params![
                         id,
                         name,
@@ -163,6 +165,7 @@ impl Store {
                         new.retry_delay_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
                         hooks,
                         new.from_hook,
+                        new.progress_from_output,
                     ],
                 )?;
                 if inserted == 1 {
@@ -657,6 +660,7 @@ pub(crate) mod tests {
             retry_delay_ms: None,
             hooks: TaskHooks::default(),
             from_hook: false,
+            progress_from_output: true,
         }
     }
 

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use super::fifo::Message;
 use super::process::{Spec, Stop, TaskProcesses};
 use crate::diagnostics::DiagnosticCounts;
-use crate::output::{Capture, LogFiles, Stream};
+use crate::output::{progress, Capture, LogFiles, Stream};
 use crate::paths::Paths;
 use crate::store::{Outcome, Store};
 use crate::task::{now_ms, result, Attempt, Exit, Task};
@@ -190,6 +190,9 @@ async fn run_once<P: TaskProcesses>(
         grace: s.grace,
         paused: false,
         timeout_left: None,
+        progress: task.progress_from_output.then(progress::Scanner::default),
+        progress_seen: None,
+        progress_recorded: None,
     };
     let exit = running.until_exit(&task.id, s.store, s.paths, s.control, s.sigterm, s.stopping).await;
     let ended_at = now_ms();
@@ -292,7 +295,16 @@ struct Running<P> {
     paused: bool,
     /// While paused: what was left of its timeout (it counts run time only).
     timeout_left: Option<Duration>,
+    /// Reads progress from its output (None: off, or the task reports its own).
+    progress: Option<progress::Scanner>,
+    /// Progress seen and not recorded yet.
+    progress_seen: Option<progress::Seen>,
+    /// When progress was last recorded, and what (to tell `errand progress` apart).
+    progress_recorded: Option<(Instant, f64, String)>,
 }
+
+/// How often progress read from output is recorded (a store write each).
+const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 
 impl<P: TaskProcesses> Running<P> {
     /// Capture output and obey control frames until the main process exits.
@@ -306,6 +318,7 @@ impl<P: TaskProcesses> Running<P> {
         stopping: &mut bool,
     ) -> std::io::Result<Exit> {
         loop {
+            let progress_due = self.progress_due();
             tokio::select! {
                 r = read_some(&mut self.stdout, &mut self.out_buf) => self.captured(Stream::Stdout, r),
                 r = read_some(&mut self.stderr, &mut self.err_buf) => self.captured(Stream::Stderr, r),
@@ -337,6 +350,7 @@ impl<P: TaskProcesses> Running<P> {
                         self.stop();
                     }
                 }
+                () = sleep_until(progress_due) => self.record_progress(id, store, paths),
                 () = sleep_until(self.kill_at) => {
                     self.processes.stop(Stop::Kill);
                     self.kill_at = Some(Instant::now() + Duration::from_secs(3600));
@@ -352,9 +366,37 @@ impl<P: TaskProcesses> Running<P> {
             Stream::Stderr => (&mut self.stderr, &self.err_buf),
         };
         match read {
-            Some(n) => self.capture.write(stream, &buf[..n]),
+            Some(n) => {
+                self.capture.write(stream, &buf[..n]);
+                if let Some(seen) = self.progress.as_mut().and_then(|p| p.feed(&buf[..n])) {
+                    self.progress_seen = Some(seen);
+                }
+            }
             None => *pipe = None,
         }
+    }
+
+    /// When progress seen in the output is due to be recorded.
+    fn progress_due(&self) -> Option<Instant> {
+        self.progress_seen.as_ref()?;
+        Some(self.progress_recorded.as_ref().map_or_else(Instant::now, |(at, ..)| *at + PROGRESS_EVERY))
+    }
+
+    /// Record the progress seen in the output, unless the task reports its
+    /// own (`errand progress`): then its output is not read for it again.
+    fn record_progress(&mut self, id: &str, store: &Store, paths: &Paths) {
+        let Some(seen) = self.progress_seen.take() else { return };
+        let stored = store.get(id).ok().and_then(|t| t.progress().map(|p| (p.percent, p.message.clone())));
+        let ours = self.progress_recorded.as_ref().map(|(_, percent, message)| (*percent, Some(message.clone())));
+        if stored.is_some() && stored != ours {
+            self.progress = None;
+            return;
+        }
+        if let Err(e) = store.set_progress(id, seen.percent, Some(&seen.message)) {
+            tracing::debug!(task = id, "cannot record progress: {e}");
+        }
+        crate::wakeup::signal(paths);
+        self.progress_recorded = Some((Instant::now(), seen.percent, seen.message));
     }
 
     /// Stop (SIGSTOP) or continue (SIGCONT) every process of the task, and

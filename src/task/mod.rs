@@ -245,6 +245,11 @@ pub struct Task {
     pub paused_at: Option<i64>,
     /// A finish hook queued it (or restarted it): it runs no hooks.
     pub from_hook: bool,
+    /// Progress is read from its output (`output::progress`).
+    pub progress_from_output: bool,
+    /// How long it should take: the median of the last 10 completed runs of
+    /// the same command in the same folder, taken when it started.
+    pub expected_ms: Option<i64>,
     pub state: State,
 }
 
@@ -336,10 +341,15 @@ impl Task {
         Some(self.ended_at().unwrap_or(now) - start)
     }
 
-    /// When a running task should end, from the progress it reported.
+    /// When a running task should end: from the progress it reported, or
+    /// else from how long the same command took in the same folder before
+    /// (None once it ran past that: it is late, and when it ends is unknown).
     pub fn eta_at(&self, now: i64) -> Option<i64> {
         match &self.state {
             State::Running { started_at, progress: Some(p), .. } => eta(*started_at, p.percent, now),
+            State::Running { started_at, progress: None, .. } => {
+                self.expected_ms.map(|ms| started_at + ms).filter(|at| *at > now)
+            }
             _ => None,
         }
     }
@@ -430,6 +440,8 @@ pub(crate) mod testing {
             hooks: TaskHooks::default(),
             paused_at: None,
             from_hook: false,
+            progress_from_output: true,
+            expected_ms: None,
             state,
         }
     }

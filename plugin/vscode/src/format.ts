@@ -122,8 +122,13 @@ function problemsText(t: Task): string {
   return n === 1 ? l10n.t("1 problem") : l10n.t("{0} problems", n);
 }
 
-function progressText(t: Task): string {
-  return t.progress !== null ? `${Math.round(t.progress)}%` : "";
+/** "40% · 1m left": progress, and when a running task should end (from
+ * its progress, or from how long it took before). */
+function progressText(t: Task, now = Date.now()): string {
+  const bits: string[] = [];
+  if (t.progress !== null) bits.push(`${Math.round(t.progress)}%`);
+  if (t.status === "running" && typeof t.etaAt === "number") bits.push(l10n.t("{0} left", duration(Math.max(0, t.etaAt - now))));
+  return bits.join(" · ");
 }
 
 export interface Popup {

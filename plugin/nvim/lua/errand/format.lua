@@ -105,14 +105,15 @@ end
 ---@param task errand.Task
 ---@return string
 function M.progress(task)
-  if not task.progress then
-    return ""
+  local parts = {}
+  if type(task.progress) == "number" then
+    table.insert(parts, ("%d%%"):format(math.floor(task.progress)))
   end
-  local text = ("%d%%"):format(math.floor(task.progress))
-  if task.etaAt then
-    text = text .. " · " .. require("errand.messages").t("left", M.duration(math.max(0, task.etaAt - M.now_ms())))
+  -- From its progress, or from how long the same command took before.
+  if type(task.etaAt) == "number" then
+    table.insert(parts, require("errand.messages").t("left", M.duration(math.max(0, task.etaAt - M.now_ms()))))
   end
-  return text
+  return table.concat(parts, " · ")
 end
 
 --- Was it stopped by its timeout? (The server says so in its error.)

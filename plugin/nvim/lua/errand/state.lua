@@ -51,7 +51,11 @@ function M.status(opts)
   end
   local last
   for _, t in pairs(M.by_id) do
-    if t.status == "running" and t.progress and (not last or (t.etaAt or math.huge) > (last.etaAt or math.huge)) then
+    local eta = function(x)
+      return type(x.etaAt) == "number" and x.etaAt or math.huge
+    end
+    -- The one to end last, by its progress or its history.
+    if t.status == "running" and (t.progress or type(t.etaAt) == "number") and (not last or eta(t) > eta(last)) then
       last = t
     end
   end

@@ -70,8 +70,9 @@ function M.render(more, width, passes)
         if (task.exitCode and task.exitCode ~= 0) or (task.signal and task.status ~= "cancelled") then
           extra = extra .. "  " .. format.why(task)
         end
-        if task.progress and task.status == "running" then
-          extra = extra .. "  " .. format.progress(task)
+        local progress = task.status == "running" and format.progress(task) or ""
+        if progress ~= "" then
+          extra = extra .. "  " .. progress
         end
         if type(task.pausedAt) == "number" then
           extra = extra .. "  " .. t("status_paused")
