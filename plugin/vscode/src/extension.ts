@@ -105,7 +105,7 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     tree,
     documents,
     terminals,
-    new StatusBar(client),
+    new StatusBar(client, store),
     vscode.workspace.registerTextDocumentContentProvider(OUTPUT_SCHEME, documents),
     treeView,
     problems,

@@ -124,7 +124,7 @@ function problemsText(t: Task): string {
 
 /** "40% · 1m left": progress, and when a running task should end (from
  * its progress, or from how long it took before). */
-function progressText(t: Task, now = Date.now()): string {
+export function progressText(t: Task, now = Date.now()): string {
   const bits: string[] = [];
   if (t.progress !== null) bits.push(`${Math.round(t.progress)}%`);
   if (t.status === "running" && typeof t.etaAt === "number") bits.push(l10n.t("{0} left", duration(Math.max(0, t.etaAt - now))));

@@ -1,16 +1,27 @@
-// The status bar item: running, queued and failed counts, hidden when idle.
+// The status bar item: running, queued and failed counts, hidden when idle;
+// its tooltip names the running tasks with their progress and ETA.
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
-import { statusText } from "./format";
+import { progressText, sanitize, statusText } from "./format";
 import type { Counts } from "./protocol";
+import type { TaskStore } from "./tasks";
+
+/** Running tasks the tooltip names at most. */
+const TOOLTIP_TASKS = 5;
 
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Left, 50);
 
-  constructor(client: ErrandClient) {
+  constructor(client: ErrandClient, store: TaskStore) {
     this.item.command = "errand.showTasks";
     this.item.name = "Errand";
     this.item.tooltip = vscode.l10n.t("Errand: show tasks");
+    store.onDidChange(() => {
+      const running = store.list().filter((t) => t.status === "running");
+      const lines = running.slice(0, TOOLTIP_TASKS).map((t) => [sanitize(t.name), progressText(t)].filter((b) => b).join(" · "));
+      if (running.length > TOOLTIP_TASKS) lines.push("…");
+      this.item.tooltip = [vscode.l10n.t("Errand: show tasks"), ...lines].join("\n");
+    });
     // Of two counts the one read at the later store change (seq) wins,
     // whatever order they arrive in; a new connection starts over.
     client.onInitialized((init) => this.show(init.counts, true));

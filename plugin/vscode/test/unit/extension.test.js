@@ -808,3 +808,19 @@ test("formatting and the store: status text, messages, summary, merge order", ()
   assert.deepStrictEqual(format.describe({ ...base, status: "cancelled", signal: 15 }, 1002), "1s ago · 1.5s");
   assert.deepStrictEqual(format.describe({ ...base, status: "cancelled", signal: 9 }, 1002), "1s ago · 1.5s · signal 9", "a KILL is news");
 });
+
+test("the tree's pause and resume: the row says paused with a pause icon, then runs again; progress from the output shows with an ETA", async (t) => {
+  const { api } = await activate(t);
+  await runCommand(api, "printf '[3/10] compiling\\n'; sleep 100", "running");
+  const row = () => stub.calls.tree.getChildren(stub.calls.tree.getChildren()[0])[0];
+  await until("progress read from the output, with an ETA", () => /· 30% · .+ left$/.test(stub.calls.tree.getTreeItem(row()).description ?? ""));
+  assert.match(stub.calls.statusBar.tooltip, /\nprintf .* · 30% · .+ left/, "the status bar's tooltip names it");
+  await stub.commands.executeCommand("errand.pauseTask", row());
+  await until("the row says paused", () => stub.calls.tree.getTreeItem(row()).contextValue === "task-paused");
+  const paused = stub.calls.tree.getTreeItem(row());
+  assert.strictEqual(paused.iconPath.id, "debug-pause");
+  assert.match(paused.description, /· paused/);
+  await stub.commands.executeCommand("errand.resumeTask", row());
+  await until("running again", () => stub.calls.tree.getTreeItem(row()).contextValue === "task-running");
+  assert.ok(!/paused/.test(stub.calls.tree.getTreeItem(row()).description));
+});
