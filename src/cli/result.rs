@@ -19,9 +19,7 @@ pub fn result(cx: &Context, id: &str, out: &mut impl Write) -> Result<i32> {
         );
         return Ok(4);
     }
-    // A value is the task's once its outcome names its size.
-    let kept = if task.result_bytes.is_some() { cx.store.result(&task.id)? } else { None };
-    match kept {
+    match cx.store.result(&task.id)? {
         Some(json) => {
             writeln!(out, "{json}").map_err(stdout_error)?;
             Ok(0)

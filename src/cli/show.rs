@@ -19,8 +19,7 @@ pub fn show(cx: &Context, id: &str, json: bool, out: &mut impl Write) -> Result<
         print_json(out, &protocol::Task::now(&task))?;
     } else {
         let mut text = render::details(&task, now_ms(), &cx.style);
-        let kept = if task.result_bytes.is_some() { cx.store.result(&task.id)? } else { None };
-        if let Some(json) = kept {
+        if let Some(json) = cx.store.result(&task.id)? {
             text.push_str(&cx.style.dim("── result ──"));
             text.push('\n');
             text.push_str(&pretty_result(&json, &task.id));

@@ -346,6 +346,7 @@ fn approx_size(n: &Notification, task: &Task) -> usize {
 
 /// The JSON result `task` left, for clients (null when it left none).
 pub(super) fn result_of(store: &Store, task: &Task) -> Result<Option<protocol::RawJson>> {
+    // Most tasks leave none: no query for them.
     if task.result_bytes.is_none() {
         return Ok(None);
     }

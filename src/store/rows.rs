@@ -19,6 +19,14 @@ fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
 }
 
+/// A JSON column read into `T` (NULL: its default).
+fn json_or_default<T: serde::de::DeserializeOwned + Default>(r: &Row<'_>, column: usize) -> rusqlite::Result<T> {
+    match r.get::<_, Option<String>>(column)? {
+        Some(json) => serde_json::from_str(&json).map_err(|e| invalid(column, e.to_string())),
+        None => Ok(T::default()),
+    }
+}
+
 pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
     let json = |i: usize| -> rusqlite::Result<String> { r.get(i) };
     let command = serde_json::from_str(&json(2)?).map_err(|e| invalid(2, e.to_string()))?;
@@ -76,22 +84,13 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
             _ => None,
         },
         timeout_ms: r.get(27)?,
-        depends_on: match r.get::<_, Option<String>>(28)? {
-            Some(json) => serde_json::from_str(&json).map_err(|e| invalid(28, e.to_string()))?,
-            None => Vec::new(),
-        },
+        depends_on: json_or_default(r, 28)?,
         retries: r.get(29)?,
         retry_delay_ms: r.get(30)?,
-        attempts: match r.get::<_, Option<String>>(31)? {
-            Some(json) => serde_json::from_str(&json).map_err(|e| invalid(31, e.to_string()))?,
-            None => Vec::new(),
-        },
+        attempts: json_or_default(r, 31)?,
         result_bytes: r.get(32)?,
         result_error: r.get(33)?,
-        hooks: match r.get::<_, Option<String>>(34)? {
-            Some(json) => serde_json::from_str(&json).map_err(|e| invalid(34, e.to_string()))?,
-            None => Default::default(),
-        },
+        hooks: json_or_default(r, 34)?,
         paused_at: r.get(35)?,
         from_hook: r.get(36)?,
         progress_from_output: r.get(37)?,

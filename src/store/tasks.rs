@@ -446,9 +446,13 @@ impl Store {
         }
     }
 
-    /// The JSON result it left, as the task wrote it (None: none kept).
+    /// The JSON result it left, as the task wrote it (None: none kept). A
+    /// value is the task's once its outcome names its size: a row stored
+    /// by a supervisor that died before recording the outcome is not.
     pub fn result(&self, id: &str) -> Result<Option<String>> {
-        Ok(self.conn.query_row("SELECT value FROM results WHERE task = ?1", [id], |r| r.get(0)).optional()?)
+        let sql = "SELECT r.value FROM results AS r JOIN tasks AS t ON t.id = r.task
+                   WHERE r.task = ?1 AND t.result_bytes IS NOT NULL";
+        Ok(self.conn.query_row(sql, [id], |r| r.get(0)).optional()?)
     }
 
     /// A run of a retrying task failed and another follows: keep how it

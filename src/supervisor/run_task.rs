@@ -234,10 +234,7 @@ async fn pause_before_rerun(id: &str, delay: Duration, s: &mut Supervision<'_>) 
                 Message::Cancel => return false,
                 Message::Pause | Message::Resume => {
                     paused = message == Message::Pause;
-                    if let Err(e) = s.store.set_paused(id, paused.then(now_ms)) {
-                        tracing::warn!(task = id, "cannot record the pause: {e}");
-                    }
-                    crate::wakeup::signal(s.paths);
+                    record_pause(s.store, s.paths, id, paused);
                 }
                 // Input meant for a run that ended is dropped, as stale frames are.
                 Message::Input(_) | Message::Eof => {}
@@ -248,6 +245,14 @@ async fn pause_before_rerun(id: &str, delay: Duration, s: &mut Supervision<'_>) 
             }
         }
     }
+}
+
+/// Say in the store that the task is paused (or no longer), for watchers.
+fn record_pause(store: &Store, paths: &Paths, id: &str, paused: bool) {
+    if let Err(e) = store.set_paused(id, paused.then(now_ms)) {
+        tracing::warn!(task = id, "cannot record the pause: {e}");
+    }
+    crate::wakeup::signal(paths);
 }
 
 /// The diagnostics in a task's output, counted before its outcome is
@@ -413,10 +418,7 @@ impl<P: TaskProcesses> Running<P> {
         } else {
             self.timeout_at = self.timeout_left.take().map(|left| Instant::now() + left);
         }
-        if let Err(e) = store.set_paused(id, paused.then(now_ms)) {
-            tracing::warn!(task = id, "cannot record the pause: {e}");
-        }
-        crate::wakeup::signal(paths);
+        record_pause(store, paths, id, paused);
     }
 
     /// SIGTERM now, SIGKILL after the grace period.

@@ -44,6 +44,12 @@ return function(H)
     end
   end
 
+  --- The text of a task's row ("" while it is not shown).
+  local function line_of(win, id)
+    local row = row_of(win, id)
+    return row and vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), row - 1, row, false)[1] or ""
+  end
+
   local function id_under_cursor(win)
     local line = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
     return line[vim.api.nvim_win_get_cursor(win)[1]]:match("^  %S+ (%w+)  ")
@@ -183,12 +189,7 @@ return function(H)
         vim.api.nvim_win_set_cursor(win, { row_of(win, task.id), 0 })
         press("s")
         H.wait("the row says paused", function()
-          local line = vim.api.nvim_buf_get_lines(
-            vim.api.nvim_win_get_buf(win),
-            row_of(win, task.id) - 1,
-            row_of(win, task.id),
-            false
-          )[1]
+          local line = line_of(win, task.id)
           return line:find("‖ " .. task.id, 1, true) and line:find("paused", 1, true)
         end)
         vim.wait(150)
@@ -202,12 +203,7 @@ return function(H)
           return ticks() > at + 2
         end)
         H.wait("the row no longer says paused", function()
-          local line = vim.api.nvim_buf_get_lines(
-            vim.api.nvim_win_get_buf(win),
-            row_of(win, task.id) - 1,
-            row_of(win, task.id),
-            false
-          )[1]
+          local line = line_of(win, task.id)
           return not line:find("paused", 1, true)
         end)
         errand.cancel(task.id)
