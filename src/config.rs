@@ -166,6 +166,11 @@ impl Config {
         }
     }
 
+    /// A group's own limit, if it has one.
+    pub fn group_limit(&self, group: &str) -> Option<u32> {
+        self.groups.get(group).map(|g| g.parallel)
+    }
+
     pub fn cancel_grace(&self) -> Duration {
         Duration::from_secs_f64(self.cancel_grace_secs.min(86_400.0))
     }

@@ -24,14 +24,19 @@ fn a_group_limit_of_one_runs_its_tasks_one_at_a_time_beside_the_others() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(!exists("started-1") && !exists("started-2"), "one deploy at a time");
     assert_eq!(home.status_of(&deploys[1]), "queued");
-    assert_eq!(home.ok(&["status", "deploy"]), "1 running · 2 queued\n");
+    assert_eq!(home.ok(&["status", "deploy"]), "1/1 running · 2 queued\n", "the group's limit shows");
+    assert_eq!(home.ok(&["status", "build"]), "1 running\n", "a group without a limit of its own");
+    let json: serde_json::Value = serde_json::from_str(&home.ok(&["status", "--json", "deploy"])).unwrap();
+    assert_eq!(json["limit"], 1, "{json}");
 
     let mut server = Client::spawn(home.cmd(), Framing::Lines);
     server.call("initialize", json!({}));
     let counts = server.call("task/counts", json!({ "group": "deploy" }));
     assert_eq!((counts["running"].as_u64(), counts["queued"].as_u64()), (Some(1), Some(2)), "{counts}");
+    assert_eq!(counts["limit"], 1, "{counts}");
     let all = server.call("task/counts", json!({}));
     assert_eq!((all["running"].as_u64(), all["queued"].as_u64()), (Some(2), Some(2)), "{all}");
+    assert!(all.get("limit").is_none(), "no limit of its own but the global one: {all}");
 
     std::fs::write(home.path().join("go-0"), "").unwrap();
     eventually("the next deploy starts", || exists("started-1"));

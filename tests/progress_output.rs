@@ -80,6 +80,9 @@ fn the_eta_of_a_task_that_ran_before_comes_from_its_history() {
     assert_eq!(t["etaAt"].as_i64().zip(t["startedAt"].as_i64()).map(|(eta, s)| eta - s), Some(90_000), "{t}");
     let long = home.ok(&["status", "--long"]);
     assert!(long.contains("1m") || long.contains("m "), "the ETA shows: {long}");
+    let status: Value = serde_json::from_str(&home.ok(&["status", "--json"])).unwrap();
+    let eta = status["etaMs"].as_i64().unwrap_or(0);
+    assert!(eta > 80_000 && eta <= 90_000, "status --json carries the ETA: {status}");
     // Another command, or the same one elsewhere, has no history.
     let other = home.submit("sleep 30");
     eventually("it runs", || home.status_of(&other) == "running");

@@ -22,9 +22,13 @@ pub enum Shape {
 }
 
 pub fn status(cx: &Context, group: Option<&str>, shape: Shape, out: &mut impl Write) -> Result<i32> {
-    let counts = cx.store.counts_in(group)?;
+    let mut counts = cx.store.counts_in(group)?;
+    counts.limit = group.and_then(|g| cx.config.group_limit(g));
     let text = match shape {
-        Shape::Json => return print_json(out, &counts).map(|()| 0),
+        Shape::Json => {
+            let eta_ms = if counts.running > 0 { eta_ms(&running(cx, group)?, now_ms()) } else { None };
+            return print_json(out, &StatusJson { counts, eta_ms }).map(|()| 0);
+        }
         Shape::Short => short(&counts),
         Shape::Format(format) => {
             let template = Template::parse(&format)?;
@@ -45,6 +49,17 @@ pub fn status(cx: &Context, group: Option<&str>, shape: Shape, out: &mut impl Wr
     Ok(0)
 }
 
+/// `status --json`: the protocol's counts, and when every running task that
+/// reports progress or has run before should be done.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusJson {
+    #[serde(flatten)]
+    counts: Counts,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    eta_ms: Option<i64>,
+}
+
 fn running(cx: &Context, group: Option<&str>) -> Result<Vec<Task>> {
     let filter = ListFilter {
         statuses: vec![Status::Running],
@@ -55,12 +70,16 @@ fn running(cx: &Context, group: Option<&str>) -> Result<Vec<Task>> {
     Ok(cx.store.list(&filter)?.0)
 }
 
-/// "2 running · 1 failed"; empty when idle.
+/// "2 running · 1 failed" ("2/2 running" in a group with a limit); empty
+/// when idle.
 fn short(c: &Counts) -> String {
     let mut parts: Vec<String> = [(c.running, "running"), (c.queued, "queued"), (c.failed, "failed")]
         .into_iter()
         .filter(|(n, _)| *n > 0)
-        .map(|(n, what)| format!("{n} {what}"))
+        .map(|(n, what)| match c.limit.filter(|_| what == "running") {
+            Some(limit) => format!("{n}/{limit} {what}"),
+            None => format!("{n} {what}"),
+        })
         .collect();
     if let Some(running) = parts.first_mut().filter(|_| c.paused > 0) {
         running.push_str(&format!(" ({} paused)", c.paused));
@@ -258,6 +277,10 @@ mod tests {
     fn idle_is_empty_and_zero_counts_are_left_out() {
         assert_eq!(short(&Counts::default()), "");
         assert_eq!(short(&Counts { running: 2, failed: 1, ..Counts::default() }), "2 running · 1 failed");
+        assert_eq!(
+            short(&Counts { running: 1, queued: 4, limit: Some(1), ..Counts::default() }),
+            "1/1 running · 4 queued"
+        );
     }
 
     fn glance(running: u32, failed: u32, unread: u32) -> Glance {

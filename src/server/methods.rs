@@ -286,7 +286,10 @@ impl Handler for Server {
             store.reap_lost()?;
             match params.group {
                 // One group's: not the counts `counts/changed` keeps the client up to date with.
-                Some(group) => store.counts_in(Some(&group)),
+                Some(group) => {
+                    let counts = store.counts_in(Some(&group))?;
+                    Ok(Counts { limit: self.config.group_limit(&group), ..counts })
+                }
                 None => Ok(self.give_counts(store.counts()?)),
             }
         })

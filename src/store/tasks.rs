@@ -347,6 +347,7 @@ impl Store {
                 seq: r.get(3)?,
                 paused: r.get(4)?,
                 queue_paused: r.get(5)?,
+                limit: None,
             })
         })?)
     }

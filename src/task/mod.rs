@@ -390,6 +390,10 @@ pub struct Counts {
     /// The queue starts nothing new (`errand pause --queue`).
     #[serde(default)]
     pub queue_paused: bool,
+    /// Counts for one group that has a limit of its own (`[groups.NAME]
+    /// parallel = N` in config.toml): that limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
     /// The store's change number these counts were read at. Of two counts, a
     /// client keeps the one with the higher `seq` (equal: the later one).
     pub seq: i64,

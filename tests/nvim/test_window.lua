@@ -272,11 +272,14 @@ return function(H)
           local text = table.concat(H.float_lines(), "\n")
           return text:find("alpha build") and not text:find("gamma build")
         end)
+        local picked
         vim.ui.select = function(items, opts, cb)
           H.eq(opts.kind, "errand.group", "a kind for pickers")
+          picked = items
           cb(items[1], 1)
         end
-        press("g")
+        press("p")
+        H.eq(picked and picked[1], "(all groups)", "the group picker opened, all groups first")
         press("u")
         vim.ui.input = function(_, cb)
           cb("")
@@ -286,6 +289,53 @@ return function(H)
           local text = table.concat(H.float_lines(), "\n")
           return text:find("alpha build") and text:find("gamma build") and text:find("beta test")
         end)
+      end,
+    },
+
+    {
+      "one group shown: the title counts it against the group's own limit and follows it",
+      function()
+        vim.fn.mkdir(os.getenv("ERRAND_HOME"), "p")
+        vim.fn.writefile({ "[groups.deploy]", "parallel = 1" }, os.getenv("ERRAND_HOME") .. "/config.toml")
+        local gate = vim.fn.getcwd() .. "/go"
+        local ids = {}
+        for i = 1, 3 do
+          errand.run(
+            ("until [ -e %s ]; do sleep 0.02; done"):format(gate),
+            { name = "deploy " .. i, group = "deploy" },
+            function(t)
+              ids[i] = t.id
+            end
+          )
+        end
+        errand.run("sleep 100", { name = "other" })
+        local win = open_list("deploy 3")
+        vim.ui.select = function(items, _, cb)
+          for i, item in ipairs(items) do
+            if item == "deploy" then
+              return cb(item, i)
+            end
+          end
+          error("no deploy group in " .. vim.inspect(items))
+        end
+        press("p")
+        local function title()
+          return vim.api.nvim_win_get_config(win).title[1][1]
+        end
+        H.wait("the group counts against its limit", function()
+          return title():find("group deploy · 1/1 running · 2 queued", 1, true)
+        end)
+        H.wait("only the group's tasks listed", function()
+          local text = table.concat(H.float_lines(), "\n")
+          return text:find("deploy 1") and not text:find("other")
+        end)
+        vim.fn.writefile({}, gate)
+        H.wait("the title follows the group to its end", function()
+          return title() == " errand · group deploy · 0/1 running "
+        end)
+        for _, id in ipairs(ids) do
+          H.eq(H.task(id).status, "completed", "each deploy ran")
+        end
       end,
     },
 

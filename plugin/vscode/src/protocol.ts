@@ -54,6 +54,8 @@ export interface Counts {
   paused?: number;
   /** The queue starts nothing new (`errand pause --queue`). */
   queuePaused?: boolean;
+  /** Counts for one group that has a limit of its own (`[groups.NAME] parallel = N` in config.toml): that limit. */
+  limit: number | null;
   /** The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one). */
   seq: number;
 }

@@ -69,6 +69,7 @@ function M.run(cmd, opts, cb)
     matcher = opts.matcher,
     retry = opts.retry,
     retryDelayMs = opts.retry_delay_ms,
+    group = opts.group,
   })
   ask("task/run", params, function(task)
     task = require("errand.state").merge(task)

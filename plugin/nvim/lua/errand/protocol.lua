@@ -28,6 +28,7 @@
 ---@field failed integer Failed or lost tasks nobody has marked read, ended within the last hour.
 ---@field paused integer? Of the running tasks, those paused (`errand pause`).
 ---@field queuePaused boolean? The queue starts nothing new (`errand pause --queue`).
+---@field limit integer? Counts for one group that has a limit of its own (`[groups.NAME] parallel = N` in config.toml): that limit.
 ---@field seq integer The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one).
 
 ---@class errand.CountsParams `task/counts` params.

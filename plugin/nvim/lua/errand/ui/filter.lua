@@ -26,16 +26,27 @@ function M.passes(f, task)
   return true
 end
 
---- The window's title, naming the filters in force.
+--- The window's title, naming the filters in force; with one group, that
+--- group's counts and its own limit ("1/2 running · 3 queued").
 ---@param f { text: string?, group: string?, unread: boolean? }
+---@param group_counts errand.Counts? the counts of `f.group`
 ---@return string
-function M.title(f)
+function M.title(f, group_counts)
   local parts = {}
   if f.text then
     table.insert(parts, ("“%s”"):format(format.sanitize(f.text)))
   end
   if f.group then
     table.insert(parts, t("filter_group", format.sanitize(f.group)))
+    local c = group_counts or {}
+    if c.limit then
+      table.insert(parts, t("group_running_limit", c.running, c.limit))
+    elseif (c.running or 0) > 0 then
+      table.insert(parts, t("count_running", c.running))
+    end
+    if (c.queued or 0) > 0 then
+      table.insert(parts, t("count_queued", c.queued))
+    end
   end
   if f.unread then
     table.insert(parts, t("filter_unread"))

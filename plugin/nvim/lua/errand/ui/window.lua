@@ -225,9 +225,43 @@ local function act(method, id)
   end)
 end
 
+local function set_title()
+  vim.api.nvim_win_set_config(view.win, { title = filter.title(view.filter, view.group_counts), title_pos = "center" })
+end
+
+--- With one group shown, the title counts it against its own limit: asked
+--- again when one of its tasks changes, at most one request at a time.
+local function load_group_counts()
+  local group = view.filter.group
+  if not group then
+    view.group_counts = nil
+    return
+  elseif view.counting then
+    view.count_again = true
+    return
+  end
+  view.counting = true
+  client.request("task/counts", { group = group }, function(err, res)
+    if not valid() then
+      return
+    end
+    view.counting = false
+    if not err and view.filter.group == group then
+      view.group_counts = res
+      set_title()
+    end
+    if view.count_again then
+      view.count_again = false
+      load_group_counts()
+    end
+  end)
+end
+
 --- Filters changed: the title says so, and every section loads again.
 local function refilter()
-  vim.api.nvim_win_set_config(view.win, { title = filter.title(view.filter), title_pos = "center" })
+  view.group_counts = nil
+  set_title()
+  load_group_counts()
   view.more = {}
   view.generation = view.generation + 1
   for _, section in ipairs(list.section_keys) do
@@ -482,7 +516,11 @@ function M.open()
   state.listeners.window = function(t)
     if not valid() then
       return
-    elseif view.view == "list" then
+    end
+    if t and view.filter.group and t.group == view.filter.group then
+      load_group_counts()
+    end
+    if view.view == "list" then
       render()
     elseif view.view == "details" and t and t.id == view.detail then
       -- Its status and its output up to the end (a task that just ended
