@@ -34,6 +34,8 @@ pub use tasks::{ListFilter, NewTask, Offer, Unannounced, FAILURE_VISIBLE_MS};
 pub struct Store {
     conn: Connection,
     reserve: std::path::PathBuf,
+    /// SQLite's write-ahead log beside the database.
+    wal: std::path::PathBuf,
     /// errand's writers take turns on this file's lock before asking
     /// SQLite for its write lock. SQLite's waiters poll; on an overloaded
     /// machine a hundred of them polling every few milliseconds starve the
@@ -54,6 +56,9 @@ impl Drop for WriteTurn<'_> {
         }
     }
 }
+
+/// How long the WAL may grow before the writer that crossed it empties it.
+const WAL_TRIM_BYTES: u64 = 256 << 10;
 
 /// How much space the reserve holds: room for many outcomes in the WAL.
 const RESERVE_BYTES: u64 = 1 << 20;
@@ -104,7 +109,9 @@ impl Store {
             .open(&paths.write_lock)
             .map_err(|e| tracing::warn!("cannot open {}: {e}", paths.write_lock.display()))
             .ok();
-        let store = Store { conn, reserve: paths.reserve.clone(), write_lock };
+        let mut wal = paths.db.clone().into_os_string();
+        wal.push("-wal");
+        let store = Store { conn, reserve: paths.reserve.clone(), wal: wal.into(), write_lock };
         store.migrate()?;
         store.keep_reserve();
         Ok(store)
@@ -160,12 +167,29 @@ impl Store {
     }
 
     fn write_in_turn<T>(&self, f: &impl Fn(&Connection) -> Result<T>) -> Result<T> {
-        match self.write_once(f) {
+        let written = match self.write_once(f) {
             Err(Error::Store(e)) if is_full(&e) && std::fs::remove_file(&self.reserve).is_ok() => {
                 tracing::warn!("the disk is full: freed the reserve beside the store");
                 self.write_once(f)
             }
             other => other,
+        }?;
+        self.trim_wal();
+        Ok(written)
+    }
+
+    /// Keep the WAL short. A process that opens the store while no other
+    /// has it open reads the whole WAL to rebuild its index, and every CLI
+    /// command is such a process; and SQLite's own checkpoint (at 1000
+    /// pages) copies all of it again in each of them, since a fresh index
+    /// knows nothing was copied. Folded in and emptied past a few hundred
+    /// KiB instead, by the writer that crossed the line, while it holds its
+    /// turn; skipped if a reader is in the way (the next writer tries again).
+    fn trim_wal(&self) {
+        if std::fs::metadata(&self.wal).is_ok_and(|m| m.len() > WAL_TRIM_BYTES) {
+            let _ = self.conn.busy_handler(None);
+            let _ = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
+            let _ = self.conn.busy_handler(Some(busy_wait));
         }
     }
 
