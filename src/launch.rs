@@ -238,22 +238,31 @@ impl Queue<'_> {
     /// Queue a task and start it if a slot is free. Its dependencies may
     /// be given as unique prefixes: they are stored as full ids.
     pub fn submit(&self, new: &NewTask) -> Result<Task> {
-        new.command.validate().map_err(Error::InvalidInput)?;
-        validate_env(&new.env).map_err(Error::InvalidInput)?;
-        let resolved;
-        let new = if new.depends_on.is_empty() {
-            new
-        } else {
+        let mut tasks = self.submit_many(std::slice::from_ref(new))?;
+        tasks.pop().ok_or_else(|| Error::InvalidInput("nothing to submit".into()))
+    }
+
+    /// Queue many tasks in one transaction, in order (a bulk submit: `run
+    /// --batch`, `task/runMany`), then start what a free slot allows. Every
+    /// one is checked first: one bad task queues none.
+    pub fn submit_many(&self, news: &[NewTask]) -> Result<Vec<Task>> {
+        let mut resolved = Vec::with_capacity(news.len());
+        for (k, new) in news.iter().enumerate() {
+            let at = |e: String| match news.len() {
+                1 => Error::InvalidInput(e),
+                n => Error::InvalidInput(format!("task {} of {n}: {e}", k + 1)),
+            };
+            new.command.validate().map_err(at)?;
+            validate_env(&new.env).map_err(at)?;
             let mut ids: Vec<String> = new.depends_on.iter().map(|d| self.store.resolve(d)).collect::<Result<_>>()?;
             let mut seen = std::collections::HashSet::new();
             ids.retain(|id| seen.insert(id.clone()));
-            resolved = NewTask { depends_on: ids, ..new.clone() };
-            &resolved
-        };
-        let task = self.store.insert(new)?;
+            resolved.push(NewTask { depends_on: ids, ..new.clone() });
+        }
+        let tasks = self.store.insert_many(&resolved)?;
         crate::wakeup::signal(self.paths);
         self.kick()?;
-        Ok(task)
+        Ok(tasks)
     }
 
     /// Run a task again as a new task: the same command, cwd, environment

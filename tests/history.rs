@@ -57,3 +57,47 @@ fn an_active_task_is_not_deleted() {
     home.ok(&["rm", &long]);
     assert_eq!(home.tasks(&["--deleted"]).len(), 1);
 }
+
+/// A prune of thousands of tasks, by count and by age, in batches: the
+/// newest stay, the store answers every command afterwards, and an
+/// environment only pruned tasks used goes with them.
+#[test]
+fn a_large_prune_keeps_the_newest_and_the_store_answers() {
+    let home = Home::new();
+    home.config("[history]\nkeep_count = 100000\n");
+    let lines: String = (0..5000).map(|i| format!("echo {i}\n")).collect();
+    let mut child = home
+        .cmd()
+        .args(["run", "--batch", "-e", "BATCH=1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), lines.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let ids: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect();
+    assert_eq!(ids.len(), 5000);
+    assert_eq!(home.run(&["wait", "--all"]).code, 0);
+    // One more, from another environment, ended "long ago".
+    let other = home.cmd().args(["run", "echo old"]).env("OTHER_ENV", "1").output().unwrap();
+    let old = String::from_utf8(other.stdout).unwrap().trim().to_owned();
+    assert_eq!(home.wait(&[&old]), 0);
+    let db = rusqlite::Connection::open(home.errand_home().join("errand.db")).unwrap();
+    db.execute("UPDATE tasks SET ended_at = 1000 WHERE id = ?1", [&old]).unwrap();
+    let envs =
+        |db: &rusqlite::Connection| -> i64 { db.query_row("SELECT count(*) FROM envs", [], |r| r.get(0)).unwrap() };
+    assert_eq!(envs(&db), 2);
+
+    home.config("[history]\nkeep_count = 300\nkeep_days = 1\n");
+    home.ok(&["prune"]);
+    let left: Vec<String> = home.tasks(&["--all"]).iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect();
+    // The 300 newest finished: the old one (newest by order, gone by age) and 299 of the batch.
+    let mut newest: Vec<String> = ids[ids.len() - 299..].to_vec();
+    newest.reverse();
+    assert_eq!(left, newest, "the newest stay; the old one went by age");
+    assert_eq!(envs(&db), 1, "the environment only the pruned task used went with it");
+    assert!(!home.errand_home().join(format!("logs/{}.out", ids[0])).exists(), "output files go too");
+    assert_eq!(home.ok(&["logs", &ids[4999]]), "4999\n");
+    home.ok(&["status", "--json"]);
+    assert_eq!(home.submit_json(&["true"])["status"], "queued");
+}

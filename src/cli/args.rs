@@ -253,12 +253,20 @@ pub struct RunArgs {
     /// cancelled, and so are the tasks waiting for it.
     #[arg(long, value_name = "ID,...", add = ArgValueCompleter::new(complete::any_task))]
     pub after: Vec<String>,
-    /// The new task as JSON.
+    /// The new task as JSON (with --batch: one line of JSON per task).
     #[arg(long)]
     pub json: bool,
+    /// Queue one command per line of stdin, in order, in one go (a
+    /// transaction per few thousand); every other option applies to each.
+    /// Prints their ids, one per line, as they are queued.
+    #[arg(long, conflicts_with_all = ["wait", "command"])]
+    pub batch: bool,
+    /// With --batch: commands are separated by NUL, not newline (as `xargs -0`).
+    #[arg(short = '0', long = "null", requires = "batch")]
+    pub null: bool,
     /// The command, or '#name' for a workflow.
     #[arg(
-        required = true,
+        required_unless_present = "batch",
         trailing_var_arg = true,
         allow_hyphen_values = true,
         value_name = "CMD",

@@ -3,6 +3,7 @@
 //! output, `args` the command line itself.
 
 pub mod args;
+mod batch;
 pub mod complete;
 mod errors;
 mod foreground;

@@ -11,11 +11,42 @@ use crate::protocol;
 use crate::task::CommandSpec;
 
 pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
+    if args.batch {
+        let (null, json) = (args.null, args.json);
+        let template = request(What::Command(CommandSpec::Shell("true".into())), args)?;
+        let mut input = std::io::BufReader::with_capacity(64 << 10, std::io::stdin().lock());
+        return super::batch::run(cx, template, null, json, &mut input, out);
+    }
     let what = match args.command.as_slice() {
         [one] => What::shell(one.clone()),
         many => What::Command(CommandSpec::Argv(many.to_vec())),
     };
-    let request = RunRequest {
+    let (json, wait) = (args.json, args.wait);
+    let planned = launch::new_task(cx.config, cx.paths, request(what, args)?)?;
+    let task = cx.queue().launch(planned)?;
+    super::wait::say_if_queue_paused(cx);
+    if json {
+        print_json(out, &protocol::Task::now(&task))?;
+    } else if wait {
+        // stdout is the task's own now: the id goes with foreground's hint.
+    } else {
+        writeln!(out, "{}", task.id).map_err(stdout_error)?;
+        // On a terminal, what to do next; stdout stays the bare id for scripts.
+        if std::io::stderr().is_terminal() {
+            let hint = format!("errand logs -f {id} · errand cancel {id}", id = task.id);
+            eprintln!("{}", cx.style.dim(&hint));
+        }
+    }
+    out.flush().map_err(stdout_error)?;
+    if wait {
+        return foreground::follow(cx, &task.id);
+    }
+    Ok(0)
+}
+
+/// What the command line asks to run `what` with.
+fn request(what: What, args: RunArgs) -> Result<RunRequest> {
+    Ok(RunRequest {
         what,
         name: args.name,
         client_dir: launch::current_dir()?,
@@ -41,27 +72,7 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
             .map(crate::duration::parse_ms)
             .transpose()
             .map_err(Error::InvalidInput)?,
-    };
-    let planned = launch::new_task(cx.config, cx.paths, request)?;
-    let task = cx.queue().launch(planned)?;
-    super::wait::say_if_queue_paused(cx);
-    if args.json {
-        print_json(out, &protocol::Task::now(&task))?;
-    } else if args.wait {
-        // stdout is the task's own now: the id goes with foreground's hint.
-    } else {
-        writeln!(out, "{}", task.id).map_err(stdout_error)?;
-        // On a terminal, what to do next; stdout stays the bare id for scripts.
-        if std::io::stderr().is_terminal() {
-            let hint = format!("errand logs -f {id} · errand cancel {id}", id = task.id);
-            eprintln!("{}", cx.style.dim(&hint));
-        }
-    }
-    out.flush().map_err(stdout_error)?;
-    if args.wait {
-        return foreground::follow(cx, &task.id);
-    }
-    Ok(0)
+    })
 }
 
 fn parse_env(pairs: &[String]) -> Result<BTreeMap<String, String>> {

@@ -37,6 +37,9 @@ protocol! {
         "initialize" => fn initialize(InitializeParams) -> InitializeResult, errors [StoreError];
         /// Queue a shell command, an argv or a workflow; it starts when a slot is free.
         "task/run" => fn run(RunParams) -> Task, errors [WorkflowNotFound, ConfigError, StoreError];
+        /// Queue many commands at once, in order, in one transaction: all
+        /// of them, or none and an error naming the first bad one.
+        "task/runMany" => fn run_many(RunManyParams) -> RunManyResult, errors [StoreError];
         /// Tasks newest first, filtered, paginated by cursor.
         "task/list" => fn list(ListParams) -> ListResult, errors [NoSuchTask, StoreError];
         /// One task, with its output tail, progress and ETA.

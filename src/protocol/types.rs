@@ -512,6 +512,23 @@ pub struct DiagnosticsResult {
     pub truncated: bool,
 }
 
+/// `task/runMany` params: commands queued together, in order.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunManyParams {
+    /// Each as `task/run` takes it, a `command` or an `argv` (a workflow
+    /// is run with `task/run`); at most 10,000.
+    pub tasks: Vec<RunParams>,
+}
+
+/// The answer to `task/runMany`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunManyResult {
+    /// The queued tasks, in the order they were given.
+    pub tasks: Vec<Task>,
+}
+
 /// `workflow/list` params.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -51,6 +51,37 @@ fn tail_of(server: &Server, task: &Task, lines: usize) -> String {
 /// New work waits for a config.toml that reads: as the CLI's `run` and
 /// `restart`, the server refuses (-32006, naming file and line) rather than
 /// run with settings the user did not write. Read and cancel methods go on.
+/// Tasks one `task/runMany` may queue: one transaction stays short.
+const MAX_RUN_MANY: usize = 10_000;
+
+/// What a `task/run` (or an item of `task/runMany`) asks to run.
+fn request_of(params: p::RunParams) -> Result<RunRequest> {
+    let what = match (params.command, params.argv, params.workflow) {
+        (Some(command), None, None) => What::shell(command),
+        (None, Some(argv), None) => What::Command(CommandSpec::Argv(argv)),
+        (None, None, Some(name)) => What::Workflow(name),
+        _ => return Err(Error::InvalidInput("give exactly one of command, argv, workflow".into())),
+    };
+    Ok(RunRequest {
+        what,
+        name: params.name,
+        client_dir: client_dir(params.client_cwd.as_deref())?,
+        cwd: params.cwd.map(PathBuf::from),
+        env: params.env,
+        group: params.group,
+        base_env: match params.client_env {
+            Some(env) => launch::base_env(env).map_err(Error::InvalidInput)?,
+            None => launch::client_env(),
+        },
+        keep_children: params.keep_children,
+        matcher: params.matcher,
+        timeout_ms: params.timeout_ms,
+        after: params.after,
+        retry: params.retry,
+        retry_delay_ms: params.retry_delay_ms,
+    })
+}
+
 fn refuse_broken_config(paths: &crate::paths::Paths) -> Result<()> {
     crate::config::Config::read(paths).map(drop)
 }
@@ -104,32 +135,30 @@ impl Handler for Server {
 
     fn run(&self, params: p::RunParams) -> Result<p::Task> {
         refuse_broken_config(&self.paths)?;
-        let what = match (params.command, params.argv, params.workflow) {
-            (Some(command), None, None) => What::shell(command),
-            (None, Some(argv), None) => What::Command(CommandSpec::Argv(argv)),
-            (None, None, Some(name)) => What::Workflow(name),
-            _ => return Err(Error::InvalidInput("give exactly one of command, argv, workflow".into())),
-        };
-        let request = RunRequest {
-            what,
-            name: params.name,
-            client_dir: client_dir(params.client_cwd.as_deref())?,
-            cwd: params.cwd.map(PathBuf::from),
-            env: params.env,
-            group: params.group,
-            base_env: match params.client_env {
-                Some(env) => launch::base_env(env).map_err(Error::InvalidInput)?,
-                None => launch::client_env(),
-            },
-            keep_children: params.keep_children,
-            matcher: params.matcher,
-            timeout_ms: params.timeout_ms,
-            after: params.after,
-            retry: params.retry,
-            retry_delay_ms: params.retry_delay_ms,
-        };
-        let planned = launch::new_task(&self.config, &self.paths, request)?;
+        let planned = launch::new_task(&self.config, &self.paths, request_of(params)?)?;
         self.with_store(|store| self.queue(store).launch(planned)).map(|t| p::Task::now(&t))
+    }
+
+    fn run_many(&self, params: p::RunManyParams) -> Result<p::RunManyResult> {
+        refuse_broken_config(&self.paths)?;
+        if params.tasks.len() > MAX_RUN_MANY {
+            return Err(Error::InvalidInput(format!(
+                "{} tasks: at most {MAX_RUN_MANY} per task/runMany",
+                params.tasks.len()
+            )));
+        }
+        let count = params.tasks.len();
+        let mut news = Vec::with_capacity(count);
+        for (k, item) in params.tasks.into_iter().enumerate() {
+            let at = |e: Error| Error::InvalidInput(format!("tasks[{k}]: {e}; nothing was queued"));
+            let request = request_of(item).map_err(at)?;
+            if matches!(request.what, What::Workflow(_)) {
+                return Err(at(Error::InvalidInput("a workflow is run with task/run".into())));
+            }
+            news.push(launch::new_task(&self.config, &self.paths, request).map_err(at)?.task);
+        }
+        let tasks = self.with_store(|store| self.queue(store).submit_many(&news))?;
+        Ok(p::RunManyResult { tasks: tasks.iter().map(p::Task::now).collect() })
     }
 
     fn list(&self, params: p::ListParams) -> Result<p::ListResult> {

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[&str] = &[
     V12_TASK_HOOKS,
     V13_PAUSE,
     V14_PROGRESS_FROM_OUTPUT,
+    V15_PRUNE_INDEXES,
 ];
 
 const V1_TABLES: &str = r#"
@@ -275,6 +276,12 @@ const V14_PROGRESS_FROM_OUTPUT: &str = r#"
 ALTER TABLE tasks ADD COLUMN progress_from_output INTEGER NOT NULL DEFAULT 1 CHECK (progress_from_output IN (0, 1));
 ALTER TABLE tasks ADD COLUMN expected_ms INTEGER CHECK (expected_ms IS NULL OR expected_ms >= 0);
 CREATE INDEX tasks_runs ON tasks(command, cwd, seq) WHERE status = 'completed';
+"#;
+
+/// A prune finds whether an environment is still used without reading
+/// every task (the oldest ended tasks come from `tasks_ended`).
+const V15_PRUNE_INDEXES: &str = r#"
+CREATE INDEX tasks_base_env ON tasks(base_env);
 "#;
 
 #[cfg(test)]

@@ -116,6 +116,38 @@ fn unannounced(conn: &Connection, up_to: i64, limit: u32) -> Result<Unannounced>
     Ok(Unannounced { tasks, total, failed, marked: true })
 }
 
+/// A new task's columns that are JSON or derived, made before the write
+/// transaction so that it holds the lock only to insert.
+struct Row {
+    name: String,
+    command: String,
+    env: String,
+    base_env: String,
+    depends_on: Option<String>,
+    hooks: Option<String>,
+}
+
+impl Row {
+    fn of(new: &NewTask) -> Result<Row> {
+        Ok(Row {
+            name: new.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| new.command.title()),
+            command: to_json(&new.command)?,
+            env: to_json(&new.env)?,
+            base_env: to_json(&new.base_env)?,
+            depends_on: if new.depends_on.is_empty() { None } else { Some(to_json(&new.depends_on)?) },
+            hooks: if new.hooks.is_empty() { None } else { Some(to_json(&new.hooks)?) },
+        })
+    }
+}
+
+/// How long new ids are: the shortest length whose ids are at most 1/16
+/// taken by the tasks the store may hold (its span of `seq`, read from the
+/// primary key at no cost), so a draw rarely collides at any history.
+fn id_length(tx: &Connection) -> Result<usize> {
+    let held: i64 = tx.query_row("SELECT coalesce(max(seq) - min(seq) + 1, 0) FROM tasks", [], |r| r.get(0))?;
+    Ok(id::length_for(u64::try_from(held).unwrap_or(0)))
+}
+
 fn mark_unannounced(tx: &Connection, up_to: i64) -> Result<()> {
     let sql = format!("UPDATE tasks SET announced_at = ?2 WHERE seq IN (SELECT seq {})", unannounced_rows());
     tx.execute(&sql, params![up_to, now_ms()])?;
@@ -124,32 +156,42 @@ fn mark_unannounced(tx: &Connection, up_to: i64) -> Result<()> {
 
 impl Store {
     pub fn insert(&self, new: &NewTask) -> Result<Task> {
-        let command = to_json(&new.command)?;
-        let env = to_json(&new.env)?;
-        let base_env = to_json(&new.base_env)?;
-        let name = new.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| new.command.title());
-        let depends_on = if new.depends_on.is_empty() { None } else { Some(to_json(&new.depends_on)?) };
-        let hooks = if new.hooks.is_empty() { None } else { Some(to_json(&new.hooks)?) };
-        let id = self.write(|tx| {
-            let env_hash = format!("{:016x}", fnv1a(base_env.as_bytes()));
-            tx.execute("INSERT OR IGNORE INTO envs (hash, vars) VALUES (?1, ?2)", params![env_hash, base_env])?;
-            let mut len = id::SHORT;
-            let mut attempt = 0;
-            loop {
-                attempt += 1;
-                let id = id::random(len);
-                let inserted = tx.execute(
-                    "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
-                        restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on, retries,
-                        retry_delay_ms, hooks, from_hook, progress_from_output)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                        ?20, ?21)",
-                    params![
+        let mut tasks = self.insert_many(std::slice::from_ref(new))?;
+        tasks.pop().ok_or_else(|| Error::InvalidInput("nothing to insert".into()))
+    }
+
+    /// Queue tasks in one transaction, in order: all of them or none.
+    pub fn insert_many(&self, news: &[NewTask]) -> Result<Vec<Task>> {
+        let rows = news.iter().map(Row::of).collect::<Result<Vec<_>>>()?;
+        let ids = self.write(|tx| {
+            let mut len = id_length(tx)?;
+            let mut ids = Vec::with_capacity(rows.len());
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
+                    restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on, retries,
+                    retry_delay_ms, hooks, from_hook, progress_from_output)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                    ?20, ?21)",
+            )?;
+            let mut env_hashes = std::collections::HashSet::new();
+            let mut any_dependency = false;
+            for (new, row) in news.iter().zip(&rows) {
+                let env_hash = format!("{:016x}", fnv1a(row.base_env.as_bytes()));
+                if env_hashes.insert(env_hash.clone()) {
+                    tx.prepare_cached("INSERT OR IGNORE INTO envs (hash, vars) VALUES (?1, ?2)")?
+                        .execute(params![env_hash, row.base_env])?;
+                }
+                any_dependency |= row.depends_on.is_some();
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let id = id::random(len);
+                    let inserted = insert.execute(params![
                         id,
-                        name,
-                        command,
+                        row.name,
+                        row.command,
                         new.cwd,
-                        env,
+                        row.env,
                         env_hash,
                         new.group,
                         new.workflow,
@@ -160,27 +202,29 @@ impl Store {
                         new.after,
                         new.matcher,
                         new.timeout_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
-                        depends_on,
+                        row.depends_on,
                         new.retries,
                         new.retry_delay_ms.map(|ms| ms.min(i64::MAX as u64) as i64),
-                        hooks,
+                        row.hooks,
                         new.from_hook,
                         new.progress_from_output,
-                    ],
-                )?;
-                if inserted == 1 {
-                    // A dependency that already failed ends it at once.
-                    if depends_on.is_some() {
-                        super::queue::cancel_dependents(tx)?;
+                    ])?;
+                    if inserted == 1 {
+                        ids.push(id);
+                        break;
                     }
-                    return Ok(id);
-                }
-                if attempt % 8 == 0 {
-                    len += 1; // this length is getting crowded
+                    if attempt % 8 == 0 {
+                        len += 1; // this length is getting crowded
+                    }
                 }
             }
+            // A dependency that already failed ends its dependents at once.
+            if any_dependency {
+                super::queue::cancel_dependents(tx)?;
+            }
+            Ok(ids)
         })?;
-        self.get(&id)
+        ids.iter().map(|id| self.get(id)).collect()
     }
 
     pub fn get(&self, id: &str) -> Result<Task> {
@@ -539,28 +583,58 @@ impl Store {
     /// so their output files can go too.
     pub fn prune(&self, history: &History) -> Result<Vec<String>> {
         let cutoff = now_ms() - i64::from(history.keep_days) * 86_400_000;
-        self.write(|tx| {
-            let mut ids: Vec<String> = Vec::new();
-            {
-                let mut old = tx.prepare(&format!("SELECT id FROM tasks WHERE {FINAL} AND ended_at < ?1"))?;
-                ids.extend(old.query_map([cutoff], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?);
-                let mut beyond =
-                    tx.prepare(&format!("SELECT id FROM tasks WHERE {FINAL} ORDER BY seq DESC LIMIT -1 OFFSET ?1"))?;
-                ids.extend(beyond.query_map([history.keep_count], |r| r.get(0))?.collect::<Result<Vec<String>, _>>()?);
+        // Finished tasks older than the keep_count-th newest finished one
+        // go; found once, walking back from the newest.
+        let beyond: Option<i64> = self
+            .conn
+            .prepare_cached(&format!("SELECT seq FROM tasks WHERE {FINAL} ORDER BY seq DESC LIMIT 1 OFFSET ?1"))?
+            .query_row([history.keep_count], |r| r.get(0))
+            .optional()?;
+        let mut pruned = Vec::new();
+        // In batches, each its own transaction: other writers wait for one
+        // batch at most, never for a whole prune of a large history.
+        loop {
+            let batch = self.write(|tx| {
+                let mut doomed = tx.prepare_cached(&format!(
+                    "SELECT seq FROM (SELECT seq FROM tasks INDEXED BY tasks_ended WHERE ended_at < ?1 AND {FINAL} LIMIT ?3)
+                     UNION SELECT seq FROM (SELECT seq FROM tasks WHERE seq <= ?2 AND {FINAL} ORDER BY seq LIMIT ?3)"
+                ))?;
+                let seqs: Vec<i64> = doomed
+                    .query_map(params![cutoff, beyond.unwrap_or(0), PRUNE_BATCH], |r| r.get(0))?
+                    .collect::<Result<_, _>>()?;
+                let mut delete = tx.prepare_cached("DELETE FROM tasks WHERE seq = ?1 RETURNING id, base_env")?;
+                let mut gone = Vec::with_capacity(seqs.len());
+                let mut envs = std::collections::BTreeSet::new();
+                for seq in seqs.iter().take(PRUNE_BATCH as usize) {
+                    if let Some((id, env)) = delete
+                        .query_row([seq], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
+                        .optional()?
+                    {
+                        gone.push(id);
+                        envs.extend(env);
+                    }
+                }
+                // An environment only pruned tasks used goes with them.
+                let mut unused = tx.prepare_cached(
+                    "DELETE FROM envs WHERE hash = ?1 AND NOT EXISTS
+                        (SELECT 1 FROM tasks INDEXED BY tasks_base_env WHERE base_env = ?1)",
+                )?;
+                for env in &envs {
+                    unused.execute([env])?;
+                }
+                Ok(gone)
+            })?;
+            let done = (batch.len() as u32) < PRUNE_BATCH;
+            pruned.extend(batch);
+            if done {
+                return Ok(pruned);
             }
-            ids.sort();
-            ids.dedup();
-            for id in &ids {
-                tx.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
-            }
-            tx.execute(
-                "DELETE FROM envs WHERE hash NOT IN (SELECT base_env FROM tasks WHERE base_env IS NOT NULL)",
-                [],
-            )?;
-            Ok(ids)
-        })
+        }
     }
 }
+
+/// Tasks pruned per transaction.
+const PRUNE_BATCH: u32 = 2000;
 
 /// A stable hash (unlike std's, which may change between Rust releases).
 fn fnv1a(bytes: &[u8]) -> u64 {

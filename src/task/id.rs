@@ -9,6 +9,18 @@ pub const ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
 /// How long a new id is; longer ones are drawn only when short ones crowd.
 pub const SHORT: usize = 4;
 
+/// The shortest id length (at least SHORT) of which `held` tasks take at
+/// most 1/16: a new id then collides with an old one once in 16 draws or
+/// less, and old, shorter ids keep working beside longer ones.
+pub fn length_for(held: u64) -> usize {
+    let base = ALPHABET.len() as u64;
+    let mut len = SHORT;
+    while len < 12 && held.saturating_mul(16) > base.pow(len as u32) {
+        len += 1;
+    }
+    len
+}
+
 /// A random id of `len` characters from the alphabet.
 pub fn random(len: usize) -> String {
     let base = ALPHABET.len() as u64;
@@ -52,6 +64,16 @@ pub fn prefix_end(prefix: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ids_grow_before_their_length_crowds() {
+        assert_eq!(length_for(0), SHORT);
+        assert_eq!(length_for(65_536), 4, "32^4 / 16");
+        assert_eq!(length_for(65_537), 5);
+        assert_eq!(length_for(1_000_000), 5);
+        assert_eq!(length_for(2_097_153), 6);
+        assert_eq!(length_for(u64::MAX), 12, "never past what 64 random bits fill");
+    }
 
     #[test]
     fn ids_use_only_the_typeable_alphabet() {

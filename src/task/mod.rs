@@ -391,8 +391,8 @@ pub struct Counts {
     #[serde(default)]
     pub queue_paused: bool,
     /// Counts for one group that has a limit of its own (`[groups.NAME]
-    /// parallel = N` in config.toml): that limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// parallel = N` in config.toml): that limit. Null otherwise.
+    #[serde(default)]
     pub limit: Option<u32>,
     /// The store's change number these counts were read at. Of two counts, a
     /// client keeps the one with the higher `seq` (equal: the later one).

@@ -54,8 +54,8 @@ export interface Counts {
   paused?: number;
   /** The queue starts nothing new (`errand pause --queue`). */
   queuePaused?: boolean;
-  /** Counts for one group that has a limit of its own (`[groups.NAME] parallel = N` in config.toml): that limit. */
-  limit: number | null;
+  /** Counts for one group that has a limit of its own (`[groups.NAME] parallel = N` in config.toml): that limit. Null otherwise. */
+  limit?: number | null;
   /** The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one). */
   seq: number;
 }
@@ -303,6 +303,18 @@ export interface ProgressEvent {
   etaAt: number | null;
 }
 
+/** `task/runMany` params: commands queued together, in order. */
+export interface RunManyParams {
+  /** Each as `task/run` takes it, a `command` or an `argv` (a workflow is run with `task/run`); at most 10,000. */
+  tasks: RunParams[];
+}
+
+/** The answer to `task/runMany`. */
+export interface RunManyResult {
+  /** The queued tasks, in the order they were given. */
+  tasks: Task[];
+}
+
 /** `task/run` params: exactly one of `command`, `argv`, `workflow`. */
 export interface RunParams {
   /** A shell string, run by `sh -c`. "#name" runs a workflow. */
@@ -498,6 +510,8 @@ export interface Methods {
   "initialize": { params: InitializeParams; result: InitializeResult };
   /** Queue a shell command, an argv or a workflow; it starts when a slot is free. */
   "task/run": { params: RunParams; result: Task };
+  /** Queue many commands at once, in order, in one transaction: all of them, or none and an error naming the first bad one. */
+  "task/runMany": { params: RunManyParams; result: RunManyResult };
   /** Tasks newest first, filtered, paginated by cursor. */
   "task/list": { params: ListParams; result: ListResult };
   /** One task, with its output tail, progress and ETA. */
@@ -560,6 +574,6 @@ export type Method = keyof Methods;
 export type NotificationMethod = keyof Notifications;
 
 /** The request names, as declared. */
-export const METHODS: readonly Method[] = ["initialize", "task/run", "task/list", "task/get", "task/cancel", "task/pause", "task/resume", "queue/pause", "queue/resume", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "workflow/list", "shutdown"];
+export const METHODS: readonly Method[] = ["initialize", "task/run", "task/runMany", "task/list", "task/get", "task/cancel", "task/pause", "task/resume", "queue/pause", "queue/resume", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "workflow/list", "shutdown"];
 /** The notification names, as declared. */
 export const NOTIFICATIONS: readonly NotificationMethod[] = ["task/queued", "task/started", "task/finished", "task/progress", "task/updated", "task/outputAppended", "counts/changed"];

@@ -28,7 +28,7 @@
 ---@field failed integer Failed or lost tasks nobody has marked read, ended within the last hour.
 ---@field paused integer? Of the running tasks, those paused (`errand pause`).
 ---@field queuePaused boolean? The queue starts nothing new (`errand pause --queue`).
----@field limit integer? Counts for one group that has a limit of its own (`[groups.NAME] parallel = N` in config.toml): that limit.
+---@field limit integer? Counts for one group that has a limit of its own (`[groups.NAME] parallel = N` in config.toml): that limit. Null otherwise.
 ---@field seq integer The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one).
 
 ---@class errand.CountsParams `task/counts` params.
@@ -157,6 +157,12 @@
 ---@field progressMessage string? The message that came with it.
 ---@field etaAt integer? When the task should end at this pace.
 
+---@class errand.RunManyParams `task/runMany` params: commands queued together, in order.
+---@field tasks errand.RunParams[] Each as `task/run` takes it, a `command` or an `argv` (a workflow is run with `task/run`); at most 10,000.
+
+---@class errand.RunManyResult The answer to `task/runMany`.
+---@field tasks errand.Task[] The queued tasks, in the order they were given.
+
 ---@class errand.RunParams `task/run` params: exactly one of `command`, `argv`, `workflow`.
 ---@field command string? A shell string, run by `sh -c`. "#name" runs a workflow.
 ---@field argv string[]? Or a program and its arguments, run with no shell.
@@ -256,7 +262,7 @@
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).
 
----@alias errand.Method "initialize"|"task/run"|"task/list"|"task/get"|"task/cancel"|"task/pause"|"task/resume"|"queue/pause"|"queue/resume"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"workflow/list"|"shutdown"
+---@alias errand.Method "initialize"|"task/run"|"task/runMany"|"task/list"|"task/get"|"task/cancel"|"task/pause"|"task/resume"|"queue/pause"|"queue/resume"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"workflow/list"|"shutdown"
 ---@alias errand.NotificationMethod "task/queued"|"task/started"|"task/finished"|"task/progress"|"task/updated"|"task/outputAppended"|"counts/changed"
 
 local M = {}
@@ -268,6 +274,7 @@ M.version = 2
 M.methods = {
   ["initialize"] = { params = "errand.InitializeParams", result = "errand.InitializeResult" },
   ["task/run"] = { params = "errand.RunParams", result = "errand.Task" },
+  ["task/runMany"] = { params = "errand.RunManyParams", result = "errand.RunManyResult" },
   ["task/list"] = { params = "errand.ListParams", result = "errand.ListResult" },
   ["task/get"] = { params = "errand.GetParams", result = "errand.TaskDetail" },
   ["task/cancel"] = { params = "errand.IdParams", result = "errand.CancelResult" },
