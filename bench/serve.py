@@ -5,44 +5,11 @@ Usage: serve.py ERRAND_BINARY ERRAND_HOME_EMPTY ERRAND_HOME_100K [idle_seconds]
 """
 import json, os, subprocess, sys, time, glob
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_client import Server  # noqa: E402
+
 ERRAND, EMPTY, BIG = sys.argv[1], sys.argv[2], sys.argv[3]
 IDLE = int(sys.argv[4]) if len(sys.argv) > 4 else 60
-
-
-class Server:
-    def __init__(self, home):
-        env = dict(os.environ, ERRAND_HOME=home)
-        self.p = subprocess.Popen([ERRAND, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
-        self.next_id = 1
-        self.buf = b""
-
-    def send(self, method, params=None):
-        i = self.next_id
-        self.next_id += 1
-        body = json.dumps({"jsonrpc": "2.0", "id": i, "method": method, "params": params or {}}).encode()
-        self.p.stdin.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
-        return i
-
-    def read(self):
-        while b"\r\n\r\n" not in self.buf:
-            self.buf += os.read(self.p.stdout.fileno(), 1 << 20)
-        head, rest = self.buf.split(b"\r\n\r\n", 1)
-        n = int(head.split(b":")[1])
-        while len(rest) < n:
-            rest += os.read(self.p.stdout.fileno(), 1 << 20)
-        self.buf = rest[n:]
-        return json.loads(rest[:n])
-
-    def call(self, method, params=None):
-        i = self.send(method, params)
-        while True:
-            m = self.read()
-            if m.get("id") == i:
-                return m
-
-    def close(self):
-        self.p.stdin.close()
-        self.p.wait(timeout=10)
 
 
 def pct(xs, p):
@@ -76,7 +43,7 @@ def cpu_and_switches(pid):
 
 
 print("== notification latency: task exit -> task/finished on stdout (1000 tasks, one at a time)")
-s = Server(EMPTY)
+s = Server(ERRAND, EMPTY)
 s.call("initialize")
 lat = []
 for _ in range(1000):
@@ -97,12 +64,12 @@ for label, home in [("empty store", EMPTY), ("100,000 tasks", BIG)]:
     starts = []
     for _ in range(30):
         t0 = time.perf_counter()
-        s = Server(home)
+        s = Server(ERRAND, home)
         s.call("initialize")
         starts.append(time.perf_counter() - t0)
         s.close()
     print(f"cold start (spawn -> initialize answered): p50 {ms(pct(starts, 50))}  p99 {ms(pct(starts, 99))}")
-    s = Server(home)
+    s = Server(ERRAND, home)
     s.call("initialize")
     for method, params in [("task/list", {}), ("task/counts", {})]:
         rt = []
