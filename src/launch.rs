@@ -247,6 +247,8 @@ impl Queue<'_> {
     /// one is checked first: one bad task queues none.
     pub fn submit_many(&self, news: &[NewTask]) -> Result<Vec<Task>> {
         let mut resolved = Vec::with_capacity(news.len());
+        // A batch's tasks often wait for the same ids: each looked up once.
+        let mut full_ids: std::collections::HashMap<&str, String> = std::collections::HashMap::new();
         for (k, new) in news.iter().enumerate() {
             let at = |e: String| match news.len() {
                 1 => Error::InvalidInput(e),
@@ -254,9 +256,17 @@ impl Queue<'_> {
             };
             new.command.validate().map_err(at)?;
             validate_env(&new.env).map_err(at)?;
-            let mut ids: Vec<String> = new.depends_on.iter().map(|d| self.store.resolve(d)).collect::<Result<_>>()?;
-            let mut seen = std::collections::HashSet::new();
-            ids.retain(|id| seen.insert(id.clone()));
+            let mut ids: Vec<String> = Vec::with_capacity(new.depends_on.len());
+            for given in &new.depends_on {
+                let id = match full_ids.get(given.as_str()) {
+                    Some(id) => id.clone(),
+                    None => self.store.resolve(given)?,
+                };
+                full_ids.insert(given, id.clone());
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
             resolved.push(NewTask { depends_on: ids, ..new.clone() });
         }
         let tasks = self.store.insert_many(&resolved)?;

@@ -37,7 +37,7 @@ pub fn run(
         if n > 0 {
             line_no += 1;
             if let Some(command) = command_of(&buf, separator, line_no).map_err(|e| after(e, queued))? {
-                chunk.push(NewTask { command: CommandSpec::Shell(command), ..template.clone() });
+                chunk.push(NewTask { command, ..template.clone() });
             }
         }
         // Stored when a chunk is full, and whenever what stdin had so far is
@@ -70,7 +70,7 @@ pub fn run(
 
 /// A line's command; None for a blank line. A line that is not UTF-8 or
 /// names a workflow is refused, saying which line.
-fn command_of(raw: &[u8], separator: u8, line_no: usize) -> Result<Option<String>> {
+fn command_of(raw: &[u8], separator: u8, line_no: usize) -> Result<Option<CommandSpec>> {
     let raw = raw.strip_suffix(&[separator]).unwrap_or(raw);
     let raw = if separator == b'\n' { raw.strip_suffix(b"\r").unwrap_or(raw) } else { raw };
     let text =
@@ -86,7 +86,7 @@ fn command_of(raw: &[u8], separator: u8, line_no: usize) -> Result<Option<String
     }
     let command = CommandSpec::Shell(text.to_owned());
     command.validate().map_err(|why| Error::InvalidInput(format!("line {line_no} of stdin: {why}")))?;
-    Ok(Some(text.to_owned()))
+    Ok(Some(command))
 }
 
 /// An error after `queued` tasks were stored: say whether any were.
