@@ -65,6 +65,9 @@ fn a_damaged_store_is_one_line_naming_its_file_and_exit_1() {
     let long = "n".repeat(64 << 10);
     let id = home.ok(&["run", "--name", &long, "true"]).trim().to_owned();
     assert_eq!(home.wait(&[&id]), 0);
+    // The supervisor still writes after the task ends (its prune, its WAL
+    // trim): into the damaged file it could mend what the test broke.
+    home.eventually("the supervisor exits", || home.supervisors().is_empty());
     let db = home.errand_home().join("errand.db");
     let good = {
         // Fold the WAL in, so the file alone holds the store.
