@@ -200,6 +200,63 @@ impl Reader {
         Ok((text, next, next < end))
     }
 
+    /// Where a reader `lag` bytes or more behind should jump to so that
+    /// about `keep` bytes are left to read, and how many bytes it leaves
+    /// out (exact for one stream; about, in the merged view, where only the
+    /// chunks near each end are looked at). None when it is not that far
+    /// behind.
+    pub fn skip_point(&self, which: Which, from: Position, lag: u64, keep: u64) -> io::Result<Option<(Position, u64)>> {
+        if let Some(stream) = which.stream() {
+            let end = Self::len(self.file(stream));
+            let to = end.saturating_sub(keep).max(from);
+            return Ok((end.saturating_sub(from) > lag && to > from).then_some((to, to - from)));
+        }
+        let Some(first) = self.records(from, 1)?.pop() else { return Ok(None) };
+        // At least this much is unread: the rest of the first chunk's stream.
+        if Self::len(self.file(first.stream)).saturating_sub(first.offset) <= lag {
+            return Ok(None);
+        }
+        // Back from the end until `keep` bytes (or a bounded number of chunks).
+        let end = self.end(Which::Both);
+        let mut to = end;
+        let mut kept = 0u64;
+        'back: while to > from && kept < keep && end - to < 4096 {
+            let lo = to.saturating_sub(256).max(from);
+            for r in self.records(lo, to - lo)?.iter().rev() {
+                if kept >= keep {
+                    break 'back;
+                }
+                kept += u64::from(r.len);
+                to -= 1;
+            }
+        }
+        if to <= from {
+            return Ok(None);
+        }
+        let (before, after) = (self.stream_offsets(from)?, self.stream_offsets(to)?);
+        let left_out =
+            before.iter().zip(&after).filter_map(|(b, a)| Some(a.as_ref()?.saturating_sub(*b.as_ref()?))).sum();
+        Ok(Some((to, left_out)))
+    }
+
+    /// For each stream, how many of its bytes come before chunk `k` of the
+    /// merged view, where the chunks near `k` tell.
+    fn stream_offsets(&self, k: Position) -> io::Result<[Option<u64>; 2]> {
+        const LOOK: u64 = 1024;
+        let records = self.records(k, LOOK)?;
+        let mut at = [None, None];
+        for r in &records {
+            at[r.stream as usize].get_or_insert(r.offset);
+        }
+        if (records.len() as u64) < LOOK {
+            // The end is in sight: a stream with no chunk left is all before `k`.
+            for stream in [Stream::Stdout, Stream::Stderr] {
+                at[stream as usize].get_or_insert_with(|| Self::len(self.file(stream)));
+            }
+        }
+        Ok(at)
+    }
+
     /// The last `lines` lines (at most 4 MiB).
     pub fn tail(&self, which: Which, lines: usize) -> io::Result<Vec<u8>> {
         let mut pieces: Vec<Vec<u8>> = Vec::new();
@@ -342,5 +399,23 @@ mod tests {
         let (_dir, r) = captured(&chunks);
         assert_eq!(r.tail(Which::Both, 3).unwrap(), b"line 4997\nline 4998\nline 4999\n");
         assert_eq!(r.tail(Which::Stdout, 300).unwrap().split(|&b| b == b'\n').count(), 301);
+    }
+
+    #[test]
+    fn a_reader_far_behind_skips_to_the_newest_output() {
+        let line = "x".repeat(1000) + "\n";
+        let mut chunks: Vec<(Stream, &str)> = vec![(Stream::Stdout, line.as_str()); 100];
+        chunks.insert(50, (Stream::Stderr, "oops\n"));
+        let (_dir, r) = captured(&chunks);
+        let out_len = 100 * 1001;
+        // One stream: bytes, exact.
+        assert_eq!(r.skip_point(Which::Stdout, 0, 10_000, 5_000).unwrap(), Some((out_len - 5_000, out_len - 5_000)));
+        assert_eq!(r.skip_point(Which::Stdout, out_len - 9_000, 10_000, 5_000).unwrap(), None, "not that far behind");
+        // Merged: whole chunks kept from the end; the bytes left out, both streams.
+        let (to, left_out) = r.skip_point(Which::Both, 0, 10_000, 5_000).unwrap().unwrap();
+        assert_eq!(to, 101 - 5, "five chunks of 1001 bytes keep 5,000");
+        assert_eq!(left_out, 95 * 1001 + 5, "95 stdout chunks and the stderr one");
+        assert_eq!(r.skip_point(Which::Both, 95, 10_000, 5_000).unwrap(), None);
+        assert_eq!(r.skip_point(Which::Both, 101, 10_000, 5_000).unwrap(), None, "at the end");
     }
 }

@@ -30,7 +30,7 @@ pub fn whole_chars(bytes: &[u8]) -> usize {
 
 /// The incomplete character at the end of each stream's last piece, kept
 /// for the next piece of that stream.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Carry {
     held: [Vec<u8>; 2],
 }

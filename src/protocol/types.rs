@@ -665,4 +665,9 @@ pub struct OutputEvent {
     pub next: u64,
     /// The output, as UTF-8 (invalid bytes replaced).
     pub data: String,
+    /// Bytes of output left out before `data` (about, when both streams
+    /// are followed), 0 normally: a follow far behind a fast writer skips
+    /// to its newest output and then sends at most 20 events a second
+    /// until it keeps up. `task/output` still reads all of it.
+    pub skipped: u64,
 }

@@ -4,11 +4,13 @@
 //! queued for a client that does not read. Each takes its share before it
 //! is read or built and gives it back once written to stdout; a stalled
 //! client so stalls the server's work for it, never its memory. Output a
-//! follow did not send yet waits in the task's files, not in memory.
+//! follow did not send yet waits in the task's files, not in memory, and
+//! followed output has a small budget of its own, taken without waiting: a
+//! `task/finished` is never queued behind more than that.
 
 use std::sync::Arc;
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 
 use super::transport::Incoming;
 
@@ -18,15 +20,34 @@ const INCOMING: u32 = 32 << 20;
 const LARGE_ANSWERS: u32 = 2;
 /// Bytes of notifications queued and not yet written.
 const NOTIFICATIONS: u32 = 4 << 20;
+/// Bytes of followed output queued and not yet written: four events.
+pub const OUTPUT: u32 = 1 << 20;
 
 pub struct Budget {
     incoming: Arc<Semaphore>,
     large: Arc<Semaphore>,
     notifications: Arc<Semaphore>,
+    output: Arc<Semaphore>,
+    /// Told when followed output was written (its budget is free again).
+    pub output_written: Arc<Notify>,
 }
 
 /// Shares held until a message is written.
-pub type Held = Vec<OwnedSemaphorePermit>;
+#[derive(Debug, Default)]
+pub struct Held {
+    permits: Vec<OwnedSemaphorePermit>,
+    /// Told once these are given back.
+    on_free: Option<Arc<Notify>>,
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        self.permits.clear();
+        if let Some(notify) = &self.on_free {
+            notify.notify_one();
+        }
+    }
+}
 
 impl Default for Budget {
     fn default() -> Self {
@@ -34,6 +55,8 @@ impl Default for Budget {
             incoming: Arc::new(Semaphore::new(INCOMING as usize)),
             large: Arc::new(Semaphore::new(LARGE_ANSWERS as usize)),
             notifications: Arc::new(Semaphore::new(NOTIFICATIONS as usize)),
+            output: Arc::new(Semaphore::new(OUTPUT as usize)),
+            output_written: Arc::new(Notify::new()),
         }
     }
 }
@@ -52,16 +75,28 @@ impl Budget {
             Incoming::Message(bytes) => bytes.len(),
             _ => 0,
         };
-        let mut held = vec![self.incoming.clone().acquire_many_owned(share(len, INCOMING)).await.ok()?];
+        let mut permits = vec![self.incoming.clone().acquire_many_owned(share(len, INCOMING)).await.ok()?];
         if large {
-            held.push(self.large.clone().acquire_owned().await.ok()?);
+            permits.push(self.large.clone().acquire_owned().await.ok()?);
         }
-        Some(held)
+        Some(Held { permits, on_free: None })
     }
 
     /// Before a notification of `len` bytes is queued.
     pub async fn for_notification(&self, len: usize) -> Option<Held> {
         let permit = self.notifications.clone().acquire_many_owned(share(len, NOTIFICATIONS)).await.ok()?;
-        Some(vec![permit])
+        Some(Held { permits: vec![permit], on_free: None })
+    }
+
+    /// Room for `len` bytes of followed output, now or None (then wait for
+    /// `output_written`).
+    pub fn try_for_output(&self, len: usize) -> Option<Held> {
+        let permit = self.output.clone().try_acquire_many_owned(share(len, OUTPUT)).ok()?;
+        Some(Held { permits: vec![permit], on_free: Some(self.output_written.clone()) })
+    }
+
+    /// Is there room for an output event of `len` bytes now?
+    pub fn output_room(&self, len: usize) -> bool {
+        self.output.available_permits() >= share(len, OUTPUT) as usize
     }
 }

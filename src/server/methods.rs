@@ -8,7 +8,7 @@ use crate::control;
 use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::launch::{self, RunRequest, What};
-use crate::output::{whole_chars, Carry, Reader};
+use crate::output::{whole_chars, Reader};
 use crate::protocol::{self as p, Handler};
 use crate::server::chores::Chore;
 use crate::server::state::{Follow, Server};
@@ -288,8 +288,7 @@ impl Handler for Server {
         let id = self.with_store(|store| store.resolve(&params.id))?;
         let from = params.from.unwrap_or(0);
         if let Ok(mut follows) = self.follows.lock() {
-            follows
-                .insert(id.clone(), Follow { which: params.stream, pos: from, watch: None, carry: Carry::default() });
+            follows.insert(id.clone(), Follow::new(params.stream, from));
         }
         self.wake.notify_one();
         Ok(p::FollowResult { id, stream: params.stream, from })

@@ -25,6 +25,14 @@ pub struct Follow {
     pub watch: Option<i32>,
     /// An incomplete character at the end of what was sent (merged view).
     pub carry: Carry,
+    /// After it skipped output to keep up: no event before this.
+    pub paced_until: Option<std::time::Instant>,
+}
+
+impl Follow {
+    pub fn new(which: Which, pos: u64) -> Follow {
+        Follow { which, pos, watch: None, carry: Carry::default(), paced_until: None }
+    }
 }
 
 pub struct Server {
@@ -145,8 +153,22 @@ impl Server {
     }
 
     /// The task's follow state, if it is followed; its carry is taken out
-    /// (put it back with the new position).
-    pub fn follow_of(&self, id: &str) -> Option<(Which, u64, Option<i32>, Carry)> {
-        self.follows.lock().ok()?.get_mut(id).map(|f| (f.which, f.pos, f.watch, std::mem::take(&mut f.carry)))
+    /// (put it back with `put_follow`).
+    pub fn follow_of(&self, id: &str) -> Option<Follow> {
+        self.follows.lock().ok()?.get_mut(id).map(|f| Follow {
+            carry: std::mem::take(&mut f.carry),
+            paced_until: f.paced_until,
+            watch: f.watch,
+            ..Follow::new(f.which, f.pos)
+        })
+    }
+
+    /// Back after a push, unless the client unfollowed meanwhile.
+    pub fn put_follow(&self, id: &str, follow: Follow) {
+        if let Ok(mut follows) = self.follows.lock() {
+            if let Some(f) = follows.get_mut(id) {
+                *f = follow;
+            }
+        }
     }
 }

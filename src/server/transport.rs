@@ -12,7 +12,9 @@ use std::io;
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::mpsc;
+
+use super::budget::Held;
 
 /// Frames larger than this are refused (and skipped without being held).
 pub const MAX_FRAME: u64 = 16 << 20;
@@ -452,7 +454,7 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
 /// share of the connection's memory budget until it is written.
 #[derive(Debug)]
 pub enum Out {
-    Message(Vec<u8>, Vec<OwnedSemaphorePermit>),
+    Message(Vec<u8>, Held),
     Stop,
 }
 

@@ -101,7 +101,8 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
         }
         // Without an instance yet (inotify ran short): try again.
         wakeups.arm();
-        if !follow::push(server, &mut wakeups, out).await {
+        let pushed = follow::push(server, &mut wakeups, out).await;
+        if pushed.gone {
             return Ok(());
         }
         // A queued task with a free slot and no supervisor (its client died
@@ -122,9 +123,15 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
                 None => std::future::pending().await,
             }
         };
-        if polled.more {
+        if polled.more || pushed.more {
             continue;
         }
+        let paced = async {
+            match pushed.resume_at {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = wakeups.next() => {}
             () = server.wake.notified() => {}
@@ -135,6 +142,10 @@ async fn run(server: &Arc<Server>, out: &mpsc::Sender<Out>, mut feed: Feed) -> R
                 server.chores.ask(Chore::Kick);
             }
             () = expiry => {}
+            // A paced follow's next event is due.
+            () = paced => {}
+            // The client read queued output: a follow waiting for room goes on.
+            () = server.budget.output_written.notified(), if pushed.blocked => {}
         }
     }
 }

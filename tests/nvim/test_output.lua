@@ -84,6 +84,48 @@ return function(H)
     },
 
     {
+      "output faster than the terminal: a dim line says what was skipped, the newest shows",
+      function()
+        -- 30 MB written in one go (cat of a file) once the buffer follows;
+        -- long lines, so what follows the notice fits the scrollback.
+        local task, buf = run("seq -f '%0100g' 1 300000 > big; until [ -e go ]; do sleep 0.01; done; cat big; echo fin")
+        H.wait("following", function()
+          return client.is_running() and require("errand.state").output_listeners[task.id] ~= nil
+        end)
+        vim.fn.writefile({}, "go")
+        H.wait("the end shows", function()
+          local all = lines(buf)
+          return all[#all] == "fin" and (all[#all - 1] or ""):find("0300000$") ~= nil
+        end, 20000)
+        local notice = vim.tbl_filter(function(l)
+          return l:find(
+            "^%[errand%] [%d.]+ [KMG]iB of output not shown, to keep up %(all of it: errand output " .. task.id
+          )
+        end, lines(buf))
+        H.eq(#notice, 1, "one notice: " .. vim.inspect(notice))
+      end,
+    },
+
+    {
+      "a finished task with more output than a terminal keeps: the start, a dim line, the tail",
+      function()
+        local id = vim.trim(H.cli({ "run", "seq 1 4000000; echo fin" }))
+        H.cli({ "wait", id })
+        local buf = open(id)
+        H.wait("the end shows", function()
+          local all = lines(buf)
+          return all[#all] == "fin" and all[#all - 1] == "4000000"
+        end, 20000)
+        local all = lines(buf)
+        local notice = vim.tbl_filter(function(l)
+          return l:find("^%[errand%] all but the last 1000 lines of output not shown")
+        end, all)
+        H.eq(#notice, 1, "one notice")
+        H.truthy(#all < 12000, "not millions of lines replayed: " .. #all)
+      end,
+    },
+
+    {
       "one window per task, reused; :vertical and :tab honoured; an unknown id opens nothing",
       function()
         local a = run("echo a")

@@ -5,8 +5,17 @@
 // closes it, Ctrl+C cancels the task.
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
-import { duration, sanitize, statusName } from "./format";
+import { bytes, duration, sanitize, statusName } from "./format";
 import type { OutputEvent, Task } from "./protocol";
+
+/** A catch-up replays at most this much output (UTF-16 units); past it, a notice and the tail. */
+const CATCH_UP_MAX = 4 << 20;
+/** The tail a capped catch-up shows, in lines. */
+const TAIL_LINES = 1000;
+
+function skippedText(what: string, id: string): string {
+  return vscode.l10n.t("{0} of output not shown, to keep up (all of it: errand output {1})", what, id);
+}
 
 /** CSI (ESC [ … final byte) and SS3 (ESC O x) sequences, and a lone ESC. */
 const ESCAPES = /\x1b(\[[0-?]*[ -/]*[@-~]|O.|)/g;
@@ -119,6 +128,7 @@ class TaskTerminal implements vscode.Pseudoterminal {
       return;
     }
     this.offset = ev.next;
+    if (ev.skipped > 0) this.notice(skippedText(bytes(ev.skipped), this.task.id));
     this.write(ev.data);
   }
 
@@ -165,13 +175,21 @@ class TaskTerminal implements vscode.Pseudoterminal {
   }
 
   private async catchUp(): Promise<void> {
+    let replayed = 0;
     for (;;) {
       if (!this.opened || this.ended) return;
       const from = this.offset;
-      const r = await this.client.request("task/output", { id: this.task.id, offset: from, maxBytes: 1 << 20 });
+      // Past the cap: a notice and the tail, not a gigabyte of scrollback.
+      const capped = replayed >= CATCH_UP_MAX;
+      const params = capped
+        ? { id: this.task.id, lines: TAIL_LINES }
+        : { id: this.task.id, offset: from, maxBytes: 1 << 20 };
+      const r = await this.client.request("task/output", params);
       if (!this.opened) return; // closed meanwhile: close() unfollowed
       // An event moved the offset meanwhile: this read overlaps it, read again.
       if (this.offset !== from) continue;
+      if (capped) this.notice(skippedText(vscode.l10n.t("all but the last {0} lines", TAIL_LINES), this.task.id));
+      replayed += r.data.length;
       this.write(r.data);
       this.offset = r.next;
       if (r.more) continue;

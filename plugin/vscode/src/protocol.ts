@@ -259,6 +259,8 @@ export interface OutputEvent {
   next: number;
   /** The output, as UTF-8 (invalid bytes replaced). */
   data: string;
+  /** Bytes of output left out before `data` (about, when both streams are followed), 0 normally: a follow far behind a fast writer skips to its newest output and then sends at most 20 events a second until it keeps up. `task/output` still reads all of it. */
+  skipped: number;
 }
 
 /** `task/output` params: a range by position, or the last lines. */

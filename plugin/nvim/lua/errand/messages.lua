@@ -41,6 +41,8 @@ local en = {
   result_refused = "none kept: %s",
   result_rule = "── result ──",
   output_rule = "── output ──",
+  output_skipped = "%s of output not shown, to keep up (all of it: errand output %s)",
+  output_all_but_tail = "all but the last %d lines",
   -- Actions, as `?` lists them.
   action_details = "details of the task; on a more row, load more",
   action_cancel = "cancel",
@@ -136,6 +138,8 @@ local zh = {
   result_refused = "未保存：%s",
   result_rule = "── 结果 ──",
   output_rule = "── 输出 ──",
+  output_skipped = "为跟上输出，略去 %s（全部输出：errand output %s）",
+  output_all_but_tail = "除最后 %d 行外的内容",
   action_details = "任务详情；在“更多”行上加载更多",
   action_cancel = "取消",
   action_pause = "暂停运行中的任务（SIGSTOP，保留其名额），或继续运行",

@@ -5,7 +5,15 @@
 --- editable as a cooked terminal would; Ctrl-D closes the task's stdin.
 --- One buffer and one window per task, reused.
 local client = require("errand.client")
+local format = require("errand.format")
 local state = require("errand.state")
+local t = require("errand.messages").t
+
+--- A catch-up replays at most this much; past it, a notice and the tail
+--- (a terminal buffer has no use for a gigabyte of scrollback).
+local CATCH_UP_MAX = 4 * 1048576
+--- The tail a capped catch-up shows, in lines.
+local TAIL_LINES = 1000
 
 local M = {}
 
@@ -23,22 +31,39 @@ local function put(chan, data)
   end
 end
 
+--- A dim line in the terminal, as errand's own words.
+---@param chan integer
+---@param text string
+local function notice(chan, text)
+  vim.api.nvim_chan_send(chan, "\r\n\27[2m[errand] " .. text .. "\27[0m\r\n")
+end
+
 --- Read from where the terminal ends, then follow while the task runs.
 ---@param id string
-local function catch_up(id)
+---@param replayed integer? bytes this catch-up has shown so far
+local function catch_up(id, replayed)
   local f = following[id]
-  client.request("task/output", { id = id, offset = f.next, maxBytes = 4194304 }, function(err, res)
-    if following[id] ~= f or (res and res.offset ~= f.next) then
+  replayed = replayed or 0
+  local params = { id = id, offset = f.next, maxBytes = 4194304 }
+  local capped = replayed >= CATCH_UP_MAX
+  if capped then
+    params = { id = id, lines = TAIL_LINES }
+  end
+  client.request("task/output", params, function(err, res)
+    if following[id] ~= f or (res and not capped and res.offset ~= f.next) then
       return -- opened again, or another catch-up got there first
     end
     if err or not res then
       vim.notify("errand: " .. (err and err.message or "no output"), vim.log.levels.ERROR, { title = "errand" })
       return
     end
+    if capped then
+      notice(f.chan, t("output_skipped", t("output_all_but_tail", TAIL_LINES), id))
+    end
     put(f.chan, res.data)
     f.next = res.next
     if res.more then
-      return catch_up(id)
+      return catch_up(id, replayed + #res.data)
     end
     if res.finished then
       following[id] = nil
@@ -47,6 +72,9 @@ local function catch_up(id)
     state.output_listeners[id] = function(ev)
       -- Only what continues the terminal: a restart's catch-up may cross an event.
       if following[id] == f and ev.from == f.next then
+        if (ev.skipped or 0) > 0 then
+          notice(f.chan, t("output_skipped", format.bytes(ev.skipped), id))
+        end
         put(f.chan, ev.data)
         f.next = ev.next
       end
