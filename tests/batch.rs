@@ -77,6 +77,11 @@ fn nul_separated_commands_may_hold_newlines_and_json_gives_a_task_per_line() {
     let ids: Vec<&str> = tasks.iter().map(|t| t["id"].as_str().unwrap()).collect();
     assert_eq!(home.wait(&ids), 0);
     assert_eq!(home.ok(&["logs", ids[0]]), "a\nb\n");
+    // Without --batch, -0 is a mistake said as one, not a flag dropped.
+    let r = home.run(&["run", "-0", "true"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--batch"), "{}", r.stderr);
+    assert_eq!(stored(&home).len(), 2, "nothing queued");
 }
 
 #[test]

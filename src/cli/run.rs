@@ -17,6 +17,10 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
         let mut input = std::io::BufReader::with_capacity(64 << 10, std::io::stdin().lock());
         return super::batch::run(cx, template, null, json, &mut input, out);
     }
+    if args.null {
+        // clap's `requires` does not see a bool flag, so say it here.
+        return Err(Error::InvalidInput("-0 (--null) goes with --batch: errand run --batch -0 < commands".into()));
+    }
     let what = match args.command.as_slice() {
         [one] => What::shell(one.clone()),
         many => What::Command(CommandSpec::Argv(many.to_vec())),
