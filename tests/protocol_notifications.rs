@@ -110,3 +110,19 @@ fn each_finish_is_summarised_once_and_never_after_a_task_finished() {
     let mut third = Client::spawn(home.cmd(), Framing::Lines);
     assert_eq!(third.call("initialize", json!({}))["unreadTotal"], 0);
 }
+
+#[test]
+fn the_tail_of_a_task_that_never_ends_a_line_is_its_last_16_kib() {
+    let home = Home::new();
+    let mut c = Client::spawn(home.cmd(), Framing::ContentLength);
+    c.call("initialize", json!({}));
+    // 8 MiB on one line, ending with a marker: ten "lines" are all of it.
+    let t = c.call("task/run", json!({ "command": "head -c 8000000 /dev/zero | tr '\\0' x; printf END" }));
+    let id = t["id"].as_str().unwrap().to_owned();
+    let fin = c.notification("task/finished", |p| p["task"]["id"] == id.as_str());
+    let tail = fin["outputTail"].as_str().unwrap();
+    assert_eq!(tail.len(), 16 << 10, "a summary, not megabytes");
+    assert!(tail.ends_with("xxxEND"), "the end of the output");
+    let shown = home.ok(&["show", &id]);
+    assert!(shown.len() < 20 << 10 && shown.contains("xxxEND"), "errand show too: {} bytes", shown.len());
+}

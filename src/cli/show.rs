@@ -25,7 +25,7 @@ pub fn show(cx: &Context, id: &str, json: bool, out: &mut impl Write) -> Result<
             text.push_str(&pretty_result(&json, &task.id));
         }
         let tail = Reader::open(cx.paths, &task.id)?
-            .tail(Which::Both, TAIL_LINES)
+            .tail_within(Which::Both, TAIL_LINES, crate::output::SUMMARY_TAIL_BYTES)
             .context(|| "cannot read the output".to_owned())?;
         if !tail.is_empty() {
             text.push_str(&cx.style.dim("── output (last 10 lines; errand logs for all) ──"));

@@ -23,6 +23,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::paths::Paths;
 
+/// The most a "last lines" summary holds (`task/finished`'s tail, `errand
+/// show`): ten lines of a task that never writes a newline are not 4 MiB.
+pub const SUMMARY_TAIL_BYTES: usize = 16 << 10;
+
 pub use capture::Capture;
 pub use reader::{last_lines, Position, Reader};
 pub use text::{whole_chars, Carry};

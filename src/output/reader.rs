@@ -259,6 +259,13 @@ impl Reader {
 
     /// The last `lines` lines (at most 4 MiB).
     pub fn tail(&self, which: Which, lines: usize) -> io::Result<Vec<u8>> {
+        self.tail_within(which, lines, TAIL_CAP)
+    }
+
+    /// The last `lines` lines, at most `cap` bytes of them (then from a
+    /// character's start): a summary stays small however long the lines.
+    pub fn tail_within(&self, which: Which, lines: usize, cap: usize) -> io::Result<Vec<u8>> {
+        let cap = cap.min(TAIL_CAP);
         let mut pieces: Vec<Vec<u8>> = Vec::new();
         let mut newlines = 0usize;
         let mut bytes = 0usize;
@@ -267,7 +274,7 @@ impl Reader {
             newlines += piece.iter().filter(|&&b| b == b'\n').count();
             bytes += piece.len();
             pieces.push(piece);
-            newlines > lines || bytes >= TAIL_CAP
+            newlines > lines || bytes >= cap
         };
         match which.stream() {
             None => {
@@ -300,7 +307,12 @@ impl Reader {
         }
         pieces.reverse();
         let all = pieces.concat();
-        let all = &all[all.len().saturating_sub(TAIL_CAP)..];
+        let mut all = &all[all.len().saturating_sub(cap)..];
+        if all.len() == cap {
+            // Cut by size: start at a character's first byte.
+            let continuation = all.iter().take(3).take_while(|&&b| b & 0xC0 == 0x80).count();
+            all = &all[continuation..];
+        }
         Ok(last_lines(all, lines).to_vec())
     }
 }
@@ -399,6 +411,16 @@ mod tests {
         let (_dir, r) = captured(&chunks);
         assert_eq!(r.tail(Which::Both, 3).unwrap(), b"line 4997\nline 4998\nline 4999\n");
         assert_eq!(r.tail(Which::Stdout, 300).unwrap().split(|&b| b == b'\n').count(), 301);
+    }
+
+    #[test]
+    fn a_summary_tail_is_capped_in_bytes_from_a_character_start() {
+        let long = "é".repeat(10_000); // one line of 20,000 bytes
+        let (_dir, r) = captured(&[(Stream::Stdout, long.as_str())]);
+        let tail = r.tail_within(Which::Both, 10, 1001).unwrap();
+        assert_eq!(tail.len(), 1000, "1001 bytes, less the half character they start with");
+        assert!(std::str::from_utf8(&tail).is_ok());
+        assert_eq!(r.tail(Which::Both, 10).unwrap().len(), 20_000, "under 4 MiB: all of the line");
     }
 
     #[test]

@@ -375,7 +375,7 @@ pub(super) fn result_of(store: &Store, task: &Task) -> Result<Option<protocol::R
 fn tail_of(paths: &Paths, id: &str) -> String {
     Reader::open(paths, id)
         .ok()
-        .and_then(|r| r.tail(Which::Both, FINISHED_TAIL_LINES).ok())
+        .and_then(|r| r.tail_within(Which::Both, FINISHED_TAIL_LINES, crate::output::SUMMARY_TAIL_BYTES).ok())
         .map(|b| String::from_utf8_lossy(&b).into_owned())
         .unwrap_or_default()
 }
