@@ -109,9 +109,7 @@ pub async fn push(server: &Arc<Server>, wakeups: &mut Wakeups, out: &mpsc::Sende
             }
         }
         if done {
-            if let Ok(mut follows) = server.follows.lock() {
-                follows.remove(&id);
-            }
+            server.drop_follow(&id, &follow);
             if let Some(wd) = follow.watch {
                 wakeups.unwatch(wd);
             }

@@ -27,11 +27,16 @@ pub struct Follow {
     pub carry: Carry,
     /// After it skipped output to keep up: no event before this.
     pub paced_until: Option<std::time::Instant>,
+    /// Which `task/follow` made it: a push puts back only its own follow,
+    /// not one the client asked for again meanwhile.
+    generation: u64,
 }
 
 impl Follow {
     pub fn new(which: Which, pos: u64) -> Follow {
-        Follow { which, pos, watch: None, carry: Carry::default(), paced_until: None }
+        static FOLLOWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let generation = FOLLOWS.fetch_add(1, Ordering::Relaxed);
+        Follow { which, pos, watch: None, carry: Carry::default(), paced_until: None, generation }
     }
 }
 
@@ -156,18 +161,30 @@ impl Server {
     /// (put it back with `put_follow`).
     pub fn follow_of(&self, id: &str) -> Option<Follow> {
         self.follows.lock().ok()?.get_mut(id).map(|f| Follow {
+            which: f.which,
+            pos: f.pos,
+            watch: f.watch,
             carry: std::mem::take(&mut f.carry),
             paced_until: f.paced_until,
-            watch: f.watch,
-            ..Follow::new(f.which, f.pos)
+            generation: f.generation,
         })
     }
 
-    /// Back after a push, unless the client unfollowed meanwhile.
+    /// Back after a push, unless the client unfollowed or followed again
+    /// meanwhile.
     pub fn put_follow(&self, id: &str, follow: Follow) {
         if let Ok(mut follows) = self.follows.lock() {
-            if let Some(f) = follows.get_mut(id) {
+            if let Some(f) = follows.get_mut(id).filter(|f| f.generation == follow.generation) {
                 *f = follow;
+            }
+        }
+    }
+
+    /// A follow whose task ended and whose output is all sent.
+    pub fn drop_follow(&self, id: &str, follow: &Follow) {
+        if let Ok(mut follows) = self.follows.lock() {
+            if follows.get(id).is_some_and(|f| f.generation == follow.generation) {
+                follows.remove(id);
             }
         }
     }
