@@ -667,7 +667,7 @@ pub struct OutputEvent {
     pub data: String,
     /// Bytes of output left out before `data` (about, when both streams
     /// are followed), 0 normally: a follow far behind a fast writer skips
-    /// to its newest output and then sends at most 20 events a second
+    /// to its newest output and then sends at most 10 events a second
     /// until it keeps up. `task/output` still reads all of it.
     pub skipped: u64,
 }

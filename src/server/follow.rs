@@ -3,8 +3,8 @@
 //! task ends. A follow never costs more than the client takes: events wait
 //! for room in the output budget (without holding up the watcher), and a
 //! follow that falls far behind a fast writer skips to the newest output,
-//! says how much it left out, and then sends at most one event per `PACE`
-//! until it keeps up. The files keep all of it for `task/output`.
+//! says how much it left out, and then sends the newest screenfuls at most
+//! once per `PACE` until it keeps up. The files keep all of it for `task/output`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,11 +19,14 @@ use crate::protocol::{Notification, OutputEvent};
 
 /// One event carries at most this much output.
 const BATCH: u64 = 256 << 10;
-/// A follow this far behind skips ahead to the last `BATCH`.
+/// A follow this far behind skips ahead to the last `KEEP`.
 const LAG: u64 = 4 << 20;
-/// After a skip, the next event waits this long: a screen redrawn 20 times
+/// What a skip keeps: the newest screenfuls. A terminal that renders more
+/// falls behind in the editor, where no budget of ours can see it.
+const KEEP: u64 = 16 << 10;
+/// After a skip, the next event waits this long: a screen redrawn 10 times
 /// a second, not a firehose no one reads.
-const PACE: Duration = Duration::from_millis(50);
+const PACE: Duration = Duration::from_millis(100);
 
 /// What a round of pushing left to do.
 #[derive(Debug, Default)]
@@ -161,7 +164,7 @@ fn read_batch(
     ended: bool,
 ) -> Option<(OutputEvent, bool)> {
     let reader = Reader::open(&server.paths, id).ok()?;
-    let (start, mut skipped) = match reader.skip_point(which, pos, LAG, BATCH).ok()? {
+    let (start, mut skipped) = match reader.skip_point(which, pos, LAG, KEEP).ok()? {
         Some((to, left_out)) => {
             // What was held belongs to output left out.
             *carry = Carry::default();

@@ -66,17 +66,6 @@ export function commandText(c: CommandSpec): string {
   return "shell" in c ? c.shell : c.argv.join(" ");
 }
 
-/** "812 B", "4.0 KiB", "1.2 GiB". */
-export function bytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let k = 0;
-  while (n >= 1024 && k < units.length - 1) {
-    n /= 1024;
-    k++;
-  }
-  return k === 0 ? `${n} B` : `${n.toFixed(1)} ${units[k]}`;
-}
-
 export function duration(ms: number | null): string {
   if (ms === null) return "";
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;

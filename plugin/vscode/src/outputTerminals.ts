@@ -5,17 +5,15 @@
 // closes it, Ctrl+C cancels the task.
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
-import { bytes, duration, sanitize, statusName } from "./format";
+import { duration, sanitize, statusName } from "./format";
 import type { OutputEvent, Task } from "./protocol";
 
-/** A catch-up replays at most this much output (UTF-16 units); past it, a notice and the tail. */
-const CATCH_UP_MAX = 4 << 20;
+/** A catch-up replays this many reads (1 MiB each) at most; past them, a notice and the last lines. */
+const CATCH_UP_READS = 4;
 /** The tail a capped catch-up shows, in lines. */
 const TAIL_LINES = 1000;
-
-function skippedText(what: string, id: string): string {
-  return vscode.l10n.t("{0} of output not shown, to keep up (all of it: errand output {1})", what, id);
-}
+/** While a follow skips, its notice is repeated this often (ms). */
+const NOTICE_EVERY = 3000;
 
 /** CSI (ESC [ … final byte) and SS3 (ESC O x) sequences, and a lone ESC. */
 const ESCAPES = /\x1b(\[[0-?]*[ -/]*[@-~]|O.|)/g;
@@ -77,6 +75,9 @@ class TaskTerminal implements vscode.Pseudoterminal {
   /** What the user typed since the last Enter. */
   private line = "";
   private pending = false;
+  /** The last event skipped output; when its notice was written. */
+  private skipping = false;
+  private noticed = 0;
   /** Catch-ups run one after another. */
   private queue: Promise<void> = Promise.resolve();
 
@@ -128,7 +129,12 @@ class TaskTerminal implements vscode.Pseudoterminal {
       return;
     }
     this.offset = ev.next;
-    if (ev.skipped > 0) this.notice(skippedText(bytes(ev.skipped), this.task.id));
+    // Skipping: said when it starts, and again now and then.
+    if (ev.skipped > 0 && (!this.skipping || Date.now() - this.noticed >= NOTICE_EVERY)) {
+      this.notice(vscode.l10n.t("too fast to show: skipping to the newest (errand logs {0} has all)", this.task.id));
+      this.noticed = Date.now();
+    }
+    this.skipping = ev.skipped > 0;
     this.write(ev.data);
   }
 
@@ -175,12 +181,12 @@ class TaskTerminal implements vscode.Pseudoterminal {
   }
 
   private async catchUp(): Promise<void> {
-    let replayed = 0;
+    let reads = 0;
     for (;;) {
       if (!this.opened || this.ended) return;
       const from = this.offset;
       // Past the cap: a notice and the tail, not a gigabyte of scrollback.
-      const capped = replayed >= CATCH_UP_MAX;
+      const capped = reads >= CATCH_UP_READS;
       const params = capped
         ? { id: this.task.id, lines: TAIL_LINES }
         : { id: this.task.id, offset: from, maxBytes: 1 << 20 };
@@ -188,8 +194,8 @@ class TaskTerminal implements vscode.Pseudoterminal {
       if (!this.opened) return; // closed meanwhile: close() unfollowed
       // An event moved the offset meanwhile: this read overlaps it, read again.
       if (this.offset !== from) continue;
-      if (capped) this.notice(skippedText(vscode.l10n.t("all but the last {0} lines", TAIL_LINES), this.task.id));
-      replayed += r.data.length;
+      if (capped) this.notice(vscode.l10n.t("skipped to the last {0} lines (errand logs {1} has all)", TAIL_LINES, this.task.id));
+      reads++;
       this.write(r.data);
       this.offset = r.next;
       if (r.more) continue;

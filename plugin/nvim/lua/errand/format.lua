@@ -42,18 +42,6 @@ function M.duration(ms)
   return ("%dh%02dm"):format(math.floor(ms / 3600000), math.floor(ms / 60000) % 60)
 end
 
---- "812 B", "4.0 KiB", "1.2 GiB".
----@param n integer
-function M.bytes(n)
-  local units = { "B", "KiB", "MiB", "GiB", "TiB" }
-  local k = 1
-  while n >= 1024 and k < #units do
-    n = n / 1024
-    k = k + 1
-  end
-  return k == 1 and ("%d B"):format(n) or ("%.1f %s"):format(n, units[k])
-end
-
 --- Text from a task or a project, safe to show: each control character
 --- (C0, DEL, C1) as `cat -v` shows it (`^[` for ESC, `^J` for a newline,
 --- `^?` for DEL, `M-^[` for U+009B), as the CLI does. A raw newline would

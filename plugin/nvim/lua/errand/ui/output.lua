@@ -5,47 +5,74 @@
 --- editable as a cooked terminal would; Ctrl-D closes the task's stdin.
 --- One buffer and one window per task, reused.
 local client = require("errand.client")
-local format = require("errand.format")
 local state = require("errand.state")
 local t = require("errand.messages").t
 
---- A catch-up replays at most this much; past it, a notice and the tail
---- (a terminal buffer has no use for a gigabyte of scrollback).
-local CATCH_UP_MAX = 4 * 1048576
---- The tail a capped catch-up shows, in lines.
+--- A catch-up replays one read (4 MiB) at most; past it, a notice and the
+--- last lines (a terminal keeps 10,000 lines: a gigabyte is only cost).
 local TAIL_LINES = 1000
+--- While a follow skips, its notice is repeated this often (ms), so one
+--- stays within the scrollback.
+local NOTICE_EVERY = 3000
 
 local M = {}
 
 --- Followed tasks: where their output goes on, and their terminal's channel.
----@type table<string, {next: integer, chan: integer, buf: integer}>
+---@type table<string, {next: integer, chan: integer, buf: integer, skipping: boolean, noticed: integer}>
 local following = {}
+
+--- Windows on the output keep its end in view, as a terminal does, unless
+--- the user moved the cursor up: then it stays where they put it. (A
+--- terminal buffer follows by itself only in terminal mode.)
+---@param f {buf: integer, end_line: integer?, scrolling: boolean?}
+local function keep_end_in_view(f)
+  if f.scrolling then
+    return
+  end
+  f.scrolling = true
+  -- What was sent shows on the terminal's next refresh: look after it.
+  vim.defer_fn(function()
+    f.scrolling = false
+    if not vim.api.nvim_buf_is_valid(f.buf) then
+      return
+    end
+    local last = vim.api.nvim_buf_line_count(f.buf)
+    for _, win in ipairs(vim.fn.win_findbuf(f.buf)) do
+      local at = vim.api.nvim_win_get_cursor(win)[1]
+      local typing = win == vim.api.nvim_get_current_win() and vim.api.nvim_get_mode().mode == "t"
+      if not typing and at >= (f.end_line or 1) then
+        vim.api.nvim_win_set_cursor(win, { last, 0 })
+      end
+    end
+    f.end_line = last
+  end, 50)
+end
 
 --- The task's output as a terminal shows it: a pipe's "\n" is a terminal's
 --- "\r\n" (what a pty's onlcr would have done).
----@param chan integer
+---@param f {chan: integer, buf: integer}
 ---@param data string
-local function put(chan, data)
+local function put(f, data)
   if data ~= "" then
-    vim.api.nvim_chan_send(chan, (data:gsub("\r?\n", "\r\n")))
+    vim.api.nvim_chan_send(f.chan, (data:gsub("\r?\n", "\r\n")))
+    keep_end_in_view(f)
   end
 end
 
---- A dim line in the terminal, as errand's own words.
+--- A grey line in the terminal, as errand's own words (Neovim's terminal
+--- does not render dim text).
 ---@param chan integer
 ---@param text string
 local function notice(chan, text)
-  vim.api.nvim_chan_send(chan, "\r\n\27[2m[errand] " .. text .. "\27[0m\r\n")
+  vim.api.nvim_chan_send(chan, "\r\n\27[90m[errand] " .. text .. "\27[0m\r\n")
 end
 
 --- Read from where the terminal ends, then follow while the task runs.
 ---@param id string
----@param replayed integer? bytes this catch-up has shown so far
-local function catch_up(id, replayed)
+---@param capped boolean? past one read: the last lines instead
+local function catch_up(id, capped)
   local f = following[id]
-  replayed = replayed or 0
   local params = { id = id, offset = f.next, maxBytes = 4194304 }
-  local capped = replayed >= CATCH_UP_MAX
   if capped then
     params = { id = id, lines = TAIL_LINES }
   end
@@ -58,12 +85,12 @@ local function catch_up(id, replayed)
       return
     end
     if capped then
-      notice(f.chan, t("output_skipped", t("output_all_but_tail", TAIL_LINES), id))
+      notice(f.chan, t("output_tail_only", TAIL_LINES, id))
     end
-    put(f.chan, res.data)
+    put(f, res.data)
     f.next = res.next
     if res.more then
-      return catch_up(id, replayed + #res.data)
+      return catch_up(id, true)
     end
     if res.finished then
       following[id] = nil
@@ -72,10 +99,16 @@ local function catch_up(id, replayed)
     state.output_listeners[id] = function(ev)
       -- Only what continues the terminal: a restart's catch-up may cross an event.
       if following[id] == f and ev.from == f.next then
+        -- Skipping: said when it starts, and again now and then.
         if (ev.skipped or 0) > 0 then
-          notice(f.chan, t("output_skipped", format.bytes(ev.skipped), id))
+          local now = vim.uv.now()
+          if not f.skipping or now - f.noticed >= NOTICE_EVERY then
+            notice(f.chan, t("output_skipping", id))
+            f.noticed = now
+          end
         end
-        put(f.chan, ev.data)
+        f.skipping = (ev.skipped or 0) > 0
+        put(f, ev.data)
         f.next = ev.next
       end
     end
@@ -160,7 +193,7 @@ function M.open(typed, mods, cb)
         state.output_listeners[id] = nil
       end,
     })
-    following[id] = { next = 0, chan = chan, buf = buf }
+    following[id] = { next = 0, chan = chan, buf = buf, skipping = false, noticed = 0 }
     catch_up(id)
     if cb then
       cb(buf)
