@@ -259,7 +259,7 @@ export interface OutputEvent {
   next: number;
   /** The output, as UTF-8 (invalid bytes replaced). */
   data: string;
-  /** Bytes of output left out before `data` (about, when both streams are followed), 0 normally: a follow far behind a fast writer skips to its newest output and then sends at most 20 events a second until it keeps up. `task/output` still reads all of it. */
+  /** Bytes of output left out before `data` (about, when both streams are followed), 0 normally: a follow far behind a fast writer skips to its newest output and then sends at most 10 events a second until it keeps up. `task/output` still reads all of it. */
   skipped: number;
 }
 

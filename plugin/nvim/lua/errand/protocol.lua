@@ -135,7 +135,7 @@
 ---@field from integer Position of `data`'s start: the `next` of the previous event for this task (or the follow's `from`), so nothing is lost or repeated.
 ---@field next integer Position after `data`.
 ---@field data string The output, as UTF-8 (invalid bytes replaced).
----@field skipped integer Bytes of output left out before `data` (about, when both streams are followed), 0 normally: a follow far behind a fast writer skips to its newest output and then sends at most 20 events a second until it keeps up. `task/output` still reads all of it.
+---@field skipped integer Bytes of output left out before `data` (about, when both streams are followed), 0 normally: a follow far behind a fast writer skips to its newest output and then sends at most 10 events a second until it keeps up. `task/output` still reads all of it.
 
 ---@class errand.OutputParams `task/output` params: a range by position, or the last lines.
 ---@field id string A task id, or a unique prefix of one.
