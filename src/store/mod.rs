@@ -8,12 +8,14 @@
 //! - `queue`: claiming, finishing, cancelling, and idle supervisors.
 //! - `liveness`: running tasks whose supervisor died become `lost`.
 //! - `changes`: what changed since a change number (for watchers).
+//! - `search`: text search of names and commands, and its index.
 
 mod changes;
 mod liveness;
 mod queue;
 mod rows;
 mod schema;
+mod search;
 mod tasks;
 
 use std::fs::OpenOptions;
@@ -27,6 +29,7 @@ use crate::paths::Paths;
 
 pub use changes::{Change, Snapshot};
 pub use queue::{CancelAction, Limits, Outcome, WhenIdle};
+pub use search::INDEX_LAG;
 pub use tasks::{ListFilter, NewTask, Offer, Unannounced, FAILURE_VISIBLE_MS};
 
 /// One connection to the store. Not shared between threads: each thread

@@ -120,7 +120,7 @@ pub(super) fn cancel_dependents(tx: &Connection) -> Result<()> {
         FROM json_each(tasks.depends_on) AS d JOIN tasks AS a ON a.id = d.value
         WHERE a.status IN ('failed', 'cancelled', 'lost') LIMIT 1";
     let sql = format!(
-        "UPDATE tasks SET status = 'cancelled', ended_at = ?1, error = ({FAILED_DEPENDENCY})
+        "UPDATE tasks INDEXED BY tasks_waiting SET status = 'cancelled', ended_at = ?1, error = ({FAILED_DEPENDENCY})
          WHERE status = 'queued' AND depends_on IS NOT NULL AND EXISTS ({FAILED_DEPENDENCY})"
     );
     while tx.execute(&sql, [crate::task::now_ms()])? > 0 {}

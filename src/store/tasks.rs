@@ -6,6 +6,7 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{task_from_row, TASK_COLUMNS};
+use super::search;
 use super::Store;
 use crate::config::History;
 use crate::error::{Error, Result};
@@ -312,49 +313,90 @@ impl Store {
 
     /// Tasks newest first. Returns the page and whether more follow it.
     pub fn list(&self, filter: &ListFilter) -> Result<(Vec<Task>, bool)> {
-        let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1");
+        let mut conditions = String::new();
         let mut args: Vec<rusqlite::types::Value> = Vec::new();
         if !filter.statuses.is_empty() {
             let marks = vec!["?"; filter.statuses.len()].join(",");
-            sql.push_str(&format!(" AND status IN ({marks})"));
+            conditions.push_str(&format!(" AND tasks.status IN ({marks})"));
             args.extend(filter.statuses.iter().map(|s| s.as_str().to_owned().into()));
         }
         if filter.only_deleted {
-            sql.push_str(" AND deleted_at IS NOT NULL");
+            conditions.push_str(" AND tasks.deleted_at IS NOT NULL");
         } else if !filter.include_deleted {
-            sql.push_str(" AND deleted_at IS NULL");
+            conditions.push_str(" AND tasks.deleted_at IS NULL");
         }
         if let Some(group) = &filter.group {
-            sql.push_str(" AND grp = ?");
+            conditions.push_str(" AND tasks.grp = ?");
             args.push(group.clone().into());
         }
-        if let Some(text) = &filter.text {
-            sql.push_str(" AND (instr(lower(name), lower(?)) > 0 OR instr(lower(command), lower(?)) > 0)");
-            args.push(text.clone().into());
-            args.push(text.clone().into());
-        }
-        if let Some(before) = filter.before {
-            sql.push_str(" AND seq < ?");
-            args.push(before.into());
-        }
-        sql.push_str(" ORDER BY seq DESC");
-        if let Some(limit) = filter.limit {
-            sql.push_str(&format!(" LIMIT {}", u64::from(limit) + 1));
-        }
-        let mut stmt = self.conn.prepare_cached(&sql)?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-        let (mut tasks, mut bytes) = (Vec::new(), 0);
-        while let Some(row) = rows.next()? {
-            let full = filter.limit.is_some_and(|l| tasks.len() >= l as usize)
-                || filter.max_bytes.is_some_and(|max| bytes >= max);
-            if full {
-                return Ok((tasks, true));
+        let limit = match filter.limit {
+            Some(limit) => format!(" LIMIT {}", u64::from(limit) + 1),
+            None => String::new(),
+        };
+        let before = |seq: &str, args: &mut Vec<rusqlite::types::Value>| match filter.before {
+            Some(before) => {
+                args.push(before.into());
+                format!(" AND {seq} < ?")
             }
-            let task = task_from_row(row)?;
-            bytes += task.approx_size();
-            tasks.push(task);
+            None => String::new(),
+        };
+        // The queries in turn, newest tasks first: one, or for text the
+        // tasks past the index's mark and then those in it.
+        let mut queries: Vec<(String, Vec<rusqlite::types::Value>)> = Vec::new();
+        let direct = |text: Option<(&String, i64)>| {
+            let mut args = args.clone();
+            let mut sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE 1{conditions}");
+            if let Some((text, past)) = text {
+                sql.push_str(&format!(" AND seq > ? AND {}", search::DIRECT_MATCH));
+                args.extend([past.into(), text.clone().into(), text.clone().into()]);
+            }
+            sql.push_str(&before("seq", &mut args));
+            (format!("{sql} ORDER BY seq DESC{limit}"), args)
+        };
+        // No transaction of its own (callers may hold one): the mark is
+        // read once and passed on, so the two reads cover every task even
+        // if the index moves between them.
+        let conn = &self.conn;
+        {
+            match &filter.text {
+                None => queries.push(direct(None)),
+                Some(text) => match search::text_search(conn, text)? {
+                    search::TextSearch::Scan => queries.push(direct(Some((text, 0)))),
+                    search::TextSearch::Indexed { phrase, mark } => {
+                        queries.push(direct(Some((text, mark))));
+                        // The index finds candidates (it folds more than ASCII
+                        // case); the direct match keeps the answer the same
+                        // whether a task is indexed yet or not.
+                        let mut indexed_args: Vec<rusqlite::types::Value> =
+                            vec![phrase.into(), mark.into(), text.clone().into(), text.clone().into()];
+                        indexed_args.extend(args.iter().cloned());
+                        let sql = format!(
+                            "{} AND {}{conditions}{} ORDER BY task_text.rowid DESC{limit}",
+                            search::indexed_select(),
+                            search::DIRECT_MATCH,
+                            before("task_text.rowid", &mut indexed_args)
+                        );
+                        queries.push((sql, indexed_args));
+                    }
+                },
+            }
+            let (mut tasks, mut bytes) = (Vec::new(), 0);
+            for (sql, args) in &queries {
+                let mut stmt = conn.prepare_cached(sql)?;
+                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+                while let Some(row) = rows.next()? {
+                    let full = filter.limit.is_some_and(|l| tasks.len() >= l as usize)
+                        || filter.max_bytes.is_some_and(|max| bytes >= max);
+                    if full {
+                        return Ok((tasks, true));
+                    }
+                    let task = task_from_row(row)?;
+                    bytes += task.approx_size();
+                    tasks.push(task);
+                }
+            }
+            Ok((tasks, false))
         }
-        Ok((tasks, false))
     }
 
     /// The sequence number of a task (the list cursor).
@@ -603,6 +645,7 @@ impl Store {
                     .query_map(params![cutoff, beyond.unwrap_or(0), PRUNE_BATCH], |r| r.get(0))?
                     .collect::<Result<_, _>>()?;
                 let mut delete = tx.prepare_cached("DELETE FROM tasks WHERE seq = ?1 RETURNING id, base_env")?;
+                search::unindex(tx, &seqs)?;
                 let mut gone = Vec::with_capacity(seqs.len());
                 let mut envs = std::collections::BTreeSet::new();
                 for seq in seqs.iter().take(PRUNE_BATCH as usize) {

@@ -96,6 +96,13 @@ pub fn run(paths: &Paths) -> Result<()> {
         }
         let next = record_and_claim(&store, just_finished.as_ref(), &me, &limits, when_idle);
         crate::wakeup::signal(paths);
+        // A queue that never empties (a burst of thousands) still gets its
+        // tasks indexed for search: after an outcome is told, a batch at a time.
+        if just_finished.is_some() && store.text_lag().is_ok_and(|lag| lag >= crate::store::INDEX_LAG) {
+            if let Err(e) = store.index_text_batch() {
+                tracing::warn!("cannot index tasks for search: {e}");
+            }
+        }
         match next {
             Some(task) => {
                 idle_since = None;
@@ -187,8 +194,19 @@ fn leave(store: &Store, paths: &Paths, config: &Config, stopping: bool) {
         Ok(ids) => ids.iter().for_each(|id| LogFiles::of(paths, id).remove()),
         Err(e) => tracing::warn!("prune failed: {e}"),
     }
+    index_text(store);
     if let Err(e) = store.checkpoint() {
         tracing::warn!("checkpoint failed: {e}");
+    }
+}
+
+/// Bring the text index up to date (see `store::search`).
+fn index_text(store: &Store) {
+    let start = Instant::now();
+    match store.index_all_text() {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("indexed {n} tasks for search in {:?}", start.elapsed()),
+        Err(e) => tracing::warn!("cannot index tasks for search: {e}"),
     }
 }
 
