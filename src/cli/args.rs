@@ -292,6 +292,9 @@ pub struct LsArgs {
     /// Only deleted tasks.
     #[arg(long)]
     pub deleted: bool,
+    /// Only tasks with this text in their name or command (ASCII case ignored).
+    #[arg(long, value_name = "TEXT")]
+    pub find: Option<String>,
     /// How many per page (0: all, as --all).
     #[arg(long, short = 'n', default_value_t = 20)]
     pub limit: u32,

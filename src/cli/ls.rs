@@ -16,12 +16,13 @@ pub fn ls(cx: &Context, args: LsArgs, out: &mut impl Write) -> Result<i32> {
         .flat_map(|s| s.split(','))
         .map(|s| Status::parse(s.trim()).ok_or_else(|| Error::InvalidInput(format!("unknown status '{s}'"))))
         .collect::<Result<Vec<_>>>()?;
-    let filtered = !statuses.is_empty() || args.deleted;
+    let filtered = !statuses.is_empty() || args.deleted || args.find.is_some();
     let group = args.project.or(args.group);
     let filter = ListFilter {
         statuses,
         group: group.clone(),
         only_deleted: args.deleted,
+        text: args.find,
         limit: if args.all || args.limit == 0 { None } else { Some(args.limit) },
         ..ListFilter::default()
     };
@@ -33,12 +34,12 @@ pub fn ls(cx: &Context, args: LsArgs, out: &mut impl Write) -> Result<i32> {
     }
     if tasks.is_empty() {
         // Say so, on stderr: stdout stays empty for a script that counts lines.
-        let what = match (&group, filtered) {
-            (Some(g), _) => format!("No tasks in group {}", render::visible(g)),
-            (None, true) => "No tasks match".to_owned(),
-            (None, false) => "No tasks yet".to_owned(),
-        };
-        eprintln!("{what}. Start one with: errand run 'make test'");
+        // Only an empty history calls for the hint on starting a task.
+        match (&group, filtered) {
+            (Some(g), _) => eprintln!("No tasks in group {}", render::visible(g)),
+            (None, true) => eprintln!("No tasks match"),
+            (None, false) => eprintln!("No tasks yet. Start one with: errand run 'make test'"),
+        }
         return Ok(0);
     }
     out.write_all(render::table(&tasks, more, now_ms(), &cx.style).as_bytes()).map_err(stdout_error)?;
