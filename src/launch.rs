@@ -281,12 +281,25 @@ impl Queue<'_> {
     /// Code's "Restart Running Task" does); a queued one never runs.
     pub fn restart(&self, id: &str) -> Result<Task> {
         let old = self.store.get(id)?;
+        let after = self.stop_for_a_new_run(&old)?;
+        self.copy(old, after)
+    }
+
+    /// Run a task again as a new task once it has ended, leaving it to run
+    /// (a watch's `queue` policy): the copy waits for it if it is running.
+    pub fn rerun_after(&self, id: &str) -> Result<Task> {
+        let old = self.store.get(id)?;
+        let after = (old.status() == Status::Running).then(|| old.id.clone());
+        self.copy(old, after)
+    }
+
+    /// Queue a copy of `old`, started once `after` (if any) has ended.
+    fn copy(&self, old: Task, after: Option<String>) -> Result<Task> {
         // A queued task's copy waits for the same tasks; once a task ran,
         // what it waited for is done with.
         let depends_on = if old.status() == Status::Queued { old.depends_on.clone() } else { Vec::new() };
-        let after = self.stop_for_a_new_run(&old)?;
         let new = NewTask {
-            base_env: self.store.base_env(id)?,
+            base_env: self.store.base_env(&old.id)?,
             name: Some(old.name),
             command: old.command,
             cwd: old.cwd,

@@ -22,4 +22,5 @@ pub mod sys;
 pub mod task;
 pub mod toml_file;
 pub mod wakeup;
+pub mod watch;
 pub mod workflow;

@@ -27,7 +27,7 @@ fn main() {
 fn role(command: Command, paths: &Paths) -> Result<i32, Error> {
     // Long-lived processes always log; a quick CLI command only when asked
     // (ERRAND_LOG), which keeps `status` fit for a prompt.
-    let long_lived = matches!(command, Command::Worker | Command::Serve);
+    let long_lived = matches!(command, Command::Worker | Command::Serve | Command::Watch { .. });
     let _log = (long_lived || std::env::var_os("ERRAND_LOG").is_some()).then(|| errand::logging::init(paths));
     // Shell commands die quietly on a closed pipe (`errand man | head`), as
     // other commands do; the long-lived roles handle EPIPE themselves.
@@ -37,6 +37,7 @@ fn role(command: Command, paths: &Paths) -> Result<i32, Error> {
     match command {
         Command::Worker => errand::supervisor::run(paths).map(|()| 0),
         Command::Serve => errand::server::serve(paths),
+        Command::Watch { id } => errand::watch::run(paths, &id).map(|()| 0),
         Command::Schema { format } => print_schema(format),
         Command::Completions { shell } => errand::cli::complete::script(&shell, &mut std::io::stdout().lock()),
         Command::Man { dir } => errand::cli::man(dir.as_deref(), &mut std::io::stdout().lock()),

@@ -1,5 +1,5 @@
 //! The command line, as clap reads it. The hidden commands are errand's own
-//! roles (`__worker`, `__schema`); `main` picks the role, `cli::run` the rest.
+//! roles (`__worker`, `__watch`, `__schema`); `main` picks the role, `cli::run` the rest.
 
 use std::path::PathBuf;
 
@@ -195,6 +195,12 @@ pub enum Command {
     /// Supervise queued tasks (started by errand itself).
     #[command(name = "__worker", hide = true)]
     Worker,
+    /// Hold a watch (started by `errand run --watch`).
+    #[command(name = "__watch", hide = true)]
+    Watch {
+        /// The watch's id.
+        id: String,
+    },
 }
 
 /// What `__schema` prints.
@@ -264,6 +270,19 @@ pub struct RunArgs {
     /// With --batch: commands are separated by NUL, not newline (as `xargs -0`).
     #[arg(short = '0', long = "null", requires = "batch")]
     pub null: bool,
+    /// Run it again whenever a file under these folders (or these files)
+    /// changes, until `errand cancel` of the watch: `--watch src Cargo.toml
+    /// -- cargo test`. .gitignore, .ignore and hidden files are left out.
+    #[arg(long, value_name = "PATH", num_args = 1.., value_terminator = "--", conflicts_with_all = ["batch", "wait"], value_hint = ValueHint::AnyPath)]
+    pub watch: Vec<PathBuf>,
+    /// With --watch: leave out changes to paths matching this gitignore-style
+    /// glob (repeatable): `--ignore '*.snap'`.
+    #[arg(long, value_name = "GLOB", requires = "watch")]
+    pub ignore: Vec<String>,
+    /// With --watch, a change while a run is going: restart it (the
+    /// default), or queue one more run after it.
+    #[arg(long, value_name = "POLICY", requires = "watch", value_parser = ["restart", "queue"])]
+    pub on_change: Option<String>,
     /// The command, or '#name' for a workflow.
     #[arg(
         required_unless_present = "batch",

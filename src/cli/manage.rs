@@ -11,7 +11,17 @@ use crate::protocol;
 use crate::store::CancelAction;
 
 pub fn cancel(cx: &Context, ids: &[String], out: &mut impl Write) -> Result<i32> {
-    for id in cx.resolve_all(ids)? {
+    // Watches (`w3`) end with their run in progress; the rest are tasks.
+    let (watches, tasks): (Vec<String>, Vec<String>) =
+        ids.iter().cloned().partition(|id| crate::store::is_watch_id(id));
+    for id in &watches {
+        match crate::watch::end(cx.store, cx.paths, id)? {
+            Some(run) => writeln!(out, "{id}: watch ended; its run {run} cancelled"),
+            None => writeln!(out, "{id}: watch ended"),
+        }
+        .map_err(stdout_error)?;
+    }
+    for id in cx.resolve_all(&tasks)? {
         match control::cancel(cx.store, cx.paths, &id)? {
             CancelAction::Dequeued => writeln!(out, "{id}: cancelled (it had not started)"),
             CancelAction::Signalled => writeln!(out, "{id}: cancelling"),

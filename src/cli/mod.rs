@@ -113,7 +113,8 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
         | Command::Man { .. }
         | Command::Serve
         | Command::Schema { .. }
-        | Command::Worker => Err(Error::InvalidInput("not a shell command (main picks errand's roles)".into())),
+        | Command::Worker
+        | Command::Watch { .. } => Err(Error::InvalidInput("not a shell command (main picks errand's roles)".into())),
     }
 }
 

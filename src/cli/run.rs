@@ -8,9 +8,10 @@ use super::{foreground, print_json, stdout_error, Context};
 use crate::error::{Error, Result};
 use crate::launch::{self, RunRequest, What};
 use crate::protocol;
-use crate::task::CommandSpec;
+use crate::store::OnChange;
+use crate::task::{CommandSpec, Task};
 
-pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
+pub fn run(cx: &Context, mut args: RunArgs, out: &mut impl Write) -> Result<i32> {
     if args.batch {
         let (null, json) = (args.null, args.json);
         let template = request(What::Command(CommandSpec::Shell("true".into())), args)?;
@@ -26,9 +27,13 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
         many => What::Command(CommandSpec::Argv(many.to_vec())),
     };
     let (json, wait) = (args.json, args.wait);
+    let watch = Watching::from_args(&mut args)?;
     let planned = launch::new_task(cx.config, cx.paths, request(what, args)?)?;
     let task = cx.queue().launch(planned)?;
     super::wait::say_if_queue_paused(cx);
+    if let Some(watch) = watch {
+        return watch.start(cx, &task, json, out);
+    }
     if json {
         print_json(out, &protocol::Task::now(&task))?;
     } else if wait {
@@ -46,6 +51,78 @@ pub fn run(cx: &Context, args: RunArgs, out: &mut impl Write) -> Result<i32> {
         return foreground::follow(cx, &task.id);
     }
     Ok(0)
+}
+
+/// `--watch`: what to watch, checked before the first run is queued.
+struct Watching {
+    paths: Vec<String>,
+    ignores: Vec<String>,
+    on_change: OnChange,
+}
+
+impl Watching {
+    fn from_args(args: &mut RunArgs) -> Result<Option<Watching>> {
+        if args.watch.is_empty() {
+            return Ok(None);
+        }
+        if args.command.is_empty() {
+            return Err(Error::InvalidInput(
+                "put `--` between the watched paths and the command: errand run --watch src -- cargo test".into(),
+            ));
+        }
+        let here = launch::current_dir()?;
+        let mut paths = Vec::new();
+        for path in std::mem::take(&mut args.watch) {
+            let full = here.join(&path).canonicalize().map_err(|e| {
+                let why = if e.kind() == std::io::ErrorKind::NotFound {
+                    "no such file or folder".into()
+                } else {
+                    e.to_string()
+                };
+                Error::InvalidInput(format!("--watch {}: {why}", path.display()))
+            })?;
+            let full = full.into_os_string().into_string().map_err(|p| {
+                Error::InvalidInput(format!("--watch {}: not a UTF-8 path", std::path::Path::new(&p).display()))
+            })?;
+            if !paths.contains(&full) {
+                paths.push(full);
+            }
+        }
+        let ignores = std::mem::take(&mut args.ignore);
+        crate::watch::check_ignores(&ignores)?;
+        let on_change = args.on_change.take().as_deref().map_or(Ok(OnChange::Restart), OnChange::parse)?;
+        Ok(Some(Watching { paths, ignores, on_change }))
+    }
+
+    /// Record the watch of `first` and start holding it; the watch's id on
+    /// stdout (what `errand cancel` takes).
+    fn start(self, cx: &Context, first: &Task, json: bool, out: &mut impl Write) -> Result<i32> {
+        let id = cx.store.insert_watch(&self.paths, &self.ignores, self.on_change, &first.id)?;
+        let folders = match crate::watch::start(&id) {
+            Ok(n) => n,
+            Err(e) => {
+                // No watch, no lone first run either.
+                let _ = crate::watch::end(cx.store, cx.paths, &id);
+                return Err(e);
+            }
+        };
+        if json {
+            let value = serde_json::json!({ "watch": id, "folders": folders, "task": protocol::Task::now(first) });
+            print_json(out, &value)?;
+        } else {
+            writeln!(out, "{id}").map_err(stdout_error)?;
+            if std::io::stderr().is_terminal() {
+                let hint = format!(
+                    "watching {folders} folder{s}; first run {task} · errand ls · errand cancel {id} ends it",
+                    s = if folders == 1 { "" } else { "s" },
+                    task = first.id
+                );
+                eprintln!("{}", cx.style.dim(&hint));
+            }
+        }
+        out.flush().map_err(stdout_error)?;
+        Ok(0)
+    }
 }
 
 /// What the command line asks to run `what` with.

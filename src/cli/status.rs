@@ -87,6 +87,9 @@ fn short(c: &Counts) -> String {
     if c.queue_paused && c.queued > 0 {
         parts.push("queue paused".into());
     }
+    if c.watching > 0 {
+        parts.push(format!("{} watching", c.watching));
+    }
     parts.join(" · ")
 }
 

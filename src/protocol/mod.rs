@@ -217,7 +217,7 @@ mod tests {
         let v: serde_json::Value = serde_json::from_slice(&n.to_json().unwrap()).unwrap();
         assert_eq!(
             v,
-            serde_json::json!({"jsonrpc": "2.0", "method": "counts/changed", "params": {"running": 1, "queued": 0, "failed": 2, "paused": 0, "queuePaused": false, "limit": null, "seq": 9}})
+            serde_json::json!({"jsonrpc": "2.0", "method": "counts/changed", "params": {"running": 1, "queued": 0, "failed": 2, "paused": 0, "queuePaused": false, "limit": null, "watching": 0, "seq": 9}})
         );
         assert_eq!(n.method(), "counts/changed");
     }

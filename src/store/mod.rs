@@ -9,6 +9,7 @@
 //! - `liveness`: running tasks whose supervisor died become `lost`.
 //! - `changes`: what changed since a change number (for watchers).
 //! - `search`: text search of names and commands, and its index.
+//! - `watches`: commands rerun when files change.
 
 mod changes;
 mod liveness;
@@ -17,6 +18,7 @@ mod rows;
 mod schema;
 mod search;
 mod tasks;
+mod watches;
 
 use std::fs::OpenOptions;
 use std::os::unix::fs::OpenOptionsExt;
@@ -30,6 +32,12 @@ use crate::paths::Paths;
 pub use changes::{Change, Snapshot};
 pub use queue::{CancelAction, Limits, Outcome, WhenIdle};
 pub use search::INDEX_LAG;
+pub use watches::{watch_seq, OnChange, Watch};
+
+/// `w3`: a watch's id, never a task's.
+pub fn is_watch_id(id: &str) -> bool {
+    watch_seq(id).is_some()
+}
 pub use tasks::{ListFilter, NewTask, Offer, Unannounced, FAILURE_VISIBLE_MS};
 
 /// One connection to the store. Not shared between threads: each thread

@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[&str] = &[
     V14_PROGRESS_FROM_OUTPUT,
     V15_PRUNE_INDEXES,
     V16_TEXT_INDEX,
+    V17_WATCHES,
 ];
 
 const V1_TABLES: &str = r#"
@@ -297,6 +298,25 @@ INSERT INTO counters VALUES ('text_indexed', 0);
 -- Cancelling a task looks for queued tasks waiting on a dependency: read
 -- through this, not through every queued task (25 ms each with 60,000 queued).
 CREATE INDEX tasks_waiting ON tasks(seq) WHERE status = 'queued' AND depends_on IS NOT NULL;
+"#;
+
+/// Watches (`errand run --watch`): see `watches.rs`. `last_task` is the
+/// run the next one copies, so the prune keeps it while the watch is open.
+const V17_WATCHES: &str = r#"
+CREATE TABLE watches (
+    seq INTEGER PRIMARY KEY,
+    paths TEXT NOT NULL,
+    ignores TEXT NOT NULL,
+    on_change TEXT NOT NULL,
+    last_task TEXT NOT NULL,
+    runs INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL,
+    holder_pid INTEGER,
+    holder_start INTEGER,
+    holder_boot TEXT,
+    ended_at INTEGER
+);
+CREATE INDEX watches_open ON watches(seq) WHERE ended_at IS NULL;
 "#;
 
 #[cfg(test)]

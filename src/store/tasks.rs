@@ -424,6 +424,10 @@ impl Store {
                         AND (?2 IS NULL OR grp = ?2)),
                     coalesce((SELECT value FROM counters WHERE name = 'queue_paused'), 0)",
         )?;
+        let watching = match group {
+            None => self.open_watches()?.iter().filter(|w| !w.is_over()).count() as u32,
+            Some(_) => 0,
+        };
         // One statement: the numbers and the change number are one snapshot.
         Ok(stmt.query_row(params![now_ms() - FAILURE_VISIBLE_MS, group], |r| {
             Ok(Counts {
@@ -434,6 +438,7 @@ impl Store {
                 paused: r.get(4)?,
                 queue_paused: r.get(5)?,
                 limit: None,
+                watching,
             })
         })?)
     }
@@ -638,8 +643,8 @@ impl Store {
         loop {
             let batch = self.write(|tx| {
                 let mut doomed = tx.prepare_cached(&format!(
-                    "SELECT seq FROM (SELECT seq FROM tasks INDEXED BY tasks_ended WHERE ended_at < ?1 AND {FINAL} LIMIT ?3)
-                     UNION SELECT seq FROM (SELECT seq FROM tasks WHERE seq <= ?2 AND {FINAL} ORDER BY seq LIMIT ?3)"
+                    "SELECT seq FROM (SELECT seq FROM tasks INDEXED BY tasks_ended WHERE ended_at < ?1 AND {FINAL} AND {UNWATCHED} LIMIT ?3)
+                     UNION SELECT seq FROM (SELECT seq FROM tasks WHERE seq <= ?2 AND {FINAL} AND {UNWATCHED} ORDER BY seq LIMIT ?3)"
                 ))?;
                 let seqs: Vec<i64> = doomed
                     .query_map(params![cutoff, beyond.unwrap_or(0), PRUNE_BATCH], |r| r.get(0))?
@@ -675,6 +680,9 @@ impl Store {
         }
     }
 }
+
+/// The latest run of an open watch is kept: its next run copies it.
+const UNWATCHED: &str = "id NOT IN (SELECT last_task FROM watches WHERE ended_at IS NULL)";
 
 /// Tasks pruned per transaction.
 const PRUNE_BATCH: u32 = 2000;

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
@@ -67,6 +68,40 @@ impl Inotify {
         }
     }
 
+    /// Read the queued events (non-blocking instances): empty once none are
+    /// left. The name is the file's within a watched folder (empty for the
+    /// folder itself).
+    pub fn read_events(&self) -> io::Result<Vec<Event>> {
+        // Room for at least one event with the longest name.
+        let mut buf = vec![0u8; 64 << 10];
+        let n = loop {
+            // SAFETY: buf is valid for its length.
+            let n = unsafe { libc::read(self.fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n >= 0 {
+                break n as usize;
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock => return Ok(Vec::new()),
+                io::ErrorKind::Interrupted => continue,
+                _ => return Err(e),
+            }
+        };
+        let header = std::mem::size_of::<libc::inotify_event>();
+        let mut events = Vec::new();
+        let mut at = 0;
+        while at + header <= n {
+            // SAFETY: the kernel wrote whole events; read_unaligned copes with the Vec's alignment.
+            let ev: libc::inotify_event = unsafe { std::ptr::read_unaligned(buf[at..].as_ptr().cast()) };
+            let name_end = (at + header + ev.len as usize).min(n);
+            let raw = &buf[at + header..name_end];
+            let name = raw.split(|&b| b == 0).next().unwrap_or_default();
+            events.push(Event { wd: ev.wd, mask: ev.mask, name: std::ffi::OsStr::from_bytes(name).to_owned() });
+            at = name_end;
+        }
+        Ok(events)
+    }
+
     /// Block until at least one event arrives (or `timeout` passes), then
     /// drain whatever is queued. Returns false on timeout.
     pub fn wait(&self, timeout: Option<Duration>) -> io::Result<bool> {
@@ -93,6 +128,14 @@ impl Inotify {
         }
         Ok(Some(ready.into_iter().map(|i| i - 1).collect()))
     }
+}
+
+/// One inotify event.
+#[derive(Debug)]
+pub struct Event {
+    pub wd: i32,
+    pub mask: u32,
+    pub name: std::ffi::OsString,
 }
 
 /// Whether an inotify call failed for want of a per-user resource

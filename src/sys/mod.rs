@@ -15,7 +15,7 @@ use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
-pub use inotify::{async_fd, is_exhausted, poll_readable, Inotify, OwnsFd};
+pub use inotify::{async_fd, is_exhausted, poll_readable, Event as InotifyEvent, Inotify, OwnsFd};
 pub use pipes::*;
 pub use process::*;
 

@@ -394,6 +394,10 @@ pub struct Counts {
     /// parallel = N` in config.toml): that limit. Null otherwise.
     #[serde(default)]
     pub limit: Option<u32>,
+    /// Watches rerunning a command when files change (`errand run
+    /// --watch`), counted for every task only, not for a group.
+    #[serde(default)]
+    pub watching: u32,
     /// The store's change number these counts were read at. Of two counts, a
     /// client keeps the one with the higher `seq` (equal: the later one).
     pub seq: i64,
@@ -402,8 +406,8 @@ pub struct Counts {
 impl Counts {
     /// The same numbers, whatever change they were read at.
     pub fn same_numbers(&self, other: &Counts) -> bool {
-        (self.running, self.queued, self.failed, self.paused, self.queue_paused)
-            == (other.running, other.queued, other.failed, other.paused, other.queue_paused)
+        (self.running, self.queued, self.failed, self.paused, self.queue_paused, self.watching)
+            == (other.running, other.queued, other.failed, other.paused, other.queue_paused, other.watching)
     }
 }
 
