@@ -56,6 +56,8 @@ export interface Counts {
   queuePaused?: boolean;
   /** Counts for one group that has a limit of its own (`[groups.NAME] parallel = N` in config.toml): that limit. Null otherwise. */
   limit?: number | null;
+  /** Watches rerunning a command when files change (`errand run --watch`), counted for every task only, not for a group. */
+  watching?: number;
   /** The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one). */
   seq: number;
 }

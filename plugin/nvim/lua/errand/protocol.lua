@@ -29,6 +29,7 @@
 ---@field paused integer? Of the running tasks, those paused (`errand pause`).
 ---@field queuePaused boolean? The queue starts nothing new (`errand pause --queue`).
 ---@field limit integer? Counts for one group that has a limit of its own (`[groups.NAME] parallel = N` in config.toml): that limit. Null otherwise.
+---@field watching integer? Watches rerunning a command when files change (`errand run --watch`), counted for every task only, not for a group.
 ---@field seq integer The store's change number these counts were read at. Of two counts, a client keeps the one with the higher `seq` (equal: the later one).
 
 ---@class errand.CountsParams `task/counts` params.
