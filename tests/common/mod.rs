@@ -123,6 +123,12 @@ impl Home {
         live_processes_with(&var, |c| c.split(|&b| b == 0).any(|a| a == b"__worker"))
     }
 
+    /// The watch holders (`errand __watch`) of this home alive now.
+    pub fn watchers(&self) -> Vec<i64> {
+        let var = format!("ERRAND_HOME={}", self.errand_home().display());
+        live_processes_with(&var, |c| c.split(|&b| b == 0).any(|a| a == b"__watch"))
+    }
+
     /// For a failure message: every errand process of this home, its state
     /// and what it sleeps in, and who holds or waits for the store's write lock.
     pub fn processes_report(&self) -> String {
