@@ -76,11 +76,9 @@ pub fn end(store: &Store, paths: &Paths, id: &str) -> Result<Option<String>> {
     let watch = store.watch(id)?.ok_or_else(|| Error::NoSuchTask(id.to_owned()))?;
     store.end_watch(id)?;
     if let Some(holder) = watch.holder.filter(Identity::is_alive) {
-        // SAFETY: kill has no memory preconditions; the identity check above
-        // makes it this watch's holder, not a process that took its pid.
-        unsafe {
-            libc::kill(holder.pid as libc::pid_t, libc::SIGTERM);
-        }
+        // The identity check above makes it this watch's holder, not a
+        // process that took its pid. Gone meanwhile is fine.
+        let _ = crate::sys::kill_process(holder.pid, libc::SIGTERM);
         // It stops between two steps: no rerun starts after this returns.
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
         while holder.is_alive() && std::time::Instant::now() < deadline {
