@@ -356,47 +356,44 @@ impl Store {
         // No transaction of its own (callers may hold one): the mark is
         // read once and passed on, so the two reads cover every task even
         // if the index moves between them.
-        let conn = &self.conn;
-        {
-            match &filter.text {
-                None => queries.push(direct(None)),
-                Some(text) => match search::text_search(conn, text)? {
-                    search::TextSearch::Scan => queries.push(direct(Some((text, 0)))),
-                    search::TextSearch::Indexed { phrase, mark } => {
-                        queries.push(direct(Some((text, mark))));
-                        // The index finds candidates (it folds more than ASCII
-                        // case); the direct match keeps the answer the same
-                        // whether a task is indexed yet or not.
-                        let mut indexed_args: Vec<rusqlite::types::Value> =
-                            vec![phrase.into(), mark.into(), text.clone().into(), text.clone().into()];
-                        indexed_args.extend(args.iter().cloned());
-                        let sql = format!(
-                            "{} AND {}{conditions}{} ORDER BY task_text.rowid DESC{limit}",
-                            search::indexed_select(),
-                            search::DIRECT_MATCH,
-                            before("task_text.rowid", &mut indexed_args)
-                        );
-                        queries.push((sql, indexed_args));
-                    }
-                },
-            }
-            let (mut tasks, mut bytes) = (Vec::new(), 0);
-            for (sql, args) in &queries {
-                let mut stmt = conn.prepare_cached(sql)?;
-                let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
-                while let Some(row) = rows.next()? {
-                    let full = filter.limit.is_some_and(|l| tasks.len() >= l as usize)
-                        || filter.max_bytes.is_some_and(|max| bytes >= max);
-                    if full {
-                        return Ok((tasks, true));
-                    }
-                    let task = task_from_row(row)?;
-                    bytes += task.approx_size();
-                    tasks.push(task);
+        match &filter.text {
+            None => queries.push(direct(None)),
+            Some(text) => match search::text_search(&self.conn, text)? {
+                search::TextSearch::Scan => queries.push(direct(Some((text, 0)))),
+                search::TextSearch::Indexed { phrase, mark } => {
+                    queries.push(direct(Some((text, mark))));
+                    // The index finds candidates (it folds more than ASCII
+                    // case); the direct match keeps the answer the same
+                    // whether a task is indexed yet or not.
+                    let mut indexed_args: Vec<rusqlite::types::Value> =
+                        vec![phrase.into(), mark.into(), text.clone().into(), text.clone().into()];
+                    indexed_args.extend(args.iter().cloned());
+                    let sql = format!(
+                        "{} AND {}{conditions}{} ORDER BY task_text.rowid DESC{limit}",
+                        search::indexed_select(),
+                        search::DIRECT_MATCH,
+                        before("task_text.rowid", &mut indexed_args)
+                    );
+                    queries.push((sql, indexed_args));
                 }
-            }
-            Ok((tasks, false))
+            },
         }
+        let (mut tasks, mut bytes) = (Vec::new(), 0);
+        for (sql, args) in &queries {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let mut rows = stmt.query(rusqlite::params_from_iter(args))?;
+            while let Some(row) = rows.next()? {
+                let full = filter.limit.is_some_and(|l| tasks.len() >= l as usize)
+                    || filter.max_bytes.is_some_and(|max| bytes >= max);
+                if full {
+                    return Ok((tasks, true));
+                }
+                let task = task_from_row(row)?;
+                bytes += task.approx_size();
+                tasks.push(task);
+            }
+        }
+        Ok((tasks, false))
     }
 
     /// The sequence number of a task (the list cursor).
@@ -646,14 +643,16 @@ impl Store {
                     "SELECT seq FROM (SELECT seq FROM tasks INDEXED BY tasks_ended WHERE ended_at < ?1 AND {FINAL} AND {UNWATCHED} LIMIT ?3)
                      UNION SELECT seq FROM (SELECT seq FROM tasks WHERE seq <= ?2 AND {FINAL} AND {UNWATCHED} ORDER BY seq LIMIT ?3)"
                 ))?;
-                let seqs: Vec<i64> = doomed
+                let mut seqs: Vec<i64> = doomed
                     .query_map(params![cutoff, beyond.unwrap_or(0), PRUNE_BATCH], |r| r.get(0))?
                     .collect::<Result<_, _>>()?;
+                // The two halves may find up to twice a batch: one batch goes.
+                seqs.truncate(PRUNE_BATCH as usize);
                 let mut delete = tx.prepare_cached("DELETE FROM tasks WHERE seq = ?1 RETURNING id, base_env")?;
                 search::unindex(tx, &seqs)?;
                 let mut gone = Vec::with_capacity(seqs.len());
                 let mut envs = std::collections::BTreeSet::new();
-                for seq in seqs.iter().take(PRUNE_BATCH as usize) {
+                for seq in &seqs {
                     if let Some((id, env)) = delete
                         .query_row([seq], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?)))
                         .optional()?
