@@ -416,7 +416,10 @@ test("the tree's actions: Delete (with Undo) and Cancel act on every selected ro
   await until("gone from the tree", () => api.store.list().length === 0);
   undo("Undo");
   await deleting;
-  await until("both back", () => JSON.parse(cli(home, "ls", "--json").stdout).length === 2);
+  // On a timeout, say what the extension told the user (a failed restore is an error message).
+  await until("both back", () => JSON.parse(cli(home, "ls", "--json").stdout).length === 2).catch((e) => {
+    throw new Error(`${e.message}; messages: ${JSON.stringify(stub.calls.messages.map((m) => m.text))}`);
+  });
   await until("and in the tree", () => api.store.list().length === 2);
   // Right-click on a row outside the selection acts on that row only.
   const s1 = await runCommand(api, "sleep 101", "running");
