@@ -64,6 +64,9 @@ pub struct RunRequest {
     pub retry: Option<u32>,
     /// The pause before each rerun (instead of a workflow's `retry_delay`).
     pub retry_delay_ms: Option<u64>,
+    /// A long-running task: `ready` once a line of its output matches this
+    /// regex (instead of a workflow's `ready`).
+    pub ready: Option<String>,
 }
 
 /// The file mode mask errand's processes started with (main records it
@@ -123,6 +126,8 @@ pub struct Planned {
     pub in_sequence: bool,
     /// Where those are looked up: where this one was.
     pub client_dir: PathBuf,
+    /// Its workflow's `watch`: run from the CLI, it is a watch of these.
+    pub watch: Vec<PathBuf>,
 }
 
 impl RunRequest {
@@ -142,6 +147,7 @@ impl RunRequest {
             after: Vec::new(),
             retry: None,
             retry_delay_ms: None,
+            ready: None,
         }
     }
 }
@@ -165,6 +171,8 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
     let (mut depends, mut in_sequence) = (Vec::new(), false);
     let mut hooks = TaskHooks::default();
     let mut progress_from_output = true;
+    let mut ready_pattern = req.ready;
+    let mut watch = Vec::new();
     let (command, workflow, cwd, env, name) = match req.what {
         What::Command(command) => (command, None, cwd.unwrap_or(req.client_dir), req.env, req.name),
         What::Workflow(name) => {
@@ -177,6 +185,8 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
             instance = wf.instance;
             hooks = wf.hooks;
             progress_from_output = wf.progress_from_output;
+            ready_pattern = ready_pattern.or(wf.ready);
+            watch = wf.watch;
             (depends, in_sequence) = (wf.depends, wf.in_sequence);
             let mut env = wf.env;
             env.extend(req.env);
@@ -185,6 +195,9 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
     };
     command.validate().map_err(Error::InvalidInput)?;
     validate_env(&env).map_err(Error::InvalidInput)?;
+    if let Some(pattern) = &ready_pattern {
+        crate::output::ready::Pattern::new(pattern).map_err(Error::InvalidInput)?;
+    }
     if let Some(long) = name.as_ref().filter(|n| n.len() > crate::task::MAX_ARG) {
         return Err(Error::InvalidInput(format!("the name is {} bytes; at most {}", long.len(), crate::task::MAX_ARG)));
     }
@@ -212,8 +225,9 @@ pub fn new_task(config: &Config, paths: &Paths, req: RunRequest) -> Result<Plann
         hooks,
         from_hook,
         progress_from_output,
+        ready_pattern,
     };
-    Ok(Planned { task: new, instance, depends, in_sequence, client_dir })
+    Ok(Planned { task: new, instance, depends, in_sequence, client_dir, watch })
 }
 
 /// How this process starts supervisors.
@@ -320,6 +334,7 @@ impl Queue<'_> {
             // no hooks, or it would restart itself for ever.
             from_hook: std::env::var_os(crate::supervisor::hooks::VARIABLE).is_some(),
             progress_from_output: old.progress_from_output,
+            ready_pattern: old.ready_pattern,
         };
         self.submit(&new)
     }
@@ -380,7 +395,7 @@ impl Queue<'_> {
     /// Submit the workflows `planned` depends on, then it. `first`: tasks
     /// everything of it waits for (the steps before it, in a sequence).
     fn launch_with_dependencies(&self, planned: Planned, first: &[String]) -> Result<Task> {
-        let Planned { mut task, instance, depends, in_sequence, client_dir } = planned;
+        let Planned { mut task, instance, depends, in_sequence, client_dir, .. } = planned;
         task.depends_on.extend(first.iter().cloned());
         let mut earlier: Vec<String> = first.to_vec();
         for name in &depends {
@@ -444,7 +459,7 @@ impl Queue<'_> {
         for _ in 0..self.store.workers_wanted(&self.config.limits())? {
             let mut cmd = crate::supervisor::command()?;
             let started = match self.spawner {
-                Spawner::Detached => cmd.spawn().map(drop),
+                Spawner::Detached => cmd.spawn().map(|child| crate::supervisor::note_started(child.id())),
                 Spawner::Reaped => tokio::process::Command::from(cmd).spawn().map(drop),
             };
             started.context(|| "cannot start a task supervisor".to_owned())?;
@@ -482,6 +497,7 @@ mod tests {
             after: Vec::new(),
             retry: None,
             retry_delay_ms: None,
+            ready: None,
         }
     }
 

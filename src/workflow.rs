@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub const PROJECT_FILE: &str = "errand.toml";
 
 /// The keys a workflow table may hold.
-const KEYS: [&str; 17] = [
+const KEYS: [&str; 19] = [
     "command",
     "argv",
     "cwd",
@@ -37,6 +37,8 @@ const KEYS: [&str; 17] = [
     "on_finish",
     "on_failure",
     "progress",
+    "ready",
+    "watch",
 ];
 
 /// A named command, as the user wrote it, resolved against its file.
@@ -77,6 +79,10 @@ pub struct Workflow {
     pub hooks: TaskHooks,
     /// Read progress from its output (`progress = false`: do not).
     pub progress_from_output: bool,
+    /// A long-running task: `ready` once a line of its output matches this regex.
+    pub ready: Option<String>,
+    /// Run from the CLI, it is a watch of these paths (`errand run --watch`).
+    pub watch: Vec<PathBuf>,
 }
 
 /// What a run of a workflow does while another run of it is queued or
@@ -166,6 +172,8 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             instance: Instance::default(),
             hooks: TaskHooks::default(),
             progress_from_output: true,
+            ready: None,
+            watch: Vec::new(),
             depends: found.depends,
             in_sequence: found.in_sequence,
         });
@@ -241,6 +249,8 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
         in_sequence: false,
         hooks: TaskHooks::default(),
         progress_from_output: true,
+        ready: None,
+        watch: Vec::new(),
     };
     let table = match value.get_ref() {
         toml::Value::String(cmd) => {
@@ -351,6 +361,20 @@ fn parse(name: &str, value: &toml::Spanned<toml::Value>, base: &Path, file: &Pat
             None => true,
             Some(toml::Value::Boolean(b)) => *b,
             Some(_) => return Err(fail(format!("workflow '{name}': progress must be true or false"))),
+        };
+        wf.ready = string("ready")?;
+        if let Some(pattern) = &wf.ready {
+            crate::output::ready::Pattern::new(pattern).map_err(|e| fail(format!("workflow '{name}': {e}")))?;
+        }
+        wf.watch = match t.get("watch") {
+            None => Vec::new(),
+            Some(toml::Value::String(s)) if !s.is_empty() => vec![base.join(s)],
+            Some(toml::Value::Array(a))
+                if !a.is_empty() && a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty())) =>
+            {
+                a.iter().filter_map(toml::Value::as_str).map(|s| base.join(s)).collect()
+            }
+            Some(_) => return Err(fail(format!("workflow '{name}': watch must be a path or a list of paths"))),
         };
         wf.instance = match t.get("instance") {
             None => Instance::default(),

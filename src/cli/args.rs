@@ -24,7 +24,7 @@ pub enum Command {
     ///
     /// One word is run by `sh -c` (quote pipelines: errand run 'make && make install');
     /// several words are run as they are, with no shell.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// List tasks, newest first.
     #[command(alias = "list")]
     Ls(LsArgs),
@@ -259,6 +259,12 @@ pub struct RunArgs {
     /// cancelled, and so are the tasks waiting for it.
     #[arg(long, value_name = "ID,...", add = ArgValueCompleter::new(complete::any_task))]
     pub after: Vec<String>,
+    /// A long-running task (a dev server, `tsc --watch`): it is ready once a
+    /// line of its output matches this regex (`'Listening on'`,
+    /// `'Local:.*http://'`); tasks run `--after` it start then, and its
+    /// ending by itself is a failure.
+    #[arg(long, value_name = "REGEX")]
+    pub ready: Option<String>,
     /// The new task as JSON (with --batch: one line of JSON per task).
     #[arg(long)]
     pub json: bool,

@@ -66,7 +66,7 @@ pub fn run(command: Command, paths: &Paths) -> Result<i32> {
     }
     let out = &mut io::stdout().lock();
     match command {
-        Command::Run(args) => run::run(&cx, args, out),
+        Command::Run(args) => run::run(&cx, *args, out),
         Command::Ls(args) => ls::ls(&cx, args, out),
         Command::Show { id, json } => {
             let id = match id {

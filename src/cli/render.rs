@@ -156,10 +156,13 @@ struct Column {
 }
 
 /// A task's status as a word: a paused task is `running` (it holds its
-/// slot) but says "paused".
+/// slot) but says "paused"; a long-running one whose output said it is
+/// ready says "ready".
 pub fn status_word(task: &Task) -> &'static str {
     if task.paused_at.is_some() {
         "paused"
+    } else if task.ready_at.is_some() {
+        "ready"
     } else {
         task.status().as_str()
     }
@@ -285,6 +288,14 @@ pub fn details(task: &Task, now: i64, style: &Style) -> String {
     }
     if let Some(p) = task.paused_at {
         lines.push(("paused", format!("{} (errand resume {})", when(p), task.id)));
+    }
+    if let Some(pattern) = &task.ready_pattern {
+        let said = match task.ready_at {
+            Some(at) => format!("{} (its output matched /{}/)", when(at), visible(pattern)),
+            None if task.status() == Status::Running => format!("not yet (waiting for /{}/)", visible(pattern)),
+            None => format!("when its output matches /{}/", visible(pattern)),
+        };
+        lines.push(("ready", said));
     }
     match task.exit() {
         Some(Exit::Code(c)) => lines.push(("exit code", c.to_string())),

@@ -27,8 +27,13 @@ pub fn run(cx: &Context, mut args: RunArgs, out: &mut impl Write) -> Result<i32>
         many => What::Command(CommandSpec::Argv(many.to_vec())),
     };
     let (json, wait) = (args.json, args.wait);
-    let watch = Watching::from_args(&mut args)?;
+    let mut watch = Watching::from_args(&mut args)?;
     let planned = launch::new_task(cx.config, cx.paths, request(what, args)?)?;
+    // A workflow that says what it watches is a watch; `-w` runs it once, in the foreground.
+    if watch.is_none() && !wait && !planned.watch.is_empty() {
+        let paths = resolve_watched(planned.watch.iter().cloned(), "watch")?;
+        watch = Some(Watching { paths, ignores: Vec::new(), on_change: OnChange::Restart });
+    }
     let task = cx.queue().launch(planned)?;
     super::wait::say_if_queue_paused(cx);
     if let Some(watch) = watch {
@@ -70,30 +75,36 @@ impl Watching {
                 "put `--` between the watched paths and the command: errand run --watch src -- cargo test".into(),
             ));
         }
-        let here = launch::current_dir()?;
-        let mut paths = Vec::new();
-        for path in std::mem::take(&mut args.watch) {
-            let full = here.join(&path).canonicalize().map_err(|e| {
-                let why = if e.kind() == std::io::ErrorKind::NotFound {
-                    "no such file or folder".into()
-                } else {
-                    e.to_string()
-                };
-                Error::InvalidInput(format!("--watch {}: {why}", path.display()))
-            })?;
-            let full = full.into_os_string().into_string().map_err(|p| {
-                Error::InvalidInput(format!("--watch {}: not a UTF-8 path", std::path::Path::new(&p).display()))
-            })?;
-            if !paths.contains(&full) {
-                paths.push(full);
-            }
-        }
+        let paths = resolve_watched(std::mem::take(&mut args.watch), "--watch")?;
         let ignores = std::mem::take(&mut args.ignore);
         crate::watch::check_ignores(&ignores)?;
         let on_change = args.on_change.take().as_deref().map_or(Ok(OnChange::Restart), OnChange::parse)?;
         Ok(Some(Watching { paths, ignores, on_change }))
     }
+}
 
+/// Watched paths as absolute, existing, UTF-8 paths (relative ones from
+/// here), each once; `what` names where they came from in an error.
+fn resolve_watched(given: impl IntoIterator<Item = std::path::PathBuf>, what: &str) -> Result<Vec<String>> {
+    let here = launch::current_dir()?;
+    let mut paths = Vec::new();
+    for path in given {
+        let full = here.join(&path).canonicalize().map_err(|e| {
+            let why =
+                if e.kind() == std::io::ErrorKind::NotFound { "no such file or folder".into() } else { e.to_string() };
+            Error::InvalidInput(format!("{what} {}: {why}", path.display()))
+        })?;
+        let full = full.into_os_string().into_string().map_err(|p| {
+            Error::InvalidInput(format!("{what} {}: not a UTF-8 path", std::path::Path::new(&p).display()))
+        })?;
+        if !paths.contains(&full) {
+            paths.push(full);
+        }
+    }
+    Ok(paths)
+}
+
+impl Watching {
     /// Record the watch of `first` and start holding it; the watch's id on
     /// stdout (what `errand cancel` takes).
     fn start(self, cx: &Context, first: &Task, json: bool, out: &mut impl Write) -> Result<i32> {
@@ -153,6 +164,7 @@ fn request(what: What, args: RunArgs) -> Result<RunRequest> {
             .map(crate::duration::parse_ms)
             .transpose()
             .map_err(Error::InvalidInput)?,
+        ready: args.ready,
     })
 }
 

@@ -9,11 +9,13 @@
 //! - `capture`: the writing side, in the supervisor.
 //! - `reader`: the reading side (logs, tails, follows).
 //! - `text`: output as text without splitting a character (the protocol).
+//! - `progress`, `ready`: what a task says by its output while it runs.
 
 mod capture;
 mod index;
 pub mod progress;
 mod reader;
+pub mod ready;
 mod text;
 
 use std::path::PathBuf;

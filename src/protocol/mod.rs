@@ -86,10 +86,15 @@ protocol! {
         "task/started" => TaskStarted(TaskEvent);
         /// A task reached a final status: completed, failed, cancelled or lost.
         "task/finished" => TaskFinished(FinishedEvent);
+        /// A long-running task's output matched its ready pattern
+        /// (`readyAt` is set; it is still `running`): what waited for it starts.
+        "task/ready" => TaskReady(TaskEvent);
         /// A running task reported progress.
         "task/progress" => TaskProgress(ProgressEvent);
         /// A finished task changed otherwise (read, deleted, restored), or a
-        /// run of a task that retries failed and the next follows (`attempts`).
+        /// running one: a run of a task that retries failed and the next
+        /// follows (`attempts`), it was paused or resumed, or a rerun of a
+        /// long-running task starts unready.
         "task/updated" => TaskUpdated(TaskEvent);
         /// New output of a followed task (batched, contiguous).
         "task/outputAppended" => OutputAppended(OutputEvent);

@@ -108,6 +108,13 @@ pub struct Task {
     /// When it was paused (`task/pause`), while it is: its status stays
     /// `running` (it holds its slot), its processes are stopped.
     pub paused_at: Option<i64>,
+    /// A long-running task (a dev server): the regex a line of its output
+    /// matches once it is ready. Tasks that depend on it start then, not
+    /// when it ends; its ending by itself is a failure (a cancel is not).
+    pub ready_pattern: Option<String>,
+    /// When its output matched `readyPattern`, while it runs (`task/ready`);
+    /// its status stays `running`.
+    pub ready_at: Option<i64>,
 }
 
 impl Task {
@@ -150,6 +157,8 @@ impl Task {
             result_bytes: t.result_bytes,
             result_error: t.result_error.clone(),
             paused_at: t.paused_at,
+            ready_pattern: t.ready_pattern.clone(),
+            ready_at: t.ready_at,
         }
     }
 
@@ -278,6 +287,11 @@ pub struct RunParams {
     /// workflow's `retry_delay`).
     #[serde(default)]
     pub retry_delay_ms: Option<u64>,
+    /// A long-running task: it becomes ready (`task/ready`) once a line of
+    /// its output matches this regex (instead of the workflow's `ready`);
+    /// tasks that depend on it start then.
+    #[serde(default)]
+    pub ready: Option<String>,
 }
 
 /// Which deleted tasks a list shows.
@@ -578,6 +592,11 @@ pub struct WorkflowInfo {
     pub depends: Vec<String>,
     /// They run one after another, in order, rather than all at once.
     pub depends_in_sequence: bool,
+    /// A long-running task: the regex its output matches once it is ready.
+    pub ready: Option<String>,
+    /// Run from the CLI, it is a watch of these paths (`errand run --watch`);
+    /// `task/run` runs it once.
+    pub watch: Vec<String>,
 }
 
 impl From<Workflow> for WorkflowInfo {
@@ -599,6 +618,8 @@ impl From<Workflow> for WorkflowInfo {
             instance: w.instance,
             depends: w.depends,
             depends_in_sequence: w.in_sequence,
+            ready: w.ready,
+            watch: w.watch.iter().map(|p| p.display().to_string()).collect(),
         }
     }
 }

@@ -79,6 +79,7 @@ fn request_of(params: p::RunParams) -> Result<RunRequest> {
         after: params.after,
         retry: params.retry,
         retry_delay_ms: params.retry_delay_ms,
+        ready: params.ready,
     })
 }
 

@@ -200,6 +200,7 @@ struct Known {
     /// Failed runs of a task that retries.
     attempts: usize,
     paused: bool,
+    ready: bool,
 }
 
 impl Known {
@@ -209,6 +210,7 @@ impl Known {
             progress: task.progress().cloned(),
             attempts: task.attempts.len(),
             paused: task.paused_at.is_some(),
+            ready: task.ready_at.is_some(),
         }
     }
 }
@@ -310,13 +312,23 @@ impl Feed {
         let was = before.map(|k| k.status);
         let now = now_ms();
         let event = || TaskEvent { task: protocol::Task::at(task, now) };
+        // A long-running task whose output just said it is ready (it may
+        // have started since the last look, too).
+        let became_ready = task.ready_at.is_some() && !before.is_some_and(|k| k.ready);
         Ok(match task.status() {
             Status::Queued if was.is_none() => vec![Notification::TaskQueued(event())],
+            Status::Running if was != Some(Status::Running) && became_ready => {
+                vec![Notification::TaskStarted(event()), Notification::TaskReady(event())]
+            }
             Status::Running if was != Some(Status::Running) => vec![Notification::TaskStarted(event())],
+            Status::Running if became_ready => vec![Notification::TaskReady(event())],
             // A failed run of a task that retries (the next one follows), or a pause or resume.
             Status::Running
-                if before
-                    .is_some_and(|k| k.attempts != task.attempts.len() || k.paused != task.paused_at.is_some()) =>
+                if before.is_some_and(|k| {
+                    k.attempts != task.attempts.len()
+                        || k.paused != task.paused_at.is_some()
+                        || k.ready != task.ready_at.is_some()
+                }) =>
             {
                 vec![Notification::TaskUpdated(event())]
             }

@@ -74,7 +74,7 @@ pub(super) fn reap_lost(tx: &Connection) -> Result<usize> {
             "the machine restarted while the task ran; its outcome is unknown".to_owned()
         };
         lost += tx.execute(
-            "UPDATE tasks SET status = 'lost', ended_at = ?2, error = ?3, paused_at = NULL
+            "UPDATE tasks SET status = 'lost', ended_at = ?2, error = ?3, paused_at = NULL, ready_at = NULL
              WHERE id = ?1 AND status = 'running'",
             params![id, now_ms(), why],
         )?;

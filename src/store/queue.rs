@@ -43,17 +43,23 @@ pub struct Outcome {
     pub timed_out: bool,
     /// The JSON result its last run left (a value was kept already: `keep_result`).
     pub result: Left,
+    /// A long-running task (one with a ready pattern) ended by itself: a
+    /// failure whatever its exit status.
+    pub ended_by_itself: bool,
 }
 
 impl Outcome {
     /// The final status: a timeout is a failure, whatever came after it;
-    /// then a cancel wins; then exit status 0 is success (a
-    /// capture error is recorded, but the task itself succeeded).
+    /// then a cancel wins; then a long-running task's end by itself is a
+    /// failure; then exit status 0 is success (a capture error is
+    /// recorded, but the task itself succeeded).
     pub fn status(&self, cancel_requested: bool) -> Status {
         if self.timed_out {
             Status::Failed
         } else if cancel_requested || self.cancelled {
             Status::Cancelled
+        } else if self.ended_by_itself {
+            Status::Failed
         } else if self.exit == Some(Exit::Code(0)) {
             Status::Completed
         } else {
@@ -74,11 +80,12 @@ pub enum CancelAction {
 }
 
 /// A queued task that may start: the task it waits for (a restart's) has
-/// ended or is gone from history, and every dependency completed.
-const READY: &str = "status = 'queued' AND (after_task IS NULL OR NOT EXISTS
+/// ended or is gone from history, and every dependency completed or, for a
+/// long-running one (a dev server), is running and ready.
+const STARTABLE: &str = "status = 'queued' AND (after_task IS NULL OR NOT EXISTS
     (SELECT 1 FROM tasks AS a WHERE a.id = tasks.after_task AND a.status IN ('queued', 'running')))
     AND (depends_on IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(tasks.depends_on) AS d
-        JOIN tasks AS a ON a.id = d.value WHERE a.status <> 'completed'))";
+        JOIN tasks AS a ON a.id = d.value WHERE a.status <> 'completed' AND a.ready_at IS NULL))";
 
 /// How many tasks may run at once: in all, and in each group that has a
 /// limit of its own (`[groups.NAME] parallel = 2` in config.toml).
@@ -133,7 +140,7 @@ impl Store {
         Ok(self.conn.query_row(
             &format!(
                 "SELECT (SELECT count(*) FROM tasks WHERE status = 'running') < ?1
-                        AND NOT {QUEUE_PAUSED} AND EXISTS (SELECT 1 FROM tasks WHERE {READY} AND {})",
+                        AND NOT {QUEUE_PAUSED} AND EXISTS (SELECT 1 FROM tasks WHERE {STARTABLE} AND {})",
                 limits.group_free()
             ),
             [limits.parallel],
@@ -149,7 +156,7 @@ impl Store {
             &format!(
                 "SELECT (SELECT count(*) FROM tasks WHERE status = 'running'),
                         CASE WHEN {QUEUE_PAUSED} THEN 0
-                             ELSE (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE {READY} AND {} LIMIT 1000)) END",
+                             ELSE (SELECT count(*) FROM (SELECT 1 FROM tasks WHERE {STARTABLE} AND {} LIMIT 1000)) END",
                 limits.group_free()
             ),
             [],
@@ -251,6 +258,15 @@ impl Store {
         })
     }
 
+    /// Record that a running task's output said it is ready (`Some(when)`),
+    /// or that a rerun of it starts unready (None). Its supervisor does.
+    pub fn set_ready(&self, id: &str, at: Option<i64>) -> Result<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE tasks SET ready_at = ?2 WHERE id = ?1 AND status = 'running'", params![id, at])?;
+            Ok(())
+        })
+    }
+
     /// Stop (or let again) the queue starting new tasks; running ones go on.
     pub fn set_queue_paused(&self, paused: bool) -> Result<()> {
         self.write(|tx| {
@@ -293,7 +309,7 @@ fn claim(tx: &Connection, worker: &Identity, limits: &Limits) -> Result<Option<S
     }
     let next: Option<String> = tx
         .query_row(
-            &format!("SELECT id FROM tasks WHERE {READY} AND {} ORDER BY seq LIMIT 1", limits.group_free()),
+            &format!("SELECT id FROM tasks WHERE {STARTABLE} AND {} ORDER BY seq LIMIT 1", limits.group_free()),
             [],
             |r| r.get(0),
         )
@@ -341,7 +357,7 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
         "UPDATE tasks SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5, error = ?6,
                           stdout_bytes = ?7, stderr_bytes = ?8,
                           diag_errors = ?9, diag_warnings = ?10, diag_infos = ?11,
-                          result_bytes = ?12, result_error = ?13, paused_at = NULL
+                          result_bytes = ?12, result_error = ?13, paused_at = NULL, ready_at = NULL
          WHERE id = ?1 AND status = 'running'",
         params![
             id,

@@ -11,9 +11,10 @@ use crate::task::{End, Exit, Progress, State, Status, Task};
 pub const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
      ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid, \
      keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos, timeout_ms, depends_on, \
-     retries, retry_delay_ms, attempts, result_bytes, result_error, hooks, paused_at, from_hook, progress_from_output, expected_ms";
+     retries, retry_delay_ms, attempts, result_bytes, result_error, hooks, paused_at, from_hook, progress_from_output, expected_ms, \
+     ready_pattern, ready_at";
 /// How many: a query may select more after them (the change number).
-pub const TASK_COLUMN_COUNT: usize = 39;
+pub const TASK_COLUMN_COUNT: usize = 41;
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
@@ -95,6 +96,8 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         from_hook: r.get(36)?,
         progress_from_output: r.get(37)?,
         expected_ms: r.get(38)?,
+        ready_pattern: r.get(39)?,
+        ready_at: r.get(40)?,
         state,
     })
 }

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[&str] = &[
     V15_PRUNE_INDEXES,
     V16_TEXT_INDEX,
     V17_WATCHES,
+    V18_READY,
 ];
 
 const V1_TABLES: &str = r#"
@@ -317,6 +318,25 @@ CREATE TABLE watches (
     ended_at INTEGER
 );
 CREATE INDEX watches_open ON watches(seq) WHERE ended_at IS NULL;
+"#;
+
+/// Long-running tasks: the regex a line of output matches once the task
+/// is ready (`--ready`), and when it did, while it runs (a change watchers
+/// report: the trigger now names it).
+const V18_READY: &str = r#"
+ALTER TABLE tasks ADD COLUMN ready_pattern TEXT;
+ALTER TABLE tasks ADD COLUMN ready_at INTEGER CHECK (ready_at IS NULL OR status = 'running');
+DROP TRIGGER tasks_updated;
+CREATE TRIGGER tasks_updated AFTER UPDATE OF
+    name, status, started_at, ended_at, exit_code, signal, error, progress, progress_message,
+    read_at, deleted_at, pid, worker_pid, cancel_requested, attempts, paused_at, ready_at ON tasks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'change';
+    UPDATE tasks SET
+        changed = (SELECT value FROM counters WHERE name = 'change'),
+        final_change = CASE WHEN OLD.status IN ('queued', 'running') AND NEW.status NOT IN ('queued', 'running')
+            THEN (SELECT value FROM counters WHERE name = 'change') ELSE final_change END
+    WHERE seq = NEW.seq;
+END;
 "#;
 
 #[cfg(test)]

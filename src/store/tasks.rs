@@ -64,6 +64,8 @@ pub struct NewTask {
     pub from_hook: bool,
     /// Read progress from its output.
     pub progress_from_output: bool,
+    /// It is `ready` once a line of its output matches this regex.
+    pub ready_pattern: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -170,9 +172,9 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO tasks (id, name, command, cwd, env, base_env, grp, workflow, status, created_at,
                     restarted_from, keep_children, umask, after_task, matcher, timeout_ms, depends_on, retries,
-                    retry_delay_ms, hooks, from_hook, progress_from_output)
+                    retry_delay_ms, hooks, from_hook, progress_from_output, ready_pattern)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                    ?20, ?21)",
+                    ?20, ?21, ?22)",
             )?;
             let mut env_hashes = std::collections::HashSet::new();
             let mut any_dependency = false;
@@ -209,6 +211,7 @@ impl Store {
                         row.hooks,
                         new.from_hook,
                         new.progress_from_output,
+                        new.ready_pattern,
                     ])?;
                     if inserted == 1 {
                         ids.push(id);
@@ -550,7 +553,7 @@ impl Store {
         let attempt = to_json(attempt)?;
         // The next run starts afresh: no process yet, no progress of the last one.
         let sql = "UPDATE tasks SET attempts = json_insert(coalesce(attempts, '[]'), '$[#]', json(?2)), pid = NULL,
-                   progress = NULL, progress_message = NULL, paused_at = NULL
+                   progress = NULL, progress_message = NULL, paused_at = NULL, ready_at = NULL
                    WHERE id = ?1 AND status = 'running'";
         self.write(|tx| Ok(tx.execute(sql, params![id, attempt])?)).map(drop)
     }
@@ -790,6 +793,7 @@ pub(crate) mod tests {
             hooks: TaskHooks::default(),
             from_hook: false,
             progress_from_output: true,
+            ready_pattern: None,
         }
     }
 

@@ -48,6 +48,26 @@ pub fn command() -> Result<std::process::Command> {
     Ok(cmd)
 }
 
+/// Supervisors this process started (for a ready task's dependents): they
+/// are its children, but not its task's, so stopping the task leaves them be.
+static STARTED: std::sync::Mutex<Vec<u32>> = std::sync::Mutex::new(Vec::new());
+
+/// Remember a supervisor this process started.
+pub fn note_started(pid: u32) {
+    STARTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(pid);
+}
+
+/// A supervisor this process started has ended (and was reaped): its pid
+/// may be a task's next.
+pub fn forget_started(pid: u32) {
+    STARTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).retain(|p| *p != pid);
+}
+
+/// The supervisors this process started.
+pub fn started() -> Vec<u32> {
+    STARTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+}
+
 /// The body of `errand __worker`.
 pub fn run(paths: &Paths) -> Result<()> {
     let config = Config::load(paths);
@@ -110,6 +130,7 @@ pub fn run(paths: &Paths) -> Result<()> {
                 tracing::info!(task = %task.id, "starting");
                 let supervision = run_task::Supervision {
                     paths,
+                    config: &config,
                     store: &store,
                     grace: config.cancel_grace(),
                     control: &mut control,

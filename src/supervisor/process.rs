@@ -151,7 +151,7 @@ impl TaskProcesses for ProcessGroup {
         if self.exit.is_none() {
             let _ = crate::sys::kill_group(self.leader, signal);
         }
-        for pid in crate::sys::descendants(self.supervisor) {
+        for pid in crate::sys::descendants(self.supervisor, &super::started()) {
             let _ = crate::sys::kill_process(pid, signal);
         }
     }
@@ -161,7 +161,7 @@ impl TaskProcesses for ProcessGroup {
         if self.exit.is_none() {
             let _ = crate::sys::kill_group(self.leader, signal);
         }
-        for pid in crate::sys::descendants(self.supervisor) {
+        for pid in crate::sys::descendants(self.supervisor, &super::started()) {
             let _ = crate::sys::kill_process(pid, signal);
         }
     }
@@ -169,7 +169,7 @@ impl TaskProcesses for ProcessGroup {
     fn any_left(&mut self) -> bool {
         self.reap();
         // Without children there are no descendants: every orphan comes back here.
-        crate::sys::has_children() && !crate::sys::descendants(self.supervisor).is_empty()
+        crate::sys::has_children() && !crate::sys::descendants(self.supervisor, &super::started()).is_empty()
     }
 
     fn exited(&mut self) -> bool {
@@ -194,6 +194,7 @@ impl ProcessGroup {
     /// Reap whatever ended: the leader (its exit is kept) and adopted orphans.
     fn reap(&mut self) {
         for (pid, status) in crate::sys::reap_children() {
+            super::forget_started(pid);
             if pid == self.leader {
                 self.exit = Some(match status {
                     crate::sys::WaitStatus::Exited(code) => Exit::Code(code),

@@ -11,8 +11,9 @@ use tokio::time::Instant;
 
 use super::fifo::Message;
 use super::process::{Spec, Stop, TaskProcesses};
+use crate::config::Config;
 use crate::diagnostics::DiagnosticCounts;
-use crate::output::{progress, Capture, LogFiles, Stream};
+use crate::output::{progress, ready, Capture, LogFiles, Stream};
 use crate::paths::Paths;
 use crate::store::{Outcome, Store};
 use crate::task::{now_ms, result, Attempt, Exit, Task};
@@ -20,6 +21,8 @@ use crate::task::{now_ms, result, Attempt, Exit, Task};
 /// What a supervisor hands to the task it runs.
 pub struct Supervision<'a> {
     pub paths: &'a Paths,
+    /// To start a supervisor for the tasks a ready task lets start.
+    pub config: &'a Config,
     pub store: &'a Store,
     /// SIGTERM → SIGKILL.
     pub grace: Duration,
@@ -47,7 +50,9 @@ pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outco
         let (ran, back) = run_once::<P>(task, &mut s, capture, &base_env, input_closed).await;
         capture = back;
         input_closed |= ran.input_closed;
-        let failed = !ran.cancelled && (ran.timed_out || ran.exit != Some(Exit::Code(0)));
+        // A long-running task that ends by itself failed, whatever its exit.
+        let failed =
+            !ran.cancelled && (ran.timed_out || ran.exit != Some(Exit::Code(0)) || task.ready_pattern.is_some());
         let rerun = failed
             && failed_runs < task.retries
             && !*s.stopping
@@ -61,7 +66,7 @@ pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outco
             ended_at: ran.ended_at,
             exit_code: ran.exit.and_then(Exit::code),
             signal: ran.exit.and_then(Exit::signal),
-            error: ran.error.clone(),
+            error: ran.error.clone().or_else(|| ended_by_itself(task, &ran)),
             output_end: capture.position(),
         };
         if let Err(e) = s.store.record_attempt(&task.id, &attempt) {
@@ -76,7 +81,7 @@ pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outco
         let note = format!(
             "errand: run {failed_runs} of {} failed ({}); run {} starts{when}\n",
             task.retries + 1,
-            crate::task::why_failed(ran.exit, ran.error.as_deref()),
+            crate::task::why_failed(ran.exit, ran.error.as_deref().or(ended_by_itself(task, &ran).as_deref())),
             failed_runs + 1,
         );
         capture.write(Stream::Stderr, note.as_bytes());
@@ -102,9 +107,11 @@ fn outcome(paths: &Paths, store: &Store, task: &Task, ran: Ran, capture: &Captur
             result = result::Left::Refused(format!("cannot store the result: {e}"));
         }
     }
+    let long_running_end = ended_by_itself(task, &ran).filter(|_| !store.cancel_requested(&task.id).unwrap_or(false));
     Outcome {
         exit: ran.exit,
-        error: ran.error,
+        ended_by_itself: long_running_end.is_some(),
+        error: ran.error.or(long_running_end),
         ended_at: ran.ended_at,
         cancelled: ran.cancelled,
         output_bytes: Some(output_bytes),
@@ -112,6 +119,22 @@ fn outcome(paths: &Paths, store: &Store, task: &Task, ran: Ran, capture: &Captur
         timed_out: ran.timed_out,
         result,
     }
+}
+
+/// Why a run of a long-running task (one with a ready pattern) that ended
+/// by itself failed; None for any other task, or a run errand stopped.
+fn ended_by_itself(task: &Task, ran: &Ran) -> Option<String> {
+    if task.ready_pattern.is_none() || ran.cancelled || ran.timed_out {
+        return None;
+    }
+    let how = match ran.exit {
+        Some(Exit::Code(0)) => "with exit status 0".to_owned(),
+        _ => crate::task::why_failed(ran.exit, None),
+    };
+    Some(match ran.was_ready {
+        true => format!("it stopped after it was ready ({how})"),
+        false => format!("it ended before it was ready ({how})"),
+    })
 }
 
 /// How one run of a task ended.
@@ -124,6 +147,8 @@ struct Ran {
     timed_out: bool,
     /// A client closed its input.
     input_closed: bool,
+    /// Its output said it was ready (a long-running task).
+    was_ready: bool,
 }
 
 /// One run of the task's command, its output appended to `capture`.
@@ -159,6 +184,7 @@ async fn run_once<P: TaskProcesses>(
                 cancelled: false,
                 timed_out: false,
                 input_closed,
+                was_ready: false,
             };
             return (ran, capture);
         }
@@ -193,8 +219,10 @@ async fn run_once<P: TaskProcesses>(
         progress: task.progress_from_output.then(progress::Scanner::default),
         progress_seen: None,
         progress_recorded: None,
+        ready: task.ready_pattern.as_deref().and_then(|p| ready::Pattern::new(p).ok()).map(ready::Scanner::new),
+        ready_seen: false,
     };
-    let exit = running.until_exit(&task.id, s.store, s.paths, s.control, s.sigterm, s.stopping).await;
+    let exit = running.until_exit(&task.id, (s.store, s.paths, s.config), s.control, s.sigterm, s.stopping).await;
     let ended_at = now_ms();
     running.finish(task.keep_children).await;
     feeder.abort();
@@ -212,6 +240,7 @@ async fn run_once<P: TaskProcesses>(
         cancelled: running.cancelled,
         timed_out: running.timed_out,
         input_closed: running.input_closed,
+        was_ready: running.ready_seen,
     };
     (ran, running.capture)
 }
@@ -244,6 +273,21 @@ async fn pause_before_rerun(id: &str, delay: Duration, s: &mut Supervision<'_>) 
                 return false;
             }
         }
+    }
+}
+
+/// Say in the store that the task is ready, for watchers, and start what
+/// waited for it: a queued task that depends on it is startable now, and
+/// this supervisor is busy with this one.
+fn record_ready(store: &Store, paths: &Paths, config: &Config, id: &str) {
+    tracing::info!(task = id, "ready");
+    if let Err(e) = store.set_ready(id, Some(now_ms())) {
+        tracing::warn!(task = id, "cannot record that it is ready: {e}");
+    }
+    crate::wakeup::signal(paths);
+    let queue = crate::launch::Queue { store, paths, config, spawner: crate::launch::Spawner::Detached };
+    if let Err(e) = queue.kick() {
+        tracing::warn!("cannot start a supervisor for the tasks waiting on {id}: {e}");
     }
 }
 
@@ -306,6 +350,10 @@ struct Running<P> {
     progress_seen: Option<progress::Seen>,
     /// When progress was last recorded, and what (to tell `errand progress` apart).
     progress_recorded: Option<(Instant, f64, String)>,
+    /// Watches its output for its ready pattern, until it matched.
+    ready: Option<ready::Scanner>,
+    /// Its output matched its ready pattern in this run.
+    ready_seen: bool,
 }
 
 /// How often progress read from output is recorded (a store write each).
@@ -316,13 +364,16 @@ impl<P: TaskProcesses> Running<P> {
     async fn until_exit(
         &mut self,
         id: &str,
-        store: &Store,
-        paths: &Paths,
+        (store, paths, config): (&Store, &Paths, &Config),
         control: &mut mpsc::Receiver<(String, Message)>,
         sigterm: &mut Signal,
         stopping: &mut bool,
     ) -> std::io::Result<Exit> {
         loop {
+            if self.ready_seen && self.ready.is_some() {
+                self.ready = None;
+                record_ready(store, paths, config, id);
+            }
             let progress_due = self.progress_due();
             tokio::select! {
                 r = read_some(&mut self.stdout, &mut self.out_buf) => self.captured(Stream::Stdout, r),
@@ -373,6 +424,8 @@ impl<P: TaskProcesses> Running<P> {
         match read {
             Some(n) => {
                 self.capture.write(stream, &buf[..n]);
+                let which = if stream == Stream::Stdout { 0 } else { 1 };
+                self.ready_seen |= self.ready.as_mut().is_some_and(|r| !self.ready_seen && r.feed(which, &buf[..n]));
                 if let Some(seen) = self.progress.as_mut().and_then(|p| p.feed(&buf[..n])) {
                     self.progress_seen = Some(seen);
                 }

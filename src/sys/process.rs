@@ -179,14 +179,17 @@ pub fn process_table() -> Vec<ProcessEntry> {
         .collect()
 }
 
-/// The living (not zombie) descendants of `root`, parents before children.
-pub fn descendants(root: u32) -> Vec<u32> {
+/// The living (not zombie) descendants of `root`, parents before children,
+/// leaving out the processes in `except` and their own descendants.
+pub fn descendants(root: u32, except: &[u32]) -> Vec<u32> {
     let table = process_table();
     let mut found = vec![root];
     let mut i = 0;
     while i < found.len() {
         let parent = found[i];
-        found.extend(table.iter().filter(|p| p.ppid == parent && p.pid != root).map(|p| p.pid));
+        found.extend(
+            table.iter().filter(|p| p.ppid == parent && p.pid != root && !except.contains(&p.pid)).map(|p| p.pid),
+        );
         i += 1;
     }
     let zombies: Vec<u32> = table.iter().filter(|p| p.zombie).map(|p| p.pid).collect();

@@ -250,6 +250,11 @@ pub struct Task {
     /// How long it should take: the median of the last 10 completed runs of
     /// the same command in the same folder, taken when it started.
     pub expected_ms: Option<i64>,
+    /// A long-running task (a dev server): it is `ready` once a line of
+    /// its output matches this regex; tasks that depend on it start then.
+    pub ready_pattern: Option<String>,
+    /// When its output matched `ready_pattern`, while it runs.
+    pub ready_at: Option<i64>,
     pub state: State,
 }
 
@@ -450,6 +455,8 @@ pub(crate) mod testing {
             from_hook: false,
             progress_from_output: true,
             expected_ms: None,
+            ready_pattern: None,
+            ready_at: None,
             state,
         }
     }

@@ -351,6 +351,8 @@ export interface RunParams {
   retry?: number | null;
   /** The pause before each rerun, in milliseconds (instead of the workflow's `retry_delay`). */
   retryDelayMs?: number | null;
+  /** A long-running task: it becomes ready (`task/ready`) once a line of its output matches this regex (instead of the workflow's `ready`); tasks that depend on it start then. */
+  ready?: string | null;
 }
 
 /** `task/sendInput` params: text, and/or close the input. */
@@ -439,6 +441,10 @@ export interface Task {
   resultError: string | null;
   /** When it was paused (`task/pause`), while it is: its status stays `running` (it holds its slot), its processes are stopped. */
   pausedAt: number | null;
+  /** A long-running task (a dev server): the regex a line of its output matches once it is ready. Tasks that depend on it start then, not when it ends; its ending by itself is a failure (a cancel is not). */
+  readyPattern: string | null;
+  /** When its output matched `readyPattern`, while it runs (`task/ready`); its status stays `running`. */
+  readyAt: number | null;
 }
 
 /** One task with the end of its output. */
@@ -500,6 +506,10 @@ export interface WorkflowInfo {
   depends: string[];
   /** They run one after another, in order, rather than all at once. */
   dependsInSequence: boolean;
+  /** A long-running task: the regex its output matches once it is ready. */
+  ready: string | null;
+  /** Run from the CLI, it is a watch of these paths (`errand run --watch`); `task/run` runs it once. */
+  watch: string[];
 }
 
 /** `workflow/list` params. */
@@ -564,9 +574,11 @@ export interface Notifications {
   "task/started": TaskEvent;
   /** A task reached a final status: completed, failed, cancelled or lost. */
   "task/finished": FinishedEvent;
+  /** A long-running task's output matched its ready pattern (`readyAt` is set; it is still `running`): what waited for it starts. */
+  "task/ready": TaskEvent;
   /** A running task reported progress. */
   "task/progress": ProgressEvent;
-  /** A finished task changed otherwise (read, deleted, restored), or a run of a task that retries failed and the next follows (`attempts`). */
+  /** A finished task changed otherwise (read, deleted, restored), or a running one: a run of a task that retries failed and the next follows (`attempts`), it was paused or resumed, or a rerun of a long-running task starts unready. */
   "task/updated": TaskEvent;
   /** New output of a followed task (batched, contiguous). */
   "task/outputAppended": OutputEvent;
@@ -580,4 +592,4 @@ export type NotificationMethod = keyof Notifications;
 /** The request names, as declared. */
 export const METHODS: readonly Method[] = ["initialize", "task/run", "task/runMany", "task/list", "task/get", "task/cancel", "task/pause", "task/resume", "queue/pause", "queue/resume", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "workflow/list", "shutdown"];
 /** The notification names, as declared. */
-export const NOTIFICATIONS: readonly NotificationMethod[] = ["task/queued", "task/started", "task/finished", "task/progress", "task/updated", "task/outputAppended", "counts/changed"];
+export const NOTIFICATIONS: readonly NotificationMethod[] = ["task/queued", "task/started", "task/finished", "task/ready", "task/progress", "task/updated", "task/outputAppended", "counts/changed"];

@@ -181,6 +181,7 @@
 ---@field after string[]? Tasks (ids or unique prefixes) that must complete before it starts; if one fails, is cancelled or is lost, it ends `cancelled` with the error "dependency ID failed" (and its own dependents follow).
 ---@field retry integer? Run a failed run again, up to this many times (at most 100), in the same task (instead of the workflow's `retry`). A cancel is never retried.
 ---@field retryDelayMs integer? The pause before each rerun, in milliseconds (instead of the workflow's `retry_delay`).
+---@field ready string? A long-running task: it becomes ready (`task/ready`) once a line of its output matches this regex (instead of the workflow's `ready`); tasks that depend on it start then.
 
 ---@class errand.SendInputParams `task/sendInput` params: text, and/or close the input.
 ---@field id string A task id, or a unique prefix of one.
@@ -228,6 +229,8 @@
 ---@field resultBytes integer? The size in bytes of the JSON result it left in `$ERRAND_RESULT` (`task/get` and `task/finished` carry the value); null: none.
 ---@field resultError string? Why what it left in `$ERRAND_RESULT` was not kept (not one JSON value, over 1 MiB, not a regular file).
 ---@field pausedAt integer? When it was paused (`task/pause`), while it is: its status stays `running` (it holds its slot), its processes are stopped.
+---@field readyPattern string? A long-running task (a dev server): the regex a line of its output matches once it is ready. Tasks that depend on it start then, not when it ends; its ending by itself is a failure (a cancel is not).
+---@field readyAt integer? When its output matched `readyPattern`, while it runs (`task/ready`); its status stays `running`.
 
 ---@class errand.TaskDetail One task with the end of its output.
 ---@field task errand.Task The task as it is now.
@@ -260,12 +263,14 @@
 ---@field instance errand.Instance What a run does while another run of it is queued or running in the same folder.
 ---@field depends string[] Workflows run first (detected ones as `tool:name`); it starts once every one completed, and is cancelled if one does not.
 ---@field dependsInSequence boolean They run one after another, in order, rather than all at once.
+---@field ready string? A long-running task: the regex its output matches once it is ready.
+---@field watch string[] Run from the CLI, it is a watch of these paths (`errand run --watch`); `task/run` runs it once.
 
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).
 
 ---@alias errand.Method "initialize"|"task/run"|"task/runMany"|"task/list"|"task/get"|"task/cancel"|"task/pause"|"task/resume"|"queue/pause"|"queue/resume"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"workflow/list"|"shutdown"
----@alias errand.NotificationMethod "task/queued"|"task/started"|"task/finished"|"task/progress"|"task/updated"|"task/outputAppended"|"counts/changed"
+---@alias errand.NotificationMethod "task/queued"|"task/started"|"task/finished"|"task/ready"|"task/progress"|"task/updated"|"task/outputAppended"|"counts/changed"
 
 local M = {}
 
@@ -303,6 +308,7 @@ M.notifications = {
   ["task/queued"] = "errand.TaskEvent",
   ["task/started"] = "errand.TaskEvent",
   ["task/finished"] = "errand.FinishedEvent",
+  ["task/ready"] = "errand.TaskEvent",
   ["task/progress"] = "errand.ProgressEvent",
   ["task/updated"] = "errand.TaskEvent",
   ["task/outputAppended"] = "errand.OutputEvent",
