@@ -39,5 +39,44 @@ return function(H)
         end, 60000)
       end,
     },
+
+    {
+      "a watch counts in the statusline; a ready task pops up and shows as ready",
+      function()
+        errand.status()
+        H.wait("the server", function()
+          return state.server ~= nil
+        end)
+        local watch = vim.trim(H.cli({ "run", "--watch", ".", "--", "true" }))
+        H.truthy(watch:match("^w%d+$"), "a watch id: " .. watch)
+        H.wait(function()
+          return "the statusline says " .. errand.status()
+        end, function()
+          return errand.status():find("1 watching", 1, true) ~= nil
+        end)
+        local id =
+          vim.trim(H.cli({ "run", "--ready", "^listening", "echo starting; sleep 0.3; echo listening; sleep 60" }))
+        local popup = H.popup(vim.log.levels.INFO, "is ready")
+        H.truthy(popup.msg:find(id, 1, true), "the popup names the task: " .. popup.msg)
+        H.eq(type(state.by_id[id].readyAt), "number", "the plugin knows it is ready")
+        vim.cmd("Errand list")
+        H.wait(function()
+          return "a ready row in " .. vim.inspect(H.float_lines())
+        end, function()
+          for _, line in ipairs(H.float_lines() or {}) do
+            if line:find("◉ " .. id, 1, true) and line:find("ready", 1, true) then
+              return true
+            end
+          end
+        end)
+        H.cli({ "cancel", watch })
+        H.cli({ "cancel", id })
+        H.wait(function()
+          return "idle; the statusline says " .. errand.status()
+        end, function()
+          return errand.status() == ""
+        end)
+      end,
+    },
   }
 end

@@ -44,6 +44,9 @@ export function statusText(c: Counts): string {
   const parts: string[] = [];
   if (c.running > 0) parts.push(l10n.t("{0} running", c.running));
   if (c.queued > 0) parts.push(l10n.t("{0} queued", c.queued));
+  // A server older than watches sends no watching.
+  const watching = c.watching ?? 0;
+  if (watching > 0) parts.push(l10n.t("{0} watching", watching));
   if (c.failed > 0) parts.push(l10n.t("{0} failed", c.failed));
   if (parts.length === 0) return "";
   return `${c.running > 0 ? "$(sync~spin)" : "$(tasklist)"} errand: ${parts.join(" · ")}`;
@@ -89,7 +92,9 @@ export function describe(t: Task, now = Date.now()): string {
     const running = l10n.t("running {0}", duration(now - (t.startedAt ?? now)));
     // A server older than pause sends no pausedAt.
     const paused = t.pausedAt ? l10n.t("paused") : "";
-    return [running, paused, runText(t), progressText(t)].filter((b) => b).join(" · ");
+    // A server older than readiness sends no readyAt.
+    const ready = t.readyAt ? l10n.t("ready") : "";
+    return [running, paused, ready, runText(t), progressText(t)].filter((b) => b).join(" · ");
   }
   if (t.status === "queued") {
     const queued = l10n.t("queued {0}", duration(now - t.createdAt));

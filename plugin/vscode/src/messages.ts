@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
 import { restartTask } from "./commands";
-import { finishedMessage, Popup, startupSummary } from "./format";
+import { finishedMessage, Popup, sanitize, startupSummary } from "./format";
 import type { OutputTerminals } from "./outputTerminals";
 import type { Task } from "./protocol";
 import { claimNotification, inFolders, inScope } from "./scope";
@@ -18,6 +18,7 @@ export class Messages {
     private readonly claims: string,
   ) {
     client.on("task/finished", (e) => this.finished(e.task, e.outputTail));
+    client.on("task/ready", (e) => this.ready(e.task));
     client.onInitialized((init) => this.startup(init.unread, init.unreadTotal, init.unreadFailed));
   }
 
@@ -35,6 +36,18 @@ export class Messages {
     // shows every task (or has no folder) waits, to let that one win.
     const claim = () => {
       if (claimNotification(this.claims, t.id, t.endedAt)) void this.show(msg, [vscode.l10n.t("Show Output"), vscode.l10n.t("Restart")], t);
+    };
+    if (inFolders(t)) claim();
+    else setTimeout(claim, 700);
+  }
+
+  /** A long-running task (a dev server) said it is ready: what waited for it starts. */
+  private ready(t: Task): void {
+    if (!inScope(t) || !vscode.workspace.getConfiguration("errand").get<boolean>("notifications.onReady", true)) return;
+    const claim = () => {
+      if (claimNotification(this.claims, `${t.id}-ready`, t.readyAt)) {
+        void this.show({ kind: "info", text: vscode.l10n.t("Errand: {0} is ready", sanitize(t.name)) }, [vscode.l10n.t("Show Output")], t);
+      }
     };
     if (inFolders(t)) claim();
     else setTimeout(claim, 700);

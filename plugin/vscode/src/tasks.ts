@@ -56,6 +56,7 @@ export class TaskStore {
     client.on("task/queued", (e) => this.update(e.task));
     client.on("task/started", (e) => this.update(e.task));
     client.on("task/updated", (e) => this.update(e.task));
+    client.on("task/ready", (e) => this.update(e.task));
     client.on("task/finished", (e) => this.update(e.task));
     client.on("task/progress", (e) => this.progress(e));
     client.onInitialized(() => this.refresh());

@@ -52,7 +52,8 @@ export class TaskTree implements vscode.TreeDataProvider<Node>, vscode.Disposabl
     item.description = describe(node);
     item.tooltip = `${node.id} · ${statusName(node.status)}\n${sanitize(commandText(node.command))}\n${sanitize(node.cwd)}`;
     const paused = node.status === "running" && !!node.pausedAt;
-    item.iconPath = new vscode.ThemeIcon(paused ? "debug-pause" : ICONS[node.status]);
+    const ready = node.status === "running" && !!node.readyAt;
+    item.iconPath = new vscode.ThemeIcon(paused ? "debug-pause" : ready ? "broadcast" : ICONS[node.status]);
     item.contextValue = paused ? "task-paused" : `task-${node.status}`;
     item.command = { command: "errand.showOutput", title: vscode.l10n.t("Show Output"), arguments: [node] };
     return item;

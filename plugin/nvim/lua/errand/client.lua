@@ -61,6 +61,10 @@ local on_notification = {
   ["task/updated"] = function(p)
     state.update(p.task)
   end,
+  ["task/ready"] = function(p)
+    state.update(p.task)
+    popups.ready(p.task)
+  end,
   ["task/progress"] = function(p)
     state.progress(p)
   end,

@@ -11,6 +11,8 @@ M.defaults = {
     on_complete = true,
     on_failure = true,
     on_cancel = true,
+    -- A long-running task (`ready` pattern) said it is ready.
+    on_ready = true,
     -- One summary at start-up of the tasks that finished while Neovim was closed.
     on_startup = true,
     -- Lines of output shown in a failure popup.
@@ -63,6 +65,8 @@ M.defaults = {
     lost = "?",
     -- A running task that is paused.
     paused = "‖",
+    -- A long-running task whose output said it is ready.
+    ready = "◉",
   },
 }
 
@@ -89,12 +93,12 @@ function M.set(opts)
   vim.validate("notify", opts.notify, { "table", "boolean" }, true)
   if type(opts.notify) == "boolean" then
     local on = opts.notify
-    opts.notify = { on_complete = on, on_failure = on, on_cancel = on, on_startup = on }
+    opts.notify = { on_complete = on, on_failure = on, on_cancel = on, on_ready = on, on_startup = on }
   end
   vim.validate("window", opts.window, "table", true)
   vim.validate("icons", opts.icons, "table", true)
   local n = opts.notify or {}
-  for _, key in ipairs({ "on_complete", "on_failure", "on_cancel", "on_startup" }) do
+  for _, key in ipairs({ "on_complete", "on_failure", "on_cancel", "on_ready", "on_startup" }) do
     vim.validate("notify." .. key, n[key], "boolean", true)
   end
   vim.validate("notify.failure_lines", n.failure_lines, "number", true)

@@ -117,6 +117,16 @@ function M.finished(task, tail)
   end
 end
 
+--- The popup for a long-running task whose output said it is ready.
+---@param task errand.Task
+function M.ready(task)
+  if not config.options.notify.on_ready then
+    return
+  end
+  local icon = config.options.icons.ready or ""
+  show(headline(icon, format.sanitize(task.name), t("popup_ready", task.id)), nil, vim.log.levels.INFO)
+end
+
 --- One summary of what finished while no editor was there to be told (the
 --- server gives each such task once, to the first client that asks).
 ---@param unread errand.Task[] the newest of them

@@ -6,7 +6,7 @@ local M = {}
 ---@type table<string, errand.Task>
 M.by_id = {}
 ---@type errand.Counts
-M.counts = { running = 0, queued = 0, failed = 0, seq = 0 }
+M.counts = { running = 0, queued = 0, watching = 0, failed = 0, seq = 0 }
 --- Facts from `initialize`: pid, version, protocol, data_dir.
 M.server = nil
 --- Listeners of any task change (the tasks window), by name.
@@ -25,7 +25,7 @@ local function emit_status()
   local t = require("errand.messages").t
   local c = M.counts
   status_parts = {}
-  for _, what in ipairs({ "running", "queued", "failed" }) do
+  for _, what in ipairs({ "running", "queued", "watching", "failed" }) do
     if c[what] > 0 then
       table.insert(status_parts, { what = what, text = t("count_" .. what, c[what]) })
     end
@@ -78,7 +78,14 @@ function M.set_counts(c, fresh)
   if not c or (not fresh and (c.seq or 0) < (M.counts.seq or 0)) then
     return
   end
-  M.counts = { running = c.running or 0, queued = c.queued or 0, failed = c.failed or 0, seq = c.seq or 0 }
+  M.counts = {
+    running = c.running or 0,
+    queued = c.queued or 0,
+    -- Open watches (`errand run --watch`); a server older than them sends none.
+    watching = c.watching or 0,
+    failed = c.failed or 0,
+    seq = c.seq or 0,
+  }
   emit_status()
 end
 

@@ -859,3 +859,28 @@ test("the tree's pause and resume: the row says paused with a pause icon, then r
   await until("running again", () => stub.calls.tree.getTreeItem(row()).contextValue === "task-running");
   assert.ok(!/paused/.test(stub.calls.tree.getTreeItem(row()).description));
 });
+
+test("a long-running task: a message once it is ready, the tree and the status bar say so; a watch counts", async (t) => {
+  const { api, home } = await activate(t);
+  const folder = tempDir("errand-ext-watch-");
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  const watch = cli(home, "run", "--watch", folder, "--", "true");
+  assert.strictEqual(watch.status, 0, watch.stderr);
+  await until("1 watching in the status bar", () => /1 watching/.test(stub.calls.statusBar.text));
+  const run = cli(home, "run", "--ready", "^listening", "echo starting; sleep 0.3; echo listening; sleep 60");
+  assert.strictEqual(run.status, 0, run.stderr);
+  const id = run.stdout.trim();
+  const msg = await until("a ready message", () => stub.calls.messages.find((m) => /is ready$/.test(m.text)));
+  assert.strictEqual(msg.kind, "info");
+  assert.deepStrictEqual(msg.actions, ["Show Output"]);
+  const item = await until("a ready row", () => {
+    const running = stub.calls.tree.getChildren()[0];
+    const row = running && stub.calls.tree.getChildren(running).find((n) => n.id === id);
+    return row && stub.calls.tree.getTreeItem(row);
+  });
+  assert.strictEqual(item.iconPath.id, "broadcast");
+  assert.match(item.description, /^running .* · ready$/);
+  assert.strictEqual(item.contextValue, "task-running", "it is cancelled as any running task");
+  assert.strictEqual(cli(home, "cancel", watch.stdout.trim()).status, 0);
+  await until("no watch counted", () => !/watching/.test(stub.calls.statusBar.text));
+});

@@ -61,7 +61,8 @@ function M.render(task, tail, result)
       (icons[task.status] or "")
         .. " "
         .. t("status_" .. task.status)
-        .. (type(task.pausedAt) == "number" and (" · " .. t("status_paused")) or ""),
+        .. (type(task.pausedAt) == "number" and (" · " .. t("status_paused")) or "")
+        .. (type(task.readyAt) == "number" and (" · " .. t("status_ready")) or ""),
     },
     { t("label_name"), format.sanitize(task.name) },
     { t("label_id"), task.id },

@@ -76,8 +76,13 @@ function M.render(more, width, passes)
         end
         if type(task.pausedAt) == "number" then
           extra = extra .. "  " .. t("status_paused")
+        elseif type(task.readyAt) == "number" and task.status == "running" then
+          extra = extra .. "  " .. t("status_ready")
         end
-        local icon = (type(task.pausedAt) == "number" and icons.paused) or icons[task.status] or " "
+        local icon = (type(task.pausedAt) == "number" and icons.paused)
+          or (type(task.readyAt) == "number" and task.status == "running" and icons.ready)
+          or icons[task.status]
+          or " "
         when = (" "):rep(math.max(0, 10 - vim.fn.strdisplaywidth(when))) .. when
         local line = ("  %s %s  %s %s  %s"):format(icon, task.id, format.fit(task.name, name_width), when, extra)
         table.insert(lines, line)
