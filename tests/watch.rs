@@ -211,3 +211,40 @@ fn bad_watch_arguments_are_clear_and_queue_nothing() {
     assert!(p.home.watchers().is_empty());
     assert_eq!(p.home.run(&["cancel", "w9"]).code, 3);
 }
+
+/// A workflow with `watch` is a watch when run from the CLI, its paths from
+/// the project root wherever it is run from; `-w` runs it once.
+#[test]
+fn a_workflow_that_says_what_it_watches_is_a_watch() {
+    let p = Project::new();
+    p.write("errand.toml", "[check]\ncommand = 'echo checked >> runs.txt'\nwatch = ['src']\n");
+    let out = p.home.cmd().current_dir(p.root.join("src")).args(["run", "#check"]).output().unwrap();
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(out.status.success() && id.starts_with('w'), "{id}{}", String::from_utf8_lossy(&out.stderr));
+    p.wait_runs(1);
+    assert_eq!(p.runs()[0]["workflow"], "check");
+    p.write("src/main.rs", "fn main() { println!(); }\n");
+    p.wait_runs(2);
+    p.write("errand.toml.bak", "not watched");
+    p.still_runs(2);
+    p.home.ok(&["cancel", &id]);
+    assert!(p.home.watchers().is_empty());
+
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(
+        &p.home.cmd().current_dir(&p.root).args(["workflows", "--json"]).output().unwrap().stdout,
+    )
+    .unwrap();
+    assert_eq!(listed[0]["watch"], serde_json::json!([p.root.join("src").display().to_string()]));
+    let once = p.home.cmd().current_dir(&p.root).args(["run", "-w", "#check"]).output().unwrap();
+    assert!(once.status.success(), "{}", String::from_utf8_lossy(&once.stderr));
+    assert!(p.home.watchers().is_empty(), "-w runs it once, no watch");
+
+    p.write("errand.toml", "[check]\ncommand = 'true'\nwatch = ['nowhere']\n");
+    let r = p.home.cmd().current_dir(&p.root).args(["run", "#check"]).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(stderr.contains("watch ") && stderr.contains("nowhere: no such file or folder"), "{stderr}");
+    p.write("errand.toml", "[check]\ncommand = 'true'\nwatch = 3\n");
+    let r = p.home.cmd().current_dir(&p.root).args(["run", "#check"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&r.stderr).contains("workflow 'check': watch must be a path or a list of paths"));
+}
