@@ -26,9 +26,20 @@ fn db(home: &Home) -> rusqlite::Connection {
     conn
 }
 
-/// (status, pid) of a task, straight from the store.
+/// (status, pid) of a task, straight from the store. A reader of a WAL store
+/// whose writers are being SIGKILLed can meet SQLITE_PROTOCOL ("locking
+/// protocol"), which the busy timeout does not cover: it reads again.
 fn row(conn: &rusqlite::Connection, id: &str) -> (String, Option<i64>) {
-    conn.query_row("SELECT status, pid FROM tasks WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?))).unwrap()
+    let read = || conn.query_row("SELECT status, pid FROM tasks WHERE id = ?1", [id], |r| Ok((r.get(0)?, r.get(1)?)));
+    for _ in 0..50 {
+        match read() {
+            Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::FileLockingProtocolFailed => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+    read().unwrap()
 }
 
 /// Every `errand __worker` of this home (not zombies).
