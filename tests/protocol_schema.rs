@@ -62,7 +62,7 @@ fn every_documented_method_is_served_and_notifications_are_apart() {
     assert_eq!(c.call_err("task/nothing", json!({}))["code"], -32601);
     // Notifications are not methods: they are listed apart, with no result.
     let notifications = doc["x-notifications"].as_array().unwrap();
-    assert_eq!(notifications.len(), 8);
+    assert_eq!(notifications.len(), 9);
     for n in notifications {
         assert!(n.get("result").is_none(), "{n}");
         assert!(!methods.iter().any(|m| m["name"] == n["name"]), "{n}");

@@ -8,17 +8,13 @@
 mod common;
 
 use common::rpc::{Client, Framing};
-use common::{eventually, Home};
+use common::{eventually, id_of, Home};
 use serde_json::{json, Value};
 
 /// A fixture dev server: says it starts, waits for `go`, then prints a
 /// coloured "Listening on" line (as vite and express do) and serves on.
 const SERVER: &str = "echo 'starting…'; while [ ! -e go ]; do sleep 0.05; done; \
                       printf '  \\033[32mListening\\033[0m on http://localhost:5173/\\n'; exec sleep 60";
-
-fn id_of(task: &Value) -> String {
-    task["id"].as_str().unwrap().to_owned()
-}
 
 #[test]
 fn a_dependent_starts_once_the_server_is_ready_and_outlives_its_cancel() {

@@ -134,21 +134,30 @@ pub const MAX_OUTPUT: u64 = 16 << 20;
 /// The diagnostics in a task's output (both streams, merged), by the
 /// matchers it chose, and whether its output went on past `MAX_OUTPUT`.
 /// Only the output of its last run is read: a task that retries has the
-/// messages of the run that decided its outcome, once.
+/// messages of the run that decided its outcome, once. A watch-mode tool
+/// (`tsc --watch`) has those of its last finished compile cycle: each
+/// cycle's messages replace the last one's (once the task ended: the last
+/// cycle's and what followed it).
 pub fn of_task(paths: &Paths, task: &Task) -> Result<(Vec<Diagnostic>, bool)> {
-    of_task_from(paths, task, task.attempts.last().map_or(0, |a| a.output_end))
+    match task.cycle {
+        Some(cycle) if task.is_final() => of_task_between(paths, task, cycle.from, None),
+        Some(cycle) => of_task_between(paths, task, cycle.from, Some(cycle.to)),
+        None => of_task_between(paths, task, task.attempts.last().map_or(0, |a| a.output_end), None),
+    }
 }
 
-/// The diagnostics in a task's output from position `from` (of stream `both`).
-pub fn of_task_from(paths: &Paths, task: &Task, from: u64) -> Result<(Vec<Diagnostic>, bool)> {
+/// The diagnostics in a task's output from position `from` (of stream
+/// `both`) up to `until` (its end if None).
+pub fn of_task_between(paths: &Paths, task: &Task, from: u64, until: Option<u64>) -> Result<(Vec<Diagnostic>, bool)> {
     if choice::is_off(task.matcher.as_deref()) {
         return Ok((Vec::new(), false));
     }
     let reader = Reader::open(paths, &task.id)?;
     let read_err = |e: std::io::Error| Error::io(format!("cannot read the output of {}", task.id), e);
     let mut bytes = Vec::new();
-    let next = reader.copy(Which::Both, from, MAX_OUTPUT, &mut bytes).map_err(read_err)?;
-    let truncated = next < reader.end(Which::Both);
+    let until = until.unwrap_or(u64::MAX).min(reader.end(Which::Both));
+    let next = reader.copy_between(from, until, MAX_OUTPUT, &mut bytes).map_err(read_err)?;
+    let truncated = next < until;
     // Checking is much faster than decoding with replacements: decode only bad output.
     let text = match std::str::from_utf8(&bytes) {
         Ok(text) => Cow::Borrowed(text),

@@ -12,6 +12,7 @@
 //! - `progress`, `ready`: what a task says by its output while it runs.
 
 mod capture;
+pub mod cycle;
 mod index;
 pub mod progress;
 mod reader;

@@ -96,21 +96,34 @@ impl Reader {
     }
 
     fn copy_merged(&self, from: Position, max: u64, out: &mut impl Write) -> io::Result<Position> {
-        self.merged_chunks(from, max, |_, chunk| out.write_all(chunk))
+        self.merged_chunks(from, Position::MAX, max, |_, chunk| out.write_all(chunk))
     }
 
-    /// Hand chunks of the merged view from `from` to `f`, whole, with their
-    /// stream: at most `max` bytes, but at least one chunk.
+    /// Copy the merged output from `from` up to `until` (a cycle of a
+    /// watch-mode tool's output) into `out`, at most about `max` bytes.
+    pub fn copy_between(
+        &self,
+        from: Position,
+        until: Position,
+        max: u64,
+        out: &mut impl Write,
+    ) -> io::Result<Position> {
+        self.merged_chunks(from, until, max, |_, chunk| out.write_all(chunk))
+    }
+
+    /// Hand chunks of the merged view from `from` (up to `until`) to `f`,
+    /// whole, with their stream: at most `max` bytes, but at least one chunk.
     fn merged_chunks(
         &self,
         from: Position,
+        until: Position,
         max: u64,
         mut f: impl FnMut(Stream, &[u8]) -> io::Result<()>,
     ) -> io::Result<Position> {
         let mut pos = from;
         let mut copied = 0u64;
         loop {
-            let batch = self.records(pos, 1024)?;
+            let batch = self.records(pos, until.saturating_sub(pos).min(1024))?;
             if batch.is_empty() {
                 return Ok(pos);
             }
@@ -150,7 +163,7 @@ impl Reader {
                 next - (bytes.len() - whole) as u64
             }
             None => {
-                let next = self.merged_chunks(from, max, |stream, chunk| {
+                let next = self.merged_chunks(from, Position::MAX, max, |stream, chunk| {
                     carry.push(stream, chunk, &mut text);
                     Ok(())
                 })?;
@@ -184,7 +197,7 @@ impl Reader {
         let mut text = String::new();
         // Before the last chunk: the text's length, and whether bytes were held.
         let mut before_last = (0, false);
-        let next = self.merged_chunks(from, max, |stream, chunk| {
+        let next = self.merged_chunks(from, Position::MAX, max, |stream, chunk| {
             before_last = (text.len(), !carry.is_empty());
             carry.push(stream, chunk, &mut text);
             Ok(())

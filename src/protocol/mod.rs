@@ -89,6 +89,10 @@ protocol! {
         /// A long-running task's output matched its ready pattern
         /// (`readyAt` is set; it is still `running`): what waited for it starts.
         "task/ready" => TaskReady(TaskEvent);
+        /// A watch-mode tool's compile cycle ended (`tsc --watch`, `cargo
+        /// watch`): its diagnostics replace the last cycle's (the task's
+        /// `diagnostics` counts them).
+        "task/diagnosticsChanged" => TaskDiagnostics(DiagnosticsResult);
         /// A running task reported progress.
         "task/progress" => TaskProgress(ProgressEvent);
         /// A finished task changed otherwise (read, deleted, restored), or a

@@ -514,7 +514,9 @@ pub struct DiagnosticsParams {
     pub id: Option<String>,
 }
 
-/// The compiler and linter messages in a task's output.
+/// The compiler and linter messages in a task's output (of its last
+/// compile cycle, for a watch-mode tool that runs): `task/diagnostics`,
+/// `task/diagnosticsChanged`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DiagnosticsResult {

@@ -16,11 +16,12 @@ use super::follow;
 use super::state::Server;
 use super::transport::Out;
 use super::wakeups::Wakeups;
+use crate::diagnostics;
 use crate::error::{Error, Result};
 use crate::output::{Reader, Which};
 use crate::paths::Paths;
 use crate::process::Identity;
-use crate::protocol::{self, FinishedEvent, Notification, ProgressEvent, TaskEvent};
+use crate::protocol::{self, DiagnosticsResult, FinishedEvent, Notification, ProgressEvent, TaskEvent};
 use crate::store::{Change, Store};
 use crate::task::{now_ms, Counts, Progress, Status, Task};
 
@@ -201,6 +202,8 @@ struct Known {
     attempts: usize,
     paused: bool,
     ready: bool,
+    /// Where its last compile cycle ended (a watch-mode tool).
+    cycle_to: Option<u64>,
 }
 
 impl Known {
@@ -211,6 +214,7 @@ impl Known {
             attempts: task.attempts.len(),
             paused: task.paused_at.is_some(),
             ready: task.ready_at.is_some(),
+            cycle_to: task.cycle.map(|c| c.to),
         }
     }
 }
@@ -307,6 +311,24 @@ impl Feed {
     }
 
     fn events_for(&self, change: &Change, store: &Store) -> Result<Vec<Notification>> {
+        let mut events = self.status_events_for(change, store)?;
+        let task = &change.task;
+        // A compile cycle ended: its messages, read now (a few kB of output).
+        let cycle_to = task.cycle.map(|c| c.to);
+        if !task.is_final() && cycle_to.is_some() && cycle_to != self.known.get(&task.id).and_then(|k| k.cycle_to) {
+            match diagnostics::of_task(&self.paths, task) {
+                Ok((diagnostics, truncated)) => events.push(Notification::TaskDiagnostics(DiagnosticsResult {
+                    task: protocol::Task::at(task, now_ms()),
+                    diagnostics,
+                    truncated,
+                })),
+                Err(e) => tracing::warn!(task = %task.id, "cannot read a compile cycle's messages: {e}"),
+            }
+        }
+        Ok(events)
+    }
+
+    fn status_events_for(&self, change: &Change, store: &Store) -> Result<Vec<Notification>> {
         let task = &change.task;
         let before = self.known.get(&task.id);
         let was = before.map(|k| k.status);
@@ -362,6 +384,7 @@ impl Feed {
 fn approx_size(n: &Notification, task: &Task) -> usize {
     let tail = match n {
         Notification::TaskFinished(e) => 2 * e.output_tail.len() + task.result_bytes.unwrap_or(0) as usize,
+        Notification::TaskDiagnostics(e) => e.diagnostics.iter().map(|d| d.file.len() + d.message.len() + 100).sum(),
         _ => 0,
     };
     task.approx_size() + tail

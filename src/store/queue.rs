@@ -10,7 +10,7 @@ use crate::diagnostics::DiagnosticCounts;
 use crate::error::{Error, Result};
 use crate::process::Identity;
 use crate::task::result::Left;
-use crate::task::{Exit, Status, Task};
+use crate::task::{Cycle, Exit, Status, Task};
 
 /// What a supervisor does about the next task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -263,6 +263,20 @@ impl Store {
     pub fn set_ready(&self, id: &str, at: Option<i64>) -> Result<()> {
         self.write(|tx| {
             tx.execute("UPDATE tasks SET ready_at = ?2 WHERE id = ?1 AND status = 'running'", params![id, at])?;
+            Ok(())
+        })
+    }
+
+    /// Record the compile cycle a running watch-mode task's output just
+    /// finished (`from`..`to` of its merged output) and what it found. Its
+    /// supervisor does.
+    pub fn set_cycle(&self, id: &str, cycle: Cycle, found: DiagnosticCounts) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE tasks SET cycle_from = ?2, cycle_to = ?3, diag_errors = ?4, diag_warnings = ?5, diag_infos = ?6
+                 WHERE id = ?1 AND status = 'running'",
+                params![id, cycle.from as i64, cycle.to as i64, found.errors, found.warnings, found.infos],
+            )?;
             Ok(())
         })
     }

@@ -5,16 +5,16 @@ use rusqlite::types::Type;
 use rusqlite::Row;
 
 use crate::diagnostics::DiagnosticCounts;
-use crate::task::{End, Exit, Progress, State, Status, Task};
+use crate::task::{Cycle, End, Exit, Progress, State, Status, Task};
 
 /// The columns `task_from_row` reads, in its order.
 pub const TASK_COLUMNS: &str = "id, name, command, cwd, env, grp, workflow, status, created_at, started_at, \
      ended_at, exit_code, signal, error, progress, progress_message, read_at, deleted_at, restarted_from, pid, \
      keep_children, umask, after_task, matcher, diag_errors, diag_warnings, diag_infos, timeout_ms, depends_on, \
      retries, retry_delay_ms, attempts, result_bytes, result_error, hooks, paused_at, from_hook, progress_from_output, expected_ms, \
-     ready_pattern, ready_at";
+     ready_pattern, ready_at, cycle_from, cycle_to";
 /// How many: a query may select more after them (the change number).
-pub const TASK_COLUMN_COUNT: usize = 41;
+pub const TASK_COLUMN_COUNT: usize = 43;
 
 fn invalid(column: usize, message: String) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, Type::Text, message.into())
@@ -98,6 +98,10 @@ pub fn task_from_row(r: &Row<'_>) -> rusqlite::Result<Task> {
         expected_ms: r.get(38)?,
         ready_pattern: r.get(39)?,
         ready_at: r.get(40)?,
+        cycle: match (r.get(41)?, r.get(42)?) {
+            (Some(from), Some(to)) => Some(Cycle { from, to }),
+            _ => None,
+        },
         state,
     })
 }

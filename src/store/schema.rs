@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[&str] = &[
     V16_TEXT_INDEX,
     V17_WATCHES,
     V18_READY,
+    V19_CYCLES,
 ];
 
 const V1_TABLES: &str = r#"
@@ -330,6 +331,26 @@ DROP TRIGGER tasks_updated;
 CREATE TRIGGER tasks_updated AFTER UPDATE OF
     name, status, started_at, ended_at, exit_code, signal, error, progress, progress_message,
     read_at, deleted_at, pid, worker_pid, cancel_requested, attempts, paused_at, ready_at ON tasks BEGIN
+    UPDATE counters SET value = value + 1 WHERE name = 'change';
+    UPDATE tasks SET
+        changed = (SELECT value FROM counters WHERE name = 'change'),
+        final_change = CASE WHEN OLD.status IN ('queued', 'running') AND NEW.status NOT IN ('queued', 'running')
+            THEN (SELECT value FROM counters WHERE name = 'change') ELSE final_change END
+    WHERE seq = NEW.seq;
+END;
+"#;
+
+/// Watch-mode tools (`tsc --watch`): where in the merged output the last
+/// compile cycle of the current run began and ended, while it runs; its
+/// diagnostics are counted in `diag_*` then (a change watchers report:
+/// the trigger names `cycle_to`).
+const V19_CYCLES: &str = r#"
+ALTER TABLE tasks ADD COLUMN cycle_from INTEGER CHECK (cycle_from IS NULL OR cycle_from >= 0);
+ALTER TABLE tasks ADD COLUMN cycle_to INTEGER CHECK (cycle_to IS NULL OR cycle_to >= cycle_from);
+DROP TRIGGER tasks_updated;
+CREATE TRIGGER tasks_updated AFTER UPDATE OF
+    name, status, started_at, ended_at, exit_code, signal, error, progress, progress_message,
+    read_at, deleted_at, pid, worker_pid, cancel_requested, attempts, paused_at, ready_at, cycle_to ON tasks BEGIN
     UPDATE counters SET value = value + 1 WHERE name = 'change';
     UPDATE tasks SET
         changed = (SELECT value FROM counters WHERE name = 'change'),

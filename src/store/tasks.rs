@@ -553,7 +553,8 @@ impl Store {
         let attempt = to_json(attempt)?;
         // The next run starts afresh: no process yet, no progress of the last one.
         let sql = "UPDATE tasks SET attempts = json_insert(coalesce(attempts, '[]'), '$[#]', json(?2)), pid = NULL,
-                   progress = NULL, progress_message = NULL, paused_at = NULL, ready_at = NULL
+                   progress = NULL, progress_message = NULL, paused_at = NULL, ready_at = NULL,
+                   cycle_from = NULL, cycle_to = NULL, diag_errors = NULL, diag_warnings = NULL, diag_infos = NULL
                    WHERE id = ?1 AND status = 'running'";
         self.write(|tx| Ok(tx.execute(sql, params![id, attempt])?)).map(drop)
     }

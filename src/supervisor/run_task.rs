@@ -13,10 +13,10 @@ use super::fifo::Message;
 use super::process::{Spec, Stop, TaskProcesses};
 use crate::config::Config;
 use crate::diagnostics::DiagnosticCounts;
-use crate::output::{progress, ready, Capture, LogFiles, Stream};
+use crate::output::{cycle, progress, ready, Capture, LogFiles, Stream};
 use crate::paths::Paths;
 use crate::store::{Outcome, Store};
-use crate::task::{now_ms, result, Attempt, Exit, Task};
+use crate::task::{now_ms, result, Attempt, Cycle, Exit, Task};
 
 /// What a supervisor hands to the task it runs.
 pub struct Supervision<'a> {
@@ -115,7 +115,8 @@ fn outcome(paths: &Paths, store: &Store, task: &Task, ran: Ran, capture: &Captur
         ended_at: ran.ended_at,
         cancelled: ran.cancelled,
         output_bytes: Some(output_bytes),
-        diagnostics: count_diagnostics(paths, task, output_bytes, run_from),
+        // A watch-mode tool's: its last compile cycle's, and what followed.
+        diagnostics: count_diagnostics(paths, task, output_bytes, ran.last_cycle.map_or(run_from, |c| c.from)),
         timed_out: ran.timed_out,
         result,
     }
@@ -149,6 +150,8 @@ struct Ran {
     input_closed: bool,
     /// Its output said it was ready (a long-running task).
     was_ready: bool,
+    /// The last compile cycle its output finished (a watch-mode tool).
+    last_cycle: Option<Cycle>,
 }
 
 /// One run of the task's command, its output appended to `capture`.
@@ -185,6 +188,7 @@ async fn run_once<P: TaskProcesses>(
                 timed_out: false,
                 input_closed,
                 was_ready: false,
+                last_cycle: None,
             };
             return (ran, capture);
         }
@@ -200,6 +204,7 @@ async fn run_once<P: TaskProcesses>(
         let _ = stdin_tx.send(None);
     }
     let feeder = tokio::spawn(feed_stdin(pipes.stdin, stdin_rx));
+    let capture_start = capture.position();
     let mut running = Running {
         processes,
         stdout: Some(pipes.stdout),
@@ -221,9 +226,16 @@ async fn run_once<P: TaskProcesses>(
         progress_recorded: None,
         ready: task.ready_pattern.as_deref().and_then(|p| ready::Pattern::new(p).ok()).map(ready::Scanner::new),
         ready_seen: false,
+        cycles: (!crate::diagnostics::choice::is_off(task.matcher.as_deref())).then(cycle::Scanner::default),
+        cycle_from: capture_start,
+        last_cycle: None,
+        cycle_unrecorded: false,
+        cycle_recorded_at: None,
     };
     let exit = running.until_exit(&task.id, (s.store, s.paths, s.config), s.control, s.sigterm, s.stopping).await;
     let ended_at = now_ms();
+    // The outcome's diagnostics are the last cycle's: watchers see it first.
+    running.record_cycle(&task.id, s.store, s.paths);
     running.finish(task.keep_children).await;
     feeder.abort();
     let mut error = running.capture.error().map(str::to_owned);
@@ -241,6 +253,7 @@ async fn run_once<P: TaskProcesses>(
         timed_out: running.timed_out,
         input_closed: running.input_closed,
         was_ready: running.ready_seen,
+        last_cycle: running.last_cycle,
     };
     (ran, running.capture)
 }
@@ -309,7 +322,7 @@ fn count_diagnostics(paths: &Paths, task: &Task, output_bytes: (u64, u64), from:
     if output_bytes == (0, 0) {
         return Some(DiagnosticCounts::default());
     }
-    match crate::diagnostics::of_task_from(paths, task, from) {
+    match crate::diagnostics::of_task_between(paths, task, from, None) {
         Ok((found, _)) => Some(DiagnosticCounts::of(&found)),
         Err(e) => {
             tracing::warn!(task = %task.id, "cannot match the output: {e}");
@@ -354,10 +367,23 @@ struct Running<P> {
     ready: Option<ready::Scanner>,
     /// Its output matched its ready pattern in this run.
     ready_seen: bool,
+    /// Finds where a watch-mode tool's compile cycles end (None: its
+    /// output is not matched).
+    cycles: Option<cycle::Scanner>,
+    /// Where the cycle being written began.
+    cycle_from: u64,
+    /// The last cycle that ended, and whether the store has it yet.
+    last_cycle: Option<Cycle>,
+    cycle_unrecorded: bool,
+    /// When a cycle was last recorded (a store write and a match each).
+    cycle_recorded_at: Option<Instant>,
 }
 
 /// How often progress read from output is recorded (a store write each).
 const PROGRESS_EVERY: Duration = Duration::from_millis(250);
+/// How often a compile cycle is recorded at most: output that ends cycles
+/// faster is a flood, not edits being saved.
+const CYCLE_EVERY: Duration = Duration::from_millis(200);
 
 impl<P: TaskProcesses> Running<P> {
     /// Capture output and obey control frames until the main process exits.
@@ -375,6 +401,7 @@ impl<P: TaskProcesses> Running<P> {
                 record_ready(store, paths, config, id);
             }
             let progress_due = self.progress_due();
+            let cycle_due = self.cycle_due();
             tokio::select! {
                 r = read_some(&mut self.stdout, &mut self.out_buf) => self.captured(Stream::Stdout, r),
                 r = read_some(&mut self.stderr, &mut self.err_buf) => self.captured(Stream::Stderr, r),
@@ -407,6 +434,7 @@ impl<P: TaskProcesses> Running<P> {
                     }
                 }
                 () = sleep_until(progress_due) => self.record_progress(id, store, paths),
+                () = sleep_until(cycle_due) => self.record_cycle(id, store, paths),
                 () = sleep_until(self.kill_at) => {
                     self.processes.stop(Stop::Kill);
                     self.kill_at = Some(Instant::now() + Duration::from_secs(3600));
@@ -429,6 +457,12 @@ impl<P: TaskProcesses> Running<P> {
                 if let Some(seen) = self.progress.as_mut().and_then(|p| p.feed(&buf[..n])) {
                     self.progress_seen = Some(seen);
                 }
+                if self.cycles.as_mut().is_some_and(|c| c.feed(which, &buf[..n])) {
+                    let to = self.capture.position();
+                    self.last_cycle = Some(Cycle { from: self.cycle_from, to });
+                    self.cycle_from = to;
+                    self.cycle_unrecorded = true;
+                }
             }
             None => *pipe = None,
         }
@@ -438,6 +472,27 @@ impl<P: TaskProcesses> Running<P> {
     fn progress_due(&self) -> Option<Instant> {
         self.progress_seen.as_ref()?;
         Some(self.progress_recorded.as_ref().map_or_else(Instant::now, |(at, ..)| *at + PROGRESS_EVERY))
+    }
+
+    /// When a compile cycle that ended is due to be recorded.
+    fn cycle_due(&self) -> Option<Instant> {
+        self.cycle_unrecorded.then(|| self.cycle_recorded_at.map_or_else(Instant::now, |at| at + CYCLE_EVERY))
+    }
+
+    /// Record the last compile cycle that ended and the diagnostics in it,
+    /// for watchers: the editors' problems follow each cycle.
+    fn record_cycle(&mut self, id: &str, store: &Store, paths: &Paths) {
+        let Some(cycle) = self.last_cycle.filter(|_| self.cycle_unrecorded) else { return };
+        self.cycle_unrecorded = false;
+        self.cycle_recorded_at = Some(Instant::now());
+        let found = store
+            .get(id)
+            .and_then(|task| crate::diagnostics::of_task_between(paths, &task, cycle.from, Some(cycle.to)))
+            .map(|(found, _)| DiagnosticCounts::of(&found));
+        match found.and_then(|found| store.set_cycle(id, cycle, found)) {
+            Ok(()) => crate::wakeup::signal(paths),
+            Err(e) => tracing::warn!(task = id, "cannot record a compile cycle: {e}"),
+        }
     }
 
     /// Record the progress seen in the output, unless the task reports its

@@ -255,7 +255,18 @@ pub struct Task {
     pub ready_pattern: Option<String>,
     /// When its output matched `ready_pattern`, while it runs.
     pub ready_at: Option<i64>,
+    /// The last compile cycle a watch-mode tool (`tsc --watch`, `cargo
+    /// watch`) finished in this run's output: its diagnostics are the task's.
+    pub cycle: Option<Cycle>,
     pub state: State,
+}
+
+/// Where in a task's merged output (`output::Which::Both` positions) a
+/// watch-mode tool's compile cycle began and ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cycle {
+    pub from: u64,
+    pub to: u64,
 }
 
 /// A workflow's own finish hooks (`on_finish`, `on_failure` in its table),
@@ -457,6 +468,7 @@ pub(crate) mod testing {
             expected_ms: None,
             ready_pattern: None,
             ready_at: None,
+            cycle: None,
             state,
         }
     }

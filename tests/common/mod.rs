@@ -159,6 +159,11 @@ impl Home {
     }
 }
 
+/// A task's id, from its JSON.
+pub fn id_of(task: &Value) -> String {
+    task["id"].as_str().expect("a task has an id").to_owned()
+}
+
 /// Wait for a condition with a deadline (20 s): the one way tests wait.
 pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);

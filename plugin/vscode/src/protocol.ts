@@ -105,7 +105,7 @@ export interface DiagnosticsParams {
   id?: string | null;
 }
 
-/** The compiler and linter messages in a task's output. */
+/** The compiler and linter messages in a task's output (of its last compile cycle, for a watch-mode tool that runs): `task/diagnostics`, `task/diagnosticsChanged`. */
 export interface DiagnosticsResult {
   /** The task they are from. */
   task: Task;
@@ -576,6 +576,8 @@ export interface Notifications {
   "task/finished": FinishedEvent;
   /** A long-running task's output matched its ready pattern (`readyAt` is set; it is still `running`): what waited for it starts. */
   "task/ready": TaskEvent;
+  /** A watch-mode tool's compile cycle ended (`tsc --watch`, `cargo watch`): its diagnostics replace the last cycle's (the task's `diagnostics` counts them). */
+  "task/diagnosticsChanged": DiagnosticsResult;
   /** A running task reported progress. */
   "task/progress": ProgressEvent;
   /** A finished task changed otherwise (read, deleted, restored), or a running one: a run of a task that retries failed and the next follows (`attempts`), it was paused or resumed, or a rerun of a long-running task starts unready. */
@@ -592,4 +594,4 @@ export type NotificationMethod = keyof Notifications;
 /** The request names, as declared. */
 export const METHODS: readonly Method[] = ["initialize", "task/run", "task/runMany", "task/list", "task/get", "task/cancel", "task/pause", "task/resume", "queue/pause", "queue/resume", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "workflow/list", "shutdown"];
 /** The notification names, as declared. */
-export const NOTIFICATIONS: readonly NotificationMethod[] = ["task/queued", "task/started", "task/finished", "task/ready", "task/progress", "task/updated", "task/outputAppended", "counts/changed"];
+export const NOTIFICATIONS: readonly NotificationMethod[] = ["task/queued", "task/started", "task/finished", "task/ready", "task/diagnosticsChanged", "task/progress", "task/updated", "task/outputAppended", "counts/changed"];

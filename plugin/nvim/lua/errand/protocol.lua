@@ -55,7 +55,7 @@
 ---@class errand.DiagnosticsParams `task/diagnostics` params.
 ---@field id string? A task id, or a unique prefix of one (default: the newest failed task whose output held messages, else the newest failed task).
 
----@class errand.DiagnosticsResult The compiler and linter messages in a task's output.
+---@class errand.DiagnosticsResult The compiler and linter messages in a task's output (of its last compile cycle, for a watch-mode tool that runs): `task/diagnostics`, `task/diagnosticsChanged`.
 ---@field task errand.Task The task they are from.
 ---@field diagnostics errand.Diagnostic[] In the order the tools printed them, each once, to files that exist.
 ---@field truncated boolean The output went on past the 16 MiB that were read.
@@ -270,7 +270,7 @@
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).
 
 ---@alias errand.Method "initialize"|"task/run"|"task/runMany"|"task/list"|"task/get"|"task/cancel"|"task/pause"|"task/resume"|"queue/pause"|"queue/resume"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"workflow/list"|"shutdown"
----@alias errand.NotificationMethod "task/queued"|"task/started"|"task/finished"|"task/ready"|"task/progress"|"task/updated"|"task/outputAppended"|"counts/changed"
+---@alias errand.NotificationMethod "task/queued"|"task/started"|"task/finished"|"task/ready"|"task/diagnosticsChanged"|"task/progress"|"task/updated"|"task/outputAppended"|"counts/changed"
 
 local M = {}
 
@@ -309,6 +309,7 @@ M.notifications = {
   ["task/started"] = "errand.TaskEvent",
   ["task/finished"] = "errand.FinishedEvent",
   ["task/ready"] = "errand.TaskEvent",
+  ["task/diagnosticsChanged"] = "errand.DiagnosticsResult",
   ["task/progress"] = "errand.ProgressEvent",
   ["task/updated"] = "errand.TaskEvent",
   ["task/outputAppended"] = "errand.OutputEvent",

@@ -24,10 +24,11 @@ function serve() {
     for (const w of [...waiters]) w();
   });
   conn.listen();
-  const notification = (method, pred = () => true, ms = 15000) =>
+  // `from`: only notifications after the first `from` count.
+  const notification = (method, pred = () => true, ms = 15000, from = 0) =>
     new Promise((resolve, reject) => {
       const check = () => {
-        const n = notes.find((x) => x.method === method && pred(x.params));
+        const n = notes.slice(from).find((x) => x.method === method && pred(x.params));
         if (n) {
           waiters.splice(waiters.indexOf(check), 1);
           clearTimeout(timer);
@@ -44,7 +45,7 @@ function serve() {
     if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once("exit", r));
     return stderr;
   };
-  return { conn, notification, close, child };
+  return { conn, notification, close, child, notes };
 }
 
 test("run, finished notification, list, cancel through vscode-jsonrpc", async () => {
@@ -120,4 +121,41 @@ test("a dead server rejects pending requests once the connection is disposed", a
   await new Promise((r) => s.child.once("exit", r));
   s.conn.dispose();
   await assert.rejects(pending);
+});
+
+test("tsc --watch: each compile cycle's messages arrive as task/diagnosticsChanged, an error and its fix", async () => {
+  const s = serve();
+  await s.conn.sendRequest("initialize", { clientName: "node-test", protocolVersion: PROTOCOL_VERSION });
+  const project = fs.mkdtempSync(path.join(os.tmpdir(), "errand-tsc-"));
+  fs.mkdirSync(path.join(project, "src"));
+  fs.writeFileSync(path.join(project, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true }, include: ["src"] }));
+  const file = path.join(project, "src", "a.ts");
+  fs.writeFileSync(file, 'export const a: string = "x";\n');
+  const tsc = require.resolve("typescript/bin/tsc");
+  const t = await s.conn.sendRequest("task/run", { argv: [process.execPath, tsc, "--watch", "-p", "."], cwd: project, name: "tsc watch" });
+  const cycles = (pred) => s.notification("task/diagnosticsChanged", (p) => p.task.id === t.id && pred(p), 60000, s.notes.length);
+
+  const clean = await cycles(() => true);
+  assert.deepStrictEqual(clean.diagnostics, [], "the first compile is clean");
+  assert.strictEqual(clean.task.status, "running");
+
+  fs.writeFileSync(file, "export const a: string = 1;\n");
+  const broken = await cycles((p) => p.diagnostics.length > 0);
+  assert.deepStrictEqual(
+    broken.diagnostics.map((d) => [d.file, d.line, d.column, d.severity, d.code, d.source]),
+    [[fs.realpathSync(file), 1, 14, "error", "TS2322", "tsc"]],
+  );
+  assert.deepStrictEqual(broken.task.diagnostics, { errors: 1, warnings: 0, infos: 0 }, "the task counts this cycle's");
+  const asked = await s.conn.sendRequest("task/diagnostics", { id: t.id });
+  assert.strictEqual(asked.diagnostics.length, 1, "task/diagnostics answers with the last cycle's");
+
+  fs.writeFileSync(file, 'export const a: string = "y";\n');
+  const fixed = await cycles(() => true);
+  assert.deepStrictEqual(fixed.diagnostics, [], "the fix clears them");
+
+  await s.conn.sendRequest("task/cancel", { id: t.id });
+  const end = await s.notification("task/finished", (p) => p.task.id === t.id);
+  assert.deepStrictEqual(end.task.diagnostics, { errors: 0, warnings: 0, infos: 0 }, "the outcome counts the last cycle");
+  await s.close();
+  fs.rmSync(project, { recursive: true, force: true });
 });
