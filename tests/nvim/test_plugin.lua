@@ -261,6 +261,52 @@ return function(H)
     },
 
     {
+      "tsc --watch: each compile cycle's messages replace the last in vim.diagnostic and a quickfix list loaded from it",
+      function()
+        -- The real tsc, from the extension's npm packages (tests/run-all.sh installs them first).
+        local tsc = H.root .. "/plugin/vscode/node_modules/typescript/bin/tsc"
+        H.truthy(vim.uv.fs_stat(tsc), "npm installed typescript: " .. tsc)
+        vim.fn.mkdir("src", "p")
+        vim.fn.writefile(
+          { '{"compilerOptions": {"strict": true, "noEmit": true}, "include": ["src"]}' },
+          "tsconfig.json"
+        )
+        vim.fn.writefile({ 'export const a: string = "x";' }, "src/a.ts")
+        local task
+        errand.run(("node %s --watch -p ."):format(tsc), { name = "tsc watch" }, function(t)
+          task = t
+        end)
+        local ns = require("errand.diagnostics").namespace("tsc watch")
+        local buf = vim.fn.bufadd(vim.fn.getcwd() .. "/src/a.ts")
+        local function errors()
+          return vim.tbl_map(function(d)
+            return { d.lnum, d.col, d.code }
+          end, vim.diagnostic.get(buf, { namespace = ns }))
+        end
+        H.wait("the first, clean cycle", function()
+          return task and (require("errand.state").by_id[task.id] or {}).diagnostics ~= nil
+        end, 60000)
+        H.eq(errors(), {}, "clean")
+        vim.fn.writefile({ "export const a: string = 1;" }, "src/a.ts")
+        H.wait("the error, while tsc runs", function()
+          return #errors() == 1
+        end, 20000)
+        H.eq(errors(), { { 0, 13, "TS2322" } }, "place and code")
+        vim.cmd("Errand qf " .. task.id)
+        H.wait("the quickfix list", function()
+          return #vim.fn.getqflist() == 1
+        end)
+        vim.cmd("cclose")
+        vim.fn.writefile({ 'export const a: string = "y";' }, "src/a.ts")
+        H.wait("the fix clears both", function()
+          return #errors() == 0 and #vim.fn.getqflist() == 0
+        end, 20000)
+        H.truthy(vim.fn.getqflist({ title = 1 }).title:find("tsc watch", 1, true), "the same list, updated in place")
+        H.cli({ "cancel", task.id })
+      end,
+    },
+
+    {
       "a task past its timeout pops up as timed out, in the user's language",
       function()
         errand.run("sleep 30", { name = "slow", timeout_ms = 200 })

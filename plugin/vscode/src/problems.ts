@@ -1,7 +1,9 @@
 // Build errors in the Problems panel: when a task of this window's scope
 // ends with messages counted in its output, the compiler and linter messages of its output (task/diagnostics:
 // the server reads them, never this thread) fill errand's collection, kept
-// per task name and cleared when a task of that name starts again.
+// per task name and cleared when a task of that name starts again; a
+// watch-mode tool's (tsc --watch) are replaced at each compile cycle's end
+// (task/diagnosticsChanged).
 import * as vscode from "vscode";
 import type { ErrandClient } from "./client";
 import type { Diagnostic, Task } from "./protocol";
@@ -35,6 +37,10 @@ export class Problems implements vscode.Disposable {
     client.on("task/finished", (e) => {
       if (worthLoading(e.task) && inScope(e.task)) void this.load(e.task).catch(() => undefined);
     });
+    // A watch-mode tool's compile cycle ended: its messages replace the last cycle's.
+    client.on("task/diagnosticsChanged", (r) => {
+      if (inScope(r.task)) this.show(r.task.name, r.diagnostics);
+    });
   }
 
   /** Fill the panel from a task's output; how many messages it holds. */
@@ -43,8 +49,14 @@ export class Problems implements vscode.Disposable {
     const result = await this.client.request("task/diagnostics", { id: task.id });
     // A task of that name started meanwhile: these are stale.
     if (this.starts.get(task.name) !== startsBefore) return result.diagnostics.length;
+    this.show(task.name, result.diagnostics);
+    return result.diagnostics.length;
+  }
+
+  /** Put a task name's messages in the panel, in place of its last. */
+  private show(name: string, diagnostics: Diagnostic[]): void {
     const files = new Map<string, vscode.Diagnostic[]>();
-    for (const d of result.diagnostics) {
+    for (const d of diagnostics) {
       const line = Math.max(d.line - 1, 0);
       const column = Math.max((d.column ?? 1) - 1, 0);
       const item = new vscode.Diagnostic(new vscode.Range(line, column, line, column), d.message, SEVERITY[d.severity]);
@@ -52,10 +64,9 @@ export class Problems implements vscode.Disposable {
       if (d.code) item.code = d.code;
       files.set(d.file, [...(files.get(d.file) ?? []), item]);
     }
-    this.clear(task.name);
-    this.byName.set(task.name, files);
+    this.clear(name);
+    this.byName.set(name, files);
     for (const file of files.keys()) this.refresh(file);
-    return result.diagnostics.length;
   }
 
   private clear(name: string): void {

@@ -57,6 +57,8 @@ export class TaskStore {
     client.on("task/started", (e) => this.update(e.task));
     client.on("task/updated", (e) => this.update(e.task));
     client.on("task/ready", (e) => this.update(e.task));
+    // A watch-mode tool's compile cycle: its row counts that cycle's problems.
+    client.on("task/diagnosticsChanged", (r) => this.update(r.task));
     client.on("task/finished", (e) => this.update(e.task));
     client.on("task/progress", (e) => this.progress(e));
     client.onInitialized(() => this.refresh());

@@ -65,6 +65,11 @@ local on_notification = {
     state.update(p.task)
     popups.ready(p.task)
   end,
+  ["task/diagnosticsChanged"] = function(r)
+    state.update(r.task)
+    require("errand.diagnostics").cycle(r)
+    require("errand.quickfix").cycle(r)
+  end,
   ["task/progress"] = function(p)
     state.progress(p)
   end,

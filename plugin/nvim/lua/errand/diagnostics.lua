@@ -2,7 +2,8 @@
 --- one namespace per task name ("errand:<name>"), so a rerun of `make`
 --- replaces make's messages and leaves the linter's alone. Published when
 --- the server counted any in the output (`task.diagnostics`), cleared the
---- moment a task of that name starts again. Matching runs in the server.
+--- moment a task of that name starts again, and replaced at each compile
+--- cycle of a watch-mode tool (`tsc --watch`). Matching runs in the server.
 local M = {}
 
 --- Namespace per task name, created on first use.
@@ -54,6 +55,17 @@ function M.by_buffer(result)
   return out
 end
 
+--- Put a result's messages in the task name's namespace, in place of its last.
+---@param name string
+---@param result errand.DiagnosticsResult
+local function publish(name, result)
+  local ns = M.namespace(name)
+  vim.diagnostic.reset(ns)
+  for buf, list in pairs(M.by_buffer(result)) do
+    vim.diagnostic.set(ns, buf, list)
+  end
+end
+
 --- A task of this name started: its old messages are gone.
 ---@param task errand.Task
 function M.started(task)
@@ -74,12 +86,17 @@ function M.finished(task)
     if err or starts[task.name] ~= before then
       return -- gone, or a newer run of the same name started meanwhile
     end
-    local ns = M.namespace(task.name)
-    vim.diagnostic.reset(ns)
-    for buf, list in pairs(M.by_buffer(result)) do
-      vim.diagnostic.set(ns, buf, list)
-    end
+    publish(task.name, result)
   end)
+end
+
+--- A watch-mode tool's compile cycle ended: its messages replace the last
+--- cycle's (none left clears them).
+---@param result errand.DiagnosticsResult
+function M.cycle(result)
+  if require("errand.config").options.diagnostics.publish then
+    publish(result.task.name, result)
+  end
 end
 
 return M

@@ -24,6 +24,11 @@ function M.items(result)
   end, result.diagnostics)
 end
 
+---@param task errand.Task
+local function title_of(task)
+  return ("errand: %s (%s)"):format(require("errand.format").sanitize(task.name), task.id)
+end
+
 --- Fill the quickfix list with a task's diagnostics (id nil: the newest
 --- task that failed). `quiet`: no popup when there are none (automatic use).
 ---@param id string?
@@ -41,7 +46,7 @@ function M.load(id, quiet, cb)
     local format = require("errand.format")
     local t = require("errand.messages").t
     local items = M.items(result)
-    local title = ("errand: %s (%s)"):format(format.sanitize(result.task.name), result.task.id)
+    local title = title_of(result.task)
     if #items == 0 then
       if not quiet then
         vim.notify("errand: " .. t("no_diagnostics", format.sanitize(result.task.name)), vim.log.levels.INFO)
@@ -60,6 +65,17 @@ function M.load(id, quiet, cb)
       cb(#items)
     end
   end)
+end
+
+--- A watch-mode tool's compile cycle ended (task/diagnosticsChanged): a
+--- quickfix list loaded from that task follows, in place (its position and
+--- window stay); any other list is left alone.
+---@param result errand.DiagnosticsResult
+function M.cycle(result)
+  local title = title_of(result.task)
+  if vim.fn.getqflist({ title = 0 }).title == title then
+    vim.fn.setqflist({}, "r", { title = title, items = M.items(result) })
+  end
 end
 
 --- A task finished: with `quickfix.on_failure`, a failed one fills the list.

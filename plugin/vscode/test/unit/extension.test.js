@@ -606,6 +606,27 @@ test("a failed build fills the Problems panel; the same task running again clear
   assert.deepStrictEqual(stub.calls.builtins, ["workbench.actions.view.problems"]);
 });
 
+test("tsc --watch: the Problems panel follows each compile cycle while it runs", async (t) => {
+  const folder = fs.realpathSync(tempDir("errand-ws-"));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.mkdirSync(path.join(folder, "src"));
+  fs.writeFileSync(path.join(folder, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true }, include: ["src"] }));
+  const file = path.join(folder, "src", "a.ts");
+  fs.writeFileSync(file, 'export const a: string = "x";\n');
+  const { api } = await activate(t, { folder });
+  // The real tsc, from this extension's own npm packages.
+  const watch = await runCommand(api, `node ${require.resolve("typescript/bin/tsc")} --watch -p .`, "running");
+  t.after(() => api.client.request("task/cancel", { id: watch.id }).catch(() => undefined));
+  await until("the first, clean cycle", () => api.store.list().find((x) => x.id === watch.id)?.diagnostics, 60000);
+  assert.strictEqual(stub.calls.problems.has(file), false);
+  fs.writeFileSync(file, "export const a: string = 1;\n");
+  const shown = await until("the error in the Problems panel", () => stub.calls.problems.get(file), 20000);
+  assert.deepStrictEqual(shown.map((d) => [d.range.start.line, d.range.start.character, d.code, d.source]), [[0, 13, "TS2322", "errand: tsc"]]);
+  assert.strictEqual(api.store.list().find((x) => x.id === watch.id).status, "running", "while tsc runs");
+  fs.writeFileSync(file, 'export const a: string = "y";\n');
+  await until("the fix clears it", () => !stub.calls.problems.has(file), 20000);
+});
+
 test("a build that passes with warnings still shows them, and its row counts them", async (t) => {
   const folder = fs.realpathSync(tempDir("errand-ws-"));
   t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
