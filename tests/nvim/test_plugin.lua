@@ -261,7 +261,7 @@ return function(H)
     },
 
     {
-      "tsc --watch: each compile cycle's messages replace the last in vim.diagnostic and a quickfix list loaded from it",
+      "tsc --watch: each compile cycle's messages replace the last in vim.diagnostic and a quickfix list loaded from it; a new server catches up",
       function()
         -- The real tsc, from the extension's npm packages (tests/run-all.sh installs them first).
         local tsc = H.root .. "/plugin/vscode/node_modules/typescript/bin/tsc"
@@ -292,6 +292,13 @@ return function(H)
           return #errors() == 1
         end, 20000)
         H.eq(errors(), { { 0, 13, "TS2322" } }, "place and code")
+        -- A server killed mid-watch: the next one's client catches up with the last cycle.
+        vim.diagnostic.reset(ns)
+        vim.uv.kill(require("errand.state").server.pid, "sigkill")
+        require("errand.client").ensure()
+        H.wait("caught up after a restart", function()
+          return #errors() == 1
+        end)
         vim.cmd("Errand qf " .. task.id)
         H.wait("the quickfix list", function()
           return #vim.fn.getqflist() == 1

@@ -41,6 +41,15 @@ export class Problems implements vscode.Disposable {
     client.on("task/diagnosticsChanged", (r) => {
       if (inScope(r.task)) this.show(r.task.name, r.diagnostics);
     });
+    client.onInitialized(() => void this.catchUp().catch(() => undefined));
+  }
+
+  /** After (re)connecting: running watch-mode tools' last cycles (a running
+   * task has counts once a cycle ended), which no notification repeats
+   * before their next cycle; none clears stale ones. */
+  private async catchUp(): Promise<void> {
+    const { tasks } = await this.client.request("task/list", { status: ["running"] });
+    for (const task of tasks) if (task.diagnostics && inScope(task)) await this.load(task);
   }
 
   /** Fill the panel from a task's output; how many messages it holds. */

@@ -124,6 +124,7 @@ local function initialize()
       )
     end
     popups.startup(res.unread or {}, res.unreadTotal, res.unreadFailed)
+    require("errand.diagnostics").catch_up()
     for _, fn in pairs(M.on_initialized) do
       fn()
     end

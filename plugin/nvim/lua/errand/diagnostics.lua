@@ -75,18 +75,40 @@ function M.started(task)
   end
 end
 
---- A task finished: publish what the server counted in its output.
+--- Ask for a task's messages and publish them, unless a newer run of its
+--- name started meanwhile.
 ---@param task errand.Task
-function M.finished(task)
-  if not require("errand.config").options.diagnostics.publish or not counted(task) then
-    return
-  end
+local function load(task)
   local before = starts[task.name]
   require("errand.client").request("task/diagnostics", { id = task.id }, function(err, result)
     if err or starts[task.name] ~= before then
       return -- gone, or a newer run of the same name started meanwhile
     end
     publish(task.name, result)
+  end)
+end
+
+--- A task finished: publish what the server counted in its output.
+---@param task errand.Task
+function M.finished(task)
+  if require("errand.config").options.diagnostics.publish and counted(task) then
+    load(task)
+  end
+end
+
+--- After (re)connecting: the messages of running watch-mode tools' last
+--- cycles (a running task has counts once a cycle ended), which no
+--- notification repeats before their next cycle; none clears stale ones.
+function M.catch_up()
+  if not require("errand.config").options.diagnostics.publish then
+    return
+  end
+  require("errand.client").request("task/list", { status = { "running" } }, function(err, res)
+    for _, task in ipairs(not err and res and res.tasks or {}) do
+      if task.diagnostics ~= nil then
+        load(task)
+      end
+    end
   end)
 end
 

@@ -623,6 +623,12 @@ test("tsc --watch: the Problems panel follows each compile cycle while it runs",
   const shown = await until("the error in the Problems panel", () => stub.calls.problems.get(file), 20000);
   assert.deepStrictEqual(shown.map((d) => [d.range.start.line, d.range.start.character, d.code, d.source]), [[0, 13, "TS2322", "errand: tsc"]]);
   assert.strictEqual(api.store.list().find((x) => x.id === watch.id).status, "running", "while tsc runs");
+  // A server killed mid-watch, the panel emptied: the next server's client catches up.
+  stub.calls.problems.clear();
+  const old = api.client.pid;
+  process.kill(old, "SIGKILL");
+  await until("a new server", () => api.client.pid && api.client.pid !== old);
+  await until("caught up with the last cycle", () => stub.calls.problems.get(file), 20000);
   fs.writeFileSync(file, 'export const a: string = "y";\n');
   await until("the fix clears it", () => !stub.calls.problems.has(file), 20000);
 });
