@@ -172,7 +172,7 @@ pub fn listing(config: &Config, paths: &Paths, dir: &Path) -> Result<Listing> {
             instance: Instance::default(),
             hooks: TaskHooks::default(),
             progress_from_output: true,
-            ready: None,
+            ready: found.ready,
             watch: Vec::new(),
             depends: found.depends,
             in_sequence: found.in_sequence,

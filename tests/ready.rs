@@ -147,3 +147,38 @@ fn a_workflow_says_when_it_is_ready() {
     let r = home.run(&["run", "--ready", "", "true"]);
     assert_eq!((r.code, r.stderr.as_str()), (2, "errand: the ready pattern is empty\n"));
 }
+
+#[test]
+fn a_tasks_json_background_task_is_ready_at_its_ends_pattern() {
+    let home = Home::new();
+    let dir = home.path().join("proj");
+    std::fs::create_dir_all(dir.join(".vscode")).unwrap();
+    std::fs::create_dir_all(dir.join(".git")).unwrap();
+    let tasks = serde_json::json!({ "version": "2.0.0", "tasks": [
+        { "label": "Serve", "type": "shell", "command": SERVER, "isBackground": true,
+          "problemMatcher": { "pattern": { "regexp": "^x$" },
+                              "background": { "beginsPattern": "starting", "endsPattern": "Listening on" } } },
+        { "label": "Watch", "type": "shell", "command": "tsc -w", "isBackground": true, "problemMatcher": "$tsc-watch" },
+        { "label": "E2E", "type": "shell", "command": "touch ../e2e-ran", "dependsOn": "Serve" },
+    ] });
+    std::fs::write(dir.join(".vscode/tasks.json"), tasks.to_string()).unwrap();
+    let out = home.cmd().current_dir(&dir).args(["workflows", "--json"]).output().unwrap();
+    let listed: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let ready = |name: &str| listed.iter().find(|w| w["name"] == name).map(|w| w["ready"].clone());
+    assert_eq!(ready("vscode:Serve"), Some(json!("Listening on")));
+    assert!(ready("vscode:Watch").unwrap().as_str().unwrap().contains("Watching for file changes"));
+    assert_eq!(ready("vscode:E2E"), Some(Value::Null));
+
+    let out = home.cmd().current_dir(&dir).args(["run", "--json", "#vscode:E2E"]).output().unwrap();
+    let e2e = id_of(&serde_json::from_slice(&out.stdout).unwrap());
+    let serve = home.task(&e2e)["dependsOn"][0].as_str().unwrap().to_owned();
+    eventually("the server starts", || home.status_of(&serve) == "running");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(home.status_of(&e2e), "queued", "not before the server says it listens");
+    std::fs::write(dir.join("go"), "").unwrap();
+    assert_eq!(home.wait(&[&e2e]), 0, "it starts once the server is ready, while the server runs");
+    assert!(home.path().join("e2e-ran").exists());
+    assert_eq!(home.status_of(&serve), "running");
+    home.ok(&["cancel", &serve]);
+    home.wait(&[&serve]);
+}

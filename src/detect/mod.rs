@@ -47,6 +47,9 @@ pub struct Found {
     pub depends: Vec<String>,
     /// One after another, rather than all at once.
     pub in_sequence: bool,
+    /// A long-running task: `ready` once a line of its output matches (a
+    /// `tasks.json` background task's `endsPattern`), as a workflow's `ready`.
+    pub ready: Option<String>,
 }
 
 impl Found {
@@ -63,6 +66,7 @@ impl Found {
             refused: None,
             depends: Vec::new(),
             in_sequence: false,
+            ready: None,
         }
     }
 

@@ -79,6 +79,9 @@ pub fn detect(folder: &Path, cx: &Folder) -> Result<Vec<Found>> {
             None => refused.push("its dependsOn names a task by other than its label".to_owned()),
         }
         entry.in_sequence = task.get("dependsOrder").and_then(Value::as_str) == Some("sequence");
+        if task.get("isBackground").and_then(Value::as_bool) == Some(true) {
+            entry.ready = ends_pattern(task.get("problemMatcher"));
+        }
         if entry.command.validate().is_err() {
             refused.push("its command is empty or too long".to_owned());
         }
@@ -102,6 +105,32 @@ pub fn detect(folder: &Path, cx: &Folder) -> Result<Vec<Found>> {
         }
     }
     Ok(found)
+}
+
+/// What says a background task is ready, as VS Code reads it: the first
+/// match of its problem matcher's `background.endsPattern` lets what
+/// `dependsOn` it start. `$tsc-watch`, the one named background matcher
+/// VS Code ships, says it with tsc's end of a compile. A pattern in a
+/// syntax errand's regex does not read (a lookbehind) is left out: then
+/// what depends on the task waits for its end.
+fn ends_pattern(matcher: Option<&Value>) -> Option<String> {
+    let one = |m: &Value| -> Option<String> {
+        match m {
+            Value::String(name) if name == "$tsc-watch" => {
+                Some(r"(?:Compilation complete\.|Found \d+ errors?\.) Watching for file changes\.".to_owned())
+            }
+            Value::Object(o) => {
+                let ends = o.get("background")?.get("endsPattern")?;
+                ends.as_str().or_else(|| ends.get("regexp")?.as_str()).map(str::to_owned)
+            }
+            _ => None,
+        }
+    };
+    let found = match matcher? {
+        Value::Array(all) => all.iter().find_map(one),
+        m => one(m),
+    };
+    found.filter(|p| crate::output::ready::Pattern::new(p).is_ok())
 }
 
 /// A command or an argument: a string, a list of strings (joined by
