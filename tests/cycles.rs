@@ -54,3 +54,20 @@ fn a_build_that_is_no_watch_tool_keeps_all_its_messages() {
     home.wait(&[&id]);
     assert_eq!(home.task(&id)["diagnostics"]["errors"], 1);
 }
+
+#[test]
+fn a_build_that_ends_by_itself_keeps_the_messages_of_every_cycle_it_printed() {
+    let home = Home::new();
+    // Two vite builds in one (SvelteKit's client and server): each says
+    // "built in"; the error came before the first. Only a watch errand
+    // stopped is counted from its last cycle.
+    let id = home.submit(
+        "echo 'export const a: string = 1;' > a.ts; \
+         echo \"a.ts(1,14): error TS2322: Type 'number' is not assignable to type 'string'.\"; \
+         sleep 0.2; echo '✓ built in 1.02s'; sleep 0.3; echo '✓ built in 0.51s'; sleep 0.3; exit 2",
+    );
+    home.wait(&[&id]);
+    assert_eq!(home.task(&id)["diagnostics"]["errors"], 1);
+    let errors = home.ok(&["errors", &id]);
+    assert!(errors.contains("a.ts:1:14: error"), "{errors}");
+}

@@ -16,7 +16,7 @@ use crate::diagnostics::strip_ansi;
 
 /// The words every end-of-cycle line holds (a fast search over raw output).
 static WORDS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"Watching for file changes|Finished running|compiled|built in|waiting for|watching for changes")
+    Regex::new(r"Watching for file changes|Finished running|compiled|built in|Built in|waiting for|build finished")
         .expect("a valid regex")
 });
 
@@ -25,7 +25,7 @@ static END_OF_CYCLE: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(concat!(
         // tsc --watch: "[10:04:05 AM] Found 1 error. Watching for file changes."
         r"(?i)(Found \d+ errors?\.? Watching for file changes",
-        // cargo watch: "[Finished running. Exit Status: 101]"
+        // cargo watch: "[Finished running. Exit status: 101]"
         r"|^\[Finished running\b",
         // webpack --watch: "webpack 5.89.0 compiled with 1 error in 310 ms"
         r"|^webpack \S+ compiled\b",
@@ -34,50 +34,64 @@ static END_OF_CYCLE: LazyLock<regex::Regex> = LazyLock::new(|| {
         // nodemon: "[nodemon] app crashed - waiting for file changes before starting..."
         r"|^\[nodemon\] .*waiting for (file )?changes",
         // esbuild --watch: "[watch] build finished, watching for changes..."
+        // after its first build, "[watch] build finished" after each rebuild
         r"|^\[watch\] build finished)",
     ))
     .expect("a valid regex")
 });
 
-/// How much of a read is kept to find words cut between two reads.
-const OVERLAP: usize = 256;
 /// How many lines with the words one read has looked at, at most.
 const MAX_LOOKS: usize = 4;
-/// The longest line looked at around a match.
+/// The longest line looked at; of a longer one, its end.
 const MAX_LINE: usize = 4096;
 
-/// Finds the ends of cycles in a task's output, per stream.
+/// Finds the ends of cycles in a task's output, per stream, in whole lines.
 #[derive(Debug, Default)]
 pub struct Scanner {
-    /// The end of each stream's last read (stdout, stderr).
-    tails: [Vec<u8>; 2],
-    joined: Vec<u8>,
+    /// Each stream's line still being written (stdout, stderr): a tool's
+    /// line cut between two reads is looked at once it ends.
+    partial: [Vec<u8>; 2],
 }
 
 impl Scanner {
-    /// Take in output of stream `which` (0 stdout, 1 stderr): true if it
-    /// ended a cycle.
+    /// Take in output of stream `which` (0 stdout, 1 stderr): true if a
+    /// line it ended ends a cycle.
     pub fn feed(&mut self, which: usize, bytes: &[u8]) -> bool {
-        let Some(tail) = self.tails.get_mut(which) else { return false };
-        self.joined.clear();
-        self.joined.extend_from_slice(tail);
-        self.joined.extend_from_slice(bytes);
-        let seen = tail.len();
-        // A match wholly in the tail was looked at with the last read. The
-        // end of a cycle is the last line of its burst: the last few lines
-        // with the words are looked at, not each of a flood of them.
-        let starts: Vec<usize> = WORDS.find_iter(&self.joined).filter(|m| m.end() > seen).map(|m| m.start()).collect();
-        let ended = starts.iter().rev().take(MAX_LOOKS).any(|&at| is_end_line(line_around(&self.joined, at)));
-        let keep = self.joined.len().min(OVERLAP);
-        tail.clear();
-        tail.extend_from_slice(&self.joined[self.joined.len() - keep..]);
+        let Some(partial) = self.partial.get_mut(which) else { return false };
+        let Some(last_break) = bytes.iter().rposition(is_break) else {
+            append(partial, bytes);
+            return false;
+        };
+        let first_break = bytes.iter().position(is_break).unwrap_or(last_break);
+        // The line the last read left unfinished, finished by this one.
+        append(partial, &bytes[..first_break]);
+        let mut ended = WORDS.is_match(partial) && is_end_line(partial);
+        partial.clear();
+        // The lines this read holds whole. The end of a cycle is the last
+        // line of its burst: the last few lines with the words are looked
+        // at, not each of a flood of them.
+        let whole = &bytes[first_break..=last_break];
+        let starts: Vec<usize> = WORDS.find_iter(whole).map(|m| m.start()).collect();
+        ended |= starts.iter().rev().take(MAX_LOOKS).any(|&at| is_end_line(line_around(whole, at)));
+        append(partial, &bytes[last_break + 1..]);
         ended
     }
 }
 
-/// The line (as far as this text holds it) around byte `at`.
+fn is_break(b: &u8) -> bool {
+    matches!(b, b'\n' | b'\r')
+}
+
+/// Add to a line being written, keeping its last `MAX_LINE` bytes.
+fn append(line: &mut Vec<u8>, bytes: &[u8]) {
+    line.extend_from_slice(&bytes[bytes.len().saturating_sub(MAX_LINE)..]);
+    if line.len() > MAX_LINE {
+        line.drain(..line.len() - MAX_LINE);
+    }
+}
+
+/// The line around byte `at` of whole lines (at most `MAX_LINE` each side).
 fn line_around(text: &[u8], at: usize) -> &[u8] {
-    let is_break = |b: &u8| *b == b'\n' || *b == b'\r';
     let start = text[..at].iter().rposition(is_break).map_or(0, |k| k + 1).max(at.saturating_sub(MAX_LINE));
     let end = text[at..].iter().position(is_break).map_or(text.len(), |k| at + k).min(at + MAX_LINE);
     &text[start..end]
@@ -101,11 +115,13 @@ mod tests {
         for line in [
             "[\x1b[90m10:04:05 AM\x1b[0m] Found 1 error. Watching for file changes.\n",
             "10:04:05 - Found 0 errors. Watching for file changes.\r\n",
-            "[Finished running. Exit Status: 101]\n",
+            "[Finished running. Exit status: 101]\n",
             "webpack 5.89.0 compiled with 1 error in 310 ms\n",
             "\x1b[32m✓ built in 1.02s\x1b[39m\n",
             "[nodemon] app crashed - waiting for file changes before starting...\n",
             "[watch] build finished, watching for changes...\n",
+            "[watch] build finished\n",
+            "✨ Built in 1.23s\n",
         ] {
             assert_eq!(ends(&[line]), [true], "{line:?}");
         }
@@ -129,7 +145,9 @@ mod tests {
             ends(&["x\n[10:04:05 AM] Found 2 errors. Watching for fi", "le changes.\n", "more\n"]),
             [false, true, false]
         );
-        // Streams keep their own tails: another stream's read does not join this one's.
+        assert_eq!(ends(&["vite v5 building...\nbuilt in ", "1020ms.\n"]), [false, true], "cut after the words");
+        assert_eq!(ends(&["[watch] build finished"]), [false], "looked at once the line ends");
+        // Streams keep their own lines: another stream's read does not end this one's.
         let mut s = Scanner::default();
         assert!(!s.feed(0, b"Found 2 errors. Watching for fi"));
         assert!(!s.feed(1, b"le changes.\n"));

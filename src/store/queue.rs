@@ -39,6 +39,10 @@ pub struct Outcome {
     pub output_bytes: Option<(u64, u64)>,
     /// The diagnostics its output held; None if it was not matched.
     pub diagnostics: Option<DiagnosticCounts>,
+    /// They are those of its last compile cycle and what followed (a
+    /// watch-mode tool errand stopped); else the cycle recorded is
+    /// forgotten, and its whole last run is read again when asked.
+    pub counted_cycle: bool,
     /// Stopped by errand because it ran past its timeout (then it failed).
     pub timed_out: bool,
     /// The JSON result its last run left (a value was kept already: `keep_result`).
@@ -371,7 +375,8 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
         "UPDATE tasks SET status = ?2, ended_at = ?3, exit_code = ?4, signal = ?5, error = ?6,
                           stdout_bytes = ?7, stderr_bytes = ?8,
                           diag_errors = ?9, diag_warnings = ?10, diag_infos = ?11,
-                          result_bytes = ?12, result_error = ?13, paused_at = NULL, ready_at = NULL
+                          result_bytes = ?12, result_error = ?13, paused_at = NULL, ready_at = NULL,
+                          cycle_from = CASE WHEN ?14 THEN cycle_from END, cycle_to = CASE WHEN ?14 THEN cycle_to END
          WHERE id = ?1 AND status = 'running'",
         params![
             id,
@@ -387,6 +392,7 @@ fn finish(tx: &Connection, id: &str, outcome: &Outcome) -> Result<()> {
             outcome.diagnostics.map(|c| c.infos),
             result_bytes,
             result_error,
+            outcome.counted_cycle,
         ],
     )?;
     if status != Status::Completed {

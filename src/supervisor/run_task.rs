@@ -108,6 +108,7 @@ fn outcome(paths: &Paths, store: &Store, task: &Task, ran: Ran, capture: &Captur
         }
     }
     let long_running_end = ended_by_itself(task, &ran).filter(|_| !store.cancel_requested(&task.id).unwrap_or(false));
+    let cycle = counted_cycle(&ran);
     Outcome {
         exit: ran.exit,
         ended_by_itself: long_running_end.is_some(),
@@ -115,11 +116,21 @@ fn outcome(paths: &Paths, store: &Store, task: &Task, ran: Ran, capture: &Captur
         ended_at: ran.ended_at,
         cancelled: ran.cancelled,
         output_bytes: Some(output_bytes),
-        // A watch-mode tool's: its last compile cycle's, and what followed.
-        diagnostics: count_diagnostics(paths, task, output_bytes, ran.last_cycle.map_or(run_from, |c| c.from)),
+        diagnostics: count_diagnostics(paths, task, output_bytes, cycle.map_or(run_from, |c| c.from), None),
+        counted_cycle: cycle.is_some(),
         timed_out: ran.timed_out,
         result,
     }
+}
+
+/// The compile cycle the outcome's messages start at: a watch-mode tool
+/// errand stopped (a cancel, a timeout) has those of its last cycle and
+/// what followed. A run that ended by itself has all of its messages: a
+/// plain build may print a tool's end-of-cycle line more than once
+/// (SvelteKit's two vite builds), and a crashed watcher's cycles all led
+/// to its end.
+fn counted_cycle(ran: &Ran) -> Option<Cycle> {
+    ran.last_cycle.filter(|_| ran.cancelled || ran.timed_out)
 }
 
 /// Why a run of a long-running task (one with a ready pattern) that ended
@@ -227,16 +238,18 @@ async fn run_once<P: TaskProcesses>(
         ready: task.ready_pattern.as_deref().and_then(|p| ready::Pattern::new(p).ok()).map(ready::Scanner::new),
         ready_seen: false,
         cycles: (!crate::diagnostics::choice::is_off(task.matcher.as_deref())).then(cycle::Scanner::default),
+        cycle_end_seen: false,
         cycle_from: capture_start,
         last_cycle: None,
         cycle_unrecorded: false,
         cycle_recorded_at: None,
     };
-    let exit = running.until_exit(&task.id, (s.store, s.paths, s.config), s.control, s.sigterm, s.stopping).await;
+    let exit = running.until_exit(task, (s.store, s.paths, s.config), s.control, s.sigterm, s.stopping).await;
     let ended_at = now_ms();
-    // The outcome's diagnostics are the last cycle's: watchers see it first.
-    running.record_cycle(&task.id, s.store, s.paths);
     running.finish(task.keep_children).await;
+    // The last cycle, as the outcome counts it (finish still reads output).
+    running.end_cycle_seen();
+    running.record_cycle(task, s.store, s.paths);
     feeder.abort();
     let mut error = running.capture.error().map(str::to_owned);
     if running.timed_out {
@@ -315,14 +328,20 @@ fn record_pause(store: &Store, paths: &Paths, id: &str, paused: bool) {
 /// The diagnostics in a task's output, counted before its outcome is
 /// recorded, so that `task/finished` carries them: at most 16 MiB is read,
 /// about 0.1 s at the very worst, nothing for a task that printed nothing.
-fn count_diagnostics(paths: &Paths, task: &Task, output_bytes: (u64, u64), from: u64) -> Option<DiagnosticCounts> {
+fn count_diagnostics(
+    paths: &Paths,
+    task: &Task,
+    output_bytes: (u64, u64),
+    from: u64,
+    until: Option<u64>,
+) -> Option<DiagnosticCounts> {
     if crate::diagnostics::choice::is_off(task.matcher.as_deref()) {
         return None;
     }
     if output_bytes == (0, 0) {
         return Some(DiagnosticCounts::default());
     }
-    match crate::diagnostics::of_task_between(paths, task, from, None) {
+    match crate::diagnostics::of_task_between(paths, task, from, until) {
         Ok((found, _)) => Some(DiagnosticCounts::of(&found)),
         Err(e) => {
             tracing::warn!(task = %task.id, "cannot match the output: {e}");
@@ -370,6 +389,9 @@ struct Running<P> {
     /// Finds where a watch-mode tool's compile cycles end (None: its
     /// output is not matched).
     cycles: Option<cycle::Scanner>,
+    /// A line of its output ended a cycle; the cycle ends once what the
+    /// tool wrote before it on the other stream is in.
+    cycle_end_seen: bool,
     /// Where the cycle being written began.
     cycle_from: u64,
     /// The last cycle that ended, and whether the store has it yet.
@@ -384,18 +406,26 @@ const PROGRESS_EVERY: Duration = Duration::from_millis(250);
 /// How often a compile cycle is recorded at most: output that ends cycles
 /// faster is a flood, not edits being saved.
 const CYCLE_EVERY: Duration = Duration::from_millis(200);
+/// After a cycle's end line: how long a read of what the tool wrote before
+/// it waits, and how many such reads there are at most.
+const CYCLE_TAIL_WAIT: Duration = Duration::from_millis(5);
+const MAX_CYCLE_TAIL_READS: usize = 16;
 
 impl<P: TaskProcesses> Running<P> {
     /// Capture output and obey control frames until the main process exits.
     async fn until_exit(
         &mut self,
-        id: &str,
+        task: &Task,
         (store, paths, config): (&Store, &Paths, &Config),
         control: &mut mpsc::Receiver<(String, Message)>,
         sigterm: &mut Signal,
         stopping: &mut bool,
     ) -> std::io::Result<Exit> {
+        let id = task.id.as_str();
         loop {
+            if self.cycle_end_seen {
+                self.take_in_the_rest_of_a_cycle().await;
+            }
             if self.ready_seen && self.ready.is_some() {
                 self.ready = None;
                 record_ready(store, paths, config, id);
@@ -434,7 +464,7 @@ impl<P: TaskProcesses> Running<P> {
                     }
                 }
                 () = sleep_until(progress_due) => self.record_progress(id, store, paths),
-                () = sleep_until(cycle_due) => self.record_cycle(id, store, paths),
+                () = sleep_until(cycle_due) => self.record_cycle(task, store, paths),
                 () = sleep_until(self.kill_at) => {
                     self.processes.stop(Stop::Kill);
                     self.kill_at = Some(Instant::now() + Duration::from_secs(3600));
@@ -457,12 +487,7 @@ impl<P: TaskProcesses> Running<P> {
                 if let Some(seen) = self.progress.as_mut().and_then(|p| p.feed(&buf[..n])) {
                     self.progress_seen = Some(seen);
                 }
-                if self.cycles.as_mut().is_some_and(|c| c.feed(which, &buf[..n])) {
-                    let to = self.capture.position();
-                    self.last_cycle = Some(Cycle { from: self.cycle_from, to });
-                    self.cycle_from = to;
-                    self.cycle_unrecorded = true;
-                }
+                self.cycle_end_seen |= self.cycles.as_mut().is_some_and(|c| c.feed(which, &buf[..n]));
             }
             None => *pipe = None,
         }
@@ -479,19 +504,50 @@ impl<P: TaskProcesses> Running<P> {
         self.cycle_unrecorded.then(|| self.cycle_recorded_at.map_or_else(Instant::now, |at| at + CYCLE_EVERY))
     }
 
+    /// A line ended a cycle: first take in what the tool's other stream
+    /// holds already, written before that line (cargo's errors go to
+    /// stderr, cargo watch's end line to stdout, and either pipe may be
+    /// read first), at most a few reads, each waited for a moment.
+    async fn take_in_the_rest_of_a_cycle(&mut self) {
+        for _ in 0..MAX_CYCLE_TAIL_READS {
+            let read = tokio::time::timeout(CYCLE_TAIL_WAIT, async {
+                tokio::select! {
+                    r = read_some(&mut self.stdout, &mut self.out_buf) => (Stream::Stdout, r),
+                    r = read_some(&mut self.stderr, &mut self.err_buf) => (Stream::Stderr, r),
+                }
+            });
+            match read.await {
+                Ok((stream, r)) => self.captured(stream, r),
+                Err(_) => break,
+            }
+        }
+        self.end_cycle_seen();
+    }
+
+    /// The cycle whose end was seen ends here, at what is captured now.
+    fn end_cycle_seen(&mut self) {
+        if !std::mem::take(&mut self.cycle_end_seen) {
+            return;
+        }
+        let to = self.capture.position();
+        self.last_cycle = Some(Cycle { from: self.cycle_from, to });
+        self.cycle_from = to;
+        self.cycle_unrecorded = true;
+    }
+
     /// Record the last compile cycle that ended and the diagnostics in it,
     /// for watchers: the editors' problems follow each cycle.
-    fn record_cycle(&mut self, id: &str, store: &Store, paths: &Paths) {
+    fn record_cycle(&mut self, task: &Task, store: &Store, paths: &Paths) {
         let Some(cycle) = self.last_cycle.filter(|_| self.cycle_unrecorded) else { return };
         self.cycle_unrecorded = false;
         self.cycle_recorded_at = Some(Instant::now());
-        let found = store
-            .get(id)
-            .and_then(|task| crate::diagnostics::of_task_between(paths, &task, cycle.from, Some(cycle.to)))
-            .map(|(found, _)| DiagnosticCounts::of(&found));
-        match found.and_then(|found| store.set_cycle(id, cycle, found)) {
+        // None: the output could not be read (said in the log).
+        let Some(found) = count_diagnostics(paths, task, self.capture.bytes(), cycle.from, Some(cycle.to)) else {
+            return;
+        };
+        match store.set_cycle(&task.id, cycle, found) {
             Ok(()) => crate::wakeup::signal(paths),
-            Err(e) => tracing::warn!(task = id, "cannot record a compile cycle: {e}"),
+            Err(e) => tracing::warn!(task = %task.id, "cannot record a compile cycle: {e}"),
         }
     }
 

@@ -26,12 +26,13 @@ export class Problems implements vscode.Disposable {
   private readonly collection = vscode.languages.createDiagnosticCollection("errand");
   /** What each task name put in the panel, by file. */
   private readonly byName = new Map<string, Map<string, vscode.Diagnostic[]>>();
-  /** Starts seen per task name: a load that a newer start overtook is dropped. */
-  private readonly starts = new Map<string, number>();
+  /** Starts and compile cycles seen per task name: a load that a newer
+   * one overtook is dropped. */
+  private readonly changes = new Map<string, number>();
 
   constructor(private readonly client: ErrandClient) {
     client.on("task/started", (e) => {
-      this.starts.set(e.task.name, (this.starts.get(e.task.name) ?? 0) + 1);
+      this.changed(e.task.name);
       this.clear(e.task.name);
     });
     client.on("task/finished", (e) => {
@@ -39,6 +40,7 @@ export class Problems implements vscode.Disposable {
     });
     // A watch-mode tool's compile cycle ended: its messages replace the last cycle's.
     client.on("task/diagnosticsChanged", (r) => {
+      this.changed(r.task.name);
       if (inScope(r.task)) this.show(r.task.name, r.diagnostics);
     });
     client.onInitialized(() => void this.catchUp().catch(() => undefined));
@@ -48,16 +50,21 @@ export class Problems implements vscode.Disposable {
    * task has counts once a cycle ended), which no notification repeats
    * before their next cycle; none clears stale ones. */
   private async catchUp(): Promise<void> {
+    const before = new Map(this.changes);
     const { tasks } = await this.client.request("task/list", { status: ["running"] });
-    for (const task of tasks) if (task.diagnostics && inScope(task)) await this.load(task);
+    for (const task of tasks) if (task.diagnostics && inScope(task)) await this.load(task, before.get(task.name) ?? 0);
   }
 
-  /** Fill the panel from a task's output; how many messages it holds. */
-  async load(task: Task): Promise<number> {
-    const startsBefore = this.starts.get(task.name);
+  private changed(name: string): void {
+    this.changes.set(name, (this.changes.get(name) ?? 0) + 1);
+  }
+
+  /** Fill the panel from a task's output; how many messages it holds.
+   * `before`: the task name's changes when what asked for it was known. */
+  async load(task: Task, before = this.changes.get(task.name) ?? 0): Promise<number> {
     const result = await this.client.request("task/diagnostics", { id: task.id });
-    // A task of that name started meanwhile: these are stale.
-    if (this.starts.get(task.name) !== startsBefore) return result.diagnostics.length;
+    // A task of that name started, or a newer cycle came, meanwhile: these are stale.
+    if ((this.changes.get(task.name) ?? 0) !== before) return result.diagnostics.length;
     this.show(task.name, result.diagnostics);
     return result.diagnostics.length;
   }

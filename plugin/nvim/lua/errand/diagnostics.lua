@@ -9,9 +9,20 @@ local M = {}
 --- Namespace per task name, created on first use.
 ---@type table<string, integer>
 local namespaces = {}
---- Starts seen per task name: a load that a newer start overtook is dropped.
+--- Starts and compile cycles seen per task name: a load that a newer one
+--- overtook is dropped.
 ---@type table<string, integer>
-local starts = {}
+local changes = {}
+
+---@param name string
+local function changed(name)
+  changes[name] = (changes[name] or 0) + 1
+end
+
+---@param name string
+local function changes_of(name)
+  return changes[name] or 0
+end
 
 ---@param name string
 ---@return integer
@@ -69,20 +80,21 @@ end
 --- A task of this name started: its old messages are gone.
 ---@param task errand.Task
 function M.started(task)
-  starts[task.name] = (starts[task.name] or 0) + 1
+  changed(task.name)
   if namespaces[task.name] then
     vim.diagnostic.reset(namespaces[task.name])
   end
 end
 
 --- Ask for a task's messages and publish them, unless a newer run of its
---- name started meanwhile.
+--- name started, or a newer cycle came, since `before` (default: now).
 ---@param task errand.Task
-local function load(task)
-  local before = starts[task.name]
+---@param before integer?
+local function load(task, before)
+  before = before or changes_of(task.name)
   require("errand.client").request("task/diagnostics", { id = task.id }, function(err, result)
-    if err or starts[task.name] ~= before then
-      return -- gone, or a newer run of the same name started meanwhile
+    if err or changes_of(task.name) ~= before then
+      return -- gone, or overtaken meanwhile
     end
     publish(task.name, result)
   end)
@@ -103,10 +115,11 @@ function M.catch_up()
   if not require("errand.config").options.diagnostics.publish then
     return
   end
+  local before = vim.deepcopy(changes)
   require("errand.client").request("task/list", { status = { "running" } }, function(err, res)
     for _, task in ipairs(not err and res and res.tasks or {}) do
       if task.diagnostics ~= nil then
-        load(task)
+        load(task, before[task.name] or 0)
       end
     end
   end)
@@ -116,6 +129,7 @@ end
 --- cycle's (none left clears them).
 ---@param result errand.DiagnosticsResult
 function M.cycle(result)
+  changed(result.task.name)
   if require("errand.config").options.diagnostics.publish then
     publish(result.task.name, result)
   end
