@@ -35,7 +35,7 @@ fn every_documented_method_is_served_and_notifications_are_apart() {
     let home = Home::new();
     let mut c = Client::spawn(home.cmd(), Framing::Lines);
     let methods = doc["methods"].as_array().unwrap();
-    assert_eq!(methods.len(), 22);
+    assert_eq!(methods.len(), 25);
     for m in methods {
         assert!(m["result"].is_object(), "a method has a result: {m}");
         let name = m["name"].as_str().unwrap();

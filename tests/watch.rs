@@ -248,3 +248,47 @@ fn a_workflow_that_says_what_it_watches_is_a_watch() {
     let r = p.home.cmd().current_dir(&p.root).args(["run", "#check"]).output().unwrap();
     assert!(String::from_utf8_lossy(&r.stderr).contains("workflow 'check': watch must be a path or a list of paths"));
 }
+
+#[test]
+fn editors_start_list_and_end_a_watch() {
+    use common::rpc::{Client, Framing};
+    use serde_json::json;
+    let p = Project::new();
+    let mut rpc = Client::spawn(p.home.cmd(), Framing::Lines);
+    rpc.call("initialize", json!({}));
+    let root = p.root.to_str().unwrap();
+    // No paths: the folder it runs in.
+    let started = rpc.call("watch/start", json!({ "command": "echo run >> ../runs.txt", "clientCwd": root }));
+    let watch = &started["watch"];
+    let id = watch["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with('w'), "{started}");
+    assert_eq!(watch["paths"], json!([std::fs::canonicalize(&p.root).unwrap().to_str().unwrap()]));
+    assert_eq!(
+        (watch["state"].as_str(), watch["runs"].as_u64(), watch["onChange"].as_str()),
+        (Some("watching"), Some(1), Some("restart"))
+    );
+    assert_eq!(watch["lastRun"]["command"]["shell"], "echo run >> ../runs.txt", "{started}");
+    p.wait_runs(1);
+
+    p.write("src/main.rs", "fn main() { }\n");
+    p.wait_runs(2);
+    let listed = rpc.call("watch/list", json!({}));
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!((listed[0]["id"].as_str(), listed[0]["runs"].as_u64()), (Some(id.as_str()), Some(2)));
+    assert_eq!(listed[0]["lastRun"]["status"], "completed");
+
+    let ended = rpc.call("watch/end", json!({ "id": id }));
+    assert_eq!(ended["cancelledRun"], serde_json::Value::Null, "its last run had finished");
+    assert_eq!(rpc.call("watch/list", json!({})), json!([]));
+    p.write("src/main.rs", "fn main() {}\n");
+    p.still_runs(2);
+
+    // Bad input: a clear error, nothing queued.
+    let e = rpc.call_err("watch/end", json!({ "id": "w999" }));
+    assert_eq!(e["code"], -32001, "{e}");
+    let e = rpc.call_err("watch/start", json!({ "command": "true", "clientCwd": root, "paths": ["nope"] }));
+    assert!(e["message"].as_str().unwrap().contains("paths nope: no such file or folder"), "{e}");
+    let e = rpc.call_err("watch/start", json!({ "command": "true", "clientCwd": root, "onChange": "later" }));
+    assert!(e["message"].as_str().unwrap().contains("onChange is restart or queue"), "{e}");
+    p.still_runs(2);
+}

@@ -31,7 +31,7 @@ pub fn run(cx: &Context, mut args: RunArgs, out: &mut impl Write) -> Result<i32>
     let planned = launch::new_task(cx.config, cx.paths, request(what, args)?)?;
     // A workflow that says what it watches is a watch; `-w` runs it once, in the foreground.
     if watch.is_none() && !wait && !planned.watch.is_empty() {
-        let paths = resolve_watched(planned.watch.iter().cloned(), "watch")?;
+        let paths = crate::watch::resolve_paths(&launch::current_dir()?, planned.watch.iter().cloned(), "watch")?;
         watch = Some(Watching { paths, ignores: Vec::new(), on_change: OnChange::Restart });
     }
     let task = cx.queue().launch(planned)?;
@@ -75,7 +75,7 @@ impl Watching {
                 "put `--` between the watched paths and the command: errand run --watch src -- cargo test".into(),
             ));
         }
-        let paths = resolve_watched(std::mem::take(&mut args.watch), "--watch")?;
+        let paths = crate::watch::resolve_paths(&launch::current_dir()?, std::mem::take(&mut args.watch), "--watch")?;
         let ignores = std::mem::take(&mut args.ignore);
         crate::watch::check_ignores(&ignores)?;
         let on_change = args.on_change.take().as_deref().map_or(Ok(OnChange::Restart), OnChange::parse)?;
@@ -83,40 +83,11 @@ impl Watching {
     }
 }
 
-/// Watched paths as absolute, existing, UTF-8 paths (relative ones from
-/// here), each once; `what` names where they came from in an error.
-fn resolve_watched(given: impl IntoIterator<Item = std::path::PathBuf>, what: &str) -> Result<Vec<String>> {
-    let here = launch::current_dir()?;
-    let mut paths = Vec::new();
-    for path in given {
-        let full = here.join(&path).canonicalize().map_err(|e| {
-            let why =
-                if e.kind() == std::io::ErrorKind::NotFound { "no such file or folder".into() } else { e.to_string() };
-            Error::InvalidInput(format!("{what} {}: {why}", path.display()))
-        })?;
-        let full = full.into_os_string().into_string().map_err(|p| {
-            Error::InvalidInput(format!("{what} {}: not a UTF-8 path", std::path::Path::new(&p).display()))
-        })?;
-        if !paths.contains(&full) {
-            paths.push(full);
-        }
-    }
-    Ok(paths)
-}
-
 impl Watching {
     /// Record the watch of `first` and start holding it; the watch's id on
     /// stdout (what `errand cancel` takes).
     fn start(self, cx: &Context, first: &Task, json: bool, out: &mut impl Write) -> Result<i32> {
-        let id = cx.store.insert_watch(&self.paths, &self.ignores, self.on_change, &first.id)?;
-        let folders = match crate::watch::start(&id) {
-            Ok(n) => n,
-            Err(e) => {
-                // No watch, no lone first run either.
-                let _ = crate::watch::end(cx.store, cx.paths, &id);
-                return Err(e);
-            }
-        };
+        let (id, folders) = crate::watch::begin(cx.store, cx.paths, &self.paths, &self.ignores, self.on_change, first)?;
         if json {
             let value = serde_json::json!({ "watch": id, "folders": folders, "task": protocol::Task::now(first) });
             print_json(out, &value)?;

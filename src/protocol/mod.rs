@@ -74,6 +74,13 @@ protocol! {
         "task/counts" => fn counts(CountsParams) -> Counts, errors [StoreError];
         /// Compiler and linter messages in a task's output (default: the newest failed task with any).
         "task/diagnostics" => fn diagnostics(DiagnosticsParams) -> DiagnosticsResult, errors [NoSuchTask, AmbiguousId, StoreError];
+        /// Start a watch: the command or workflow runs now, and again whenever
+        /// a watched file changes, until `watch/end`.
+        "watch/start" => fn watch_start(WatchStartParams) -> WatchStarted, errors [NoSuchTask, AmbiguousId, ConfigError, StoreError];
+        /// The open watches (lost ones too), newest first.
+        "watch/list" => fn watch_list(Empty) -> Vec<WatchInfo>, errors [StoreError];
+        /// End a watch (`w3`): no more runs, its run in progress cancelled.
+        "watch/end" => fn watch_end(IdParams) -> WatchEnded, errors [NoSuchTask, StoreError];
         /// Workflows visible from a folder.
         "workflow/list" => fn workflows(WorkflowListParams) -> Vec<WorkflowInfo>, errors [ConfigError];
         /// Answer, then exit once the requests in flight are answered. Tasks keep running.

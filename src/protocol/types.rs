@@ -554,6 +554,66 @@ pub struct WorkflowListParams {
     pub client_cwd: Option<String>,
 }
 
+/// `watch/start` params: what `task/run` takes, and what to watch.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchStartParams {
+    /// The command or workflow, as for `task/run`.
+    #[serde(flatten)]
+    pub run: RunParams,
+    /// Folders (everything under them) or files to watch, relative ones from
+    /// where it runs. Default: the workflow's `watch`, else the folder it runs in.
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Gitignore-style globs left out, beside .gitignore, .ignore and hidden files.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// A change while a run is going: `restart` it (the default), or `queue`
+    /// one more run after it.
+    #[serde(default)]
+    pub on_change: Option<String>,
+}
+
+/// A watch: a command run again when files change. Each run is a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchInfo {
+    /// `w` and a number (`w3`): `watch/end` takes it, as `errand cancel` does.
+    pub id: String,
+    /// Watched folders and files, absolute.
+    pub paths: Vec<String>,
+    /// Globs left out.
+    pub ignores: Vec<String>,
+    /// `restart` or `queue`.
+    pub on_change: String,
+    /// `watching`, or `lost` (the process holding it died: `watch/end` clears it).
+    pub state: String,
+    /// How many runs it started.
+    pub runs: u32,
+    /// When it was started, in ms since the epoch.
+    pub created_at: i64,
+    /// Its latest run (null if that task was deleted).
+    pub last_run: Option<Task>,
+}
+
+/// `watch/start` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchStarted {
+    /// The watch, its first run queued.
+    pub watch: WatchInfo,
+    /// How many folders it watches.
+    pub folders: u32,
+}
+
+/// `watch/end` result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchEnded {
+    /// Its run in progress, which was cancelled with it; null: none was.
+    pub cancelled_run: Option<String>,
+}
+
 /// A workflow a client can run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -13,7 +13,7 @@ use crate::protocol::{self as p, Handler};
 use crate::server::chores::Chore;
 use crate::server::state::{Follow, Server};
 use crate::server::transport::MAX_FRAME;
-use crate::store::{ListFilter, Store};
+use crate::store::{ListFilter, OnChange, Store};
 use crate::task::{CommandSpec, Counts, Task};
 use crate::workflow;
 
@@ -81,6 +81,20 @@ fn request_of(params: p::RunParams) -> Result<RunRequest> {
         retry_delay_ms: params.retry_delay_ms,
         ready: params.ready,
     })
+}
+
+/// A watch as clients see it, with its latest run.
+fn watch_info(store: &Store, watch: &crate::store::Watch) -> p::WatchInfo {
+    p::WatchInfo {
+        id: watch.id.clone(),
+        paths: watch.paths.clone(),
+        ignores: watch.ignores.clone(),
+        on_change: watch.on_change.as_str().to_owned(),
+        state: watch.state().to_owned(),
+        runs: watch.runs,
+        created_at: watch.created_at,
+        last_run: store.get(&watch.last_task).ok().map(|t| p::Task::now(&t)),
+    }
 }
 
 fn refuse_broken_config(paths: &crate::paths::Paths) -> Result<()> {
@@ -331,6 +345,46 @@ impl Handler for Server {
             tracing::warn!("detected tasks: {warning}");
         }
         Ok(listing.workflows.into_values().map(p::WorkflowInfo::from).collect())
+    }
+
+    fn watch_start(&self, params: p::WatchStartParams) -> Result<p::WatchStarted> {
+        refuse_broken_config(&self.paths)?;
+        let on_change = match params.on_change.as_deref() {
+            None | Some("restart") => OnChange::Restart,
+            Some("queue") => OnChange::Queue,
+            Some(other) => {
+                return Err(Error::InvalidInput(format!("onChange is restart or queue, not '{other}'")));
+            }
+        };
+        crate::watch::check_ignores(&params.ignore)?;
+        let planned = launch::new_task(&self.config, &self.paths, request_of(params.run)?)?;
+        // What to watch: as asked, else the workflow's, else where it runs.
+        let here = PathBuf::from(&planned.task.cwd);
+        let given = match (params.paths.is_empty(), planned.watch.is_empty()) {
+            (false, _) => params.paths.iter().map(PathBuf::from).collect(),
+            (true, false) => planned.watch.clone(),
+            (true, true) => vec![here.clone()],
+        };
+        let watched = crate::watch::resolve_paths(&here, given, "paths")?;
+        self.with_store(|store| {
+            let first = self.queue(store).launch(planned)?;
+            let (id, folders) = crate::watch::begin(store, &self.paths, &watched, &params.ignore, on_change, &first)?;
+            let watch = store.watch(&id)?.ok_or_else(|| Error::NoSuchTask(id.clone()))?;
+            Ok(p::WatchStarted { watch: watch_info(store, &watch), folders: folders as u32 })
+        })
+    }
+
+    fn watch_list(&self, _: p::Empty) -> Result<Vec<p::WatchInfo>> {
+        self.with_store(|store| Ok(store.open_watches()?.iter().map(|w| watch_info(store, w)).collect()))
+    }
+
+    fn watch_end(&self, params: p::IdParams) -> Result<p::WatchEnded> {
+        if !crate::store::is_watch_id(&params.id) {
+            return Err(Error::NoSuchTask(params.id));
+        }
+        let cancelled_run = self.with_store(|store| crate::watch::end(store, &self.paths, &params.id))?;
+        crate::wakeup::signal(&self.paths);
+        Ok(p::WatchEnded { cancelled_run })
     }
 
     fn diagnostics(&self, params: p::DiagnosticsParams) -> Result<p::DiagnosticsResult> {

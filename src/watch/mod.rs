@@ -15,6 +15,7 @@ mod tree;
 use std::io::{BufRead, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ use crate::launch::{Queue, Spawner};
 use crate::paths::Paths;
 use crate::process::Identity;
 use crate::store::{OnChange, Store};
-use crate::task::Status;
+use crate::task::{Status, Task};
 use tree::Tree;
 
 /// How long files must be quiet after a change before the rerun: a save is
@@ -43,6 +44,48 @@ pub fn check_ignores(ignores: &[String]) -> Result<()> {
             .map_err(|e| Error::InvalidInput(format!("--ignore '{glob}': {e}")))?;
     }
     Ok(())
+}
+
+/// Watched paths as absolute, existing, UTF-8 paths (relative ones from
+/// `here`), each once; `what` names where they came from in an error.
+pub fn resolve_paths(here: &Path, given: impl IntoIterator<Item = PathBuf>, what: &str) -> Result<Vec<String>> {
+    let mut paths = Vec::new();
+    for path in given {
+        let full = here.join(&path).canonicalize().map_err(|e| {
+            let why =
+                if e.kind() == std::io::ErrorKind::NotFound { "no such file or folder".into() } else { e.to_string() };
+            Error::InvalidInput(format!("{what} {}: {why}", path.display()))
+        })?;
+        let full = full
+            .into_os_string()
+            .into_string()
+            .map_err(|p| Error::InvalidInput(format!("{what} {}: not a UTF-8 path", Path::new(&p).display())))?;
+        if !paths.contains(&full) {
+            paths.push(full);
+        }
+    }
+    Ok(paths)
+}
+
+/// Record a watch whose first run `first` is queued, and start holding it:
+/// its id and how many folders it watches. If it cannot start, nothing is
+/// left: no watch, no lone first run either.
+pub fn begin(
+    store: &Store,
+    paths: &Paths,
+    watched: &[String],
+    ignores: &[String],
+    on_change: OnChange,
+    first: &Task,
+) -> Result<(String, usize)> {
+    let id = store.insert_watch(watched, ignores, on_change, &first.id)?;
+    match start(&id) {
+        Ok(folders) => Ok((id, folders)),
+        Err(e) => {
+            let _ = end(store, paths, &id);
+            Err(e)
+        }
+    }
 }
 
 /// Start holding watch `id` (recorded, its first run queued): returns once

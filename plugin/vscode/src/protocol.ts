@@ -469,6 +469,82 @@ export interface UnfollowResult {
   wasFollowing: boolean;
 }
 
+/** `watch/end` result. */
+export interface WatchEnded {
+  /** Its run in progress, which was cancelled with it; null: none was. */
+  cancelledRun: string | null;
+}
+
+/** A watch: a command run again when files change. Each run is a task. */
+export interface WatchInfo {
+  /** `w` and a number (`w3`): `watch/end` takes it, as `errand cancel` does. */
+  id: string;
+  /** Watched folders and files, absolute. */
+  paths: string[];
+  /** Globs left out. */
+  ignores: string[];
+  /** `restart` or `queue`. */
+  onChange: string;
+  /** `watching`, or `lost` (the process holding it died: `watch/end` clears it). */
+  state: string;
+  /** How many runs it started. */
+  runs: number;
+  /** When it was started, in ms since the epoch. */
+  createdAt: number;
+  /** Its latest run (null if that task was deleted). */
+  lastRun: Task | null;
+}
+
+/** `watch/start` params: what `task/run` takes, and what to watch. */
+export interface WatchStartParams {
+  /** A shell string, run by `sh -c`. "#name" runs a workflow. */
+  command?: string | null;
+  /** Or a program and its arguments, run with no shell. */
+  argv?: string[] | null;
+  /** Or a workflow by name (from errand.toml or the user config). */
+  workflow?: string | null;
+  /** A name for the task (default: the workflow's name, or the command). */
+  name?: string | null;
+  /** The client's own directory (an editor's current directory): workflows are looked up from it, a relative `cwd` starts from it, and a command runs in it by default. Default: the server's directory. */
+  clientCwd?: string | null;
+  /** Where to run, instead of `clientCwd` for a command, or instead of the workflow's own folder for a workflow. */
+  cwd?: string | null;
+  /** Environment overrides, on top of the workflow's and the base environment. */
+  env?: Record<string, string>;
+  /** The base environment: the client's own as it is now (an editor's, after `:let $VAR` or a PATH change, as its `:!` sees it), the whole of it. Default: the server's, fixed when it started. */
+  clientEnv?: Record<string, string> | null;
+  /** A group (default: the project of the folder it runs in). */
+  group?: string | null;
+  /** Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped. */
+  keepChildren?: boolean;
+  /** Which matchers read its output when it ends, instead of the workflow's choice or every built-in one: a name (`rustc`, `gcc`, `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or `none`. */
+  matcher?: string | null;
+  /** Stop it and end it `failed` once it ran this long, in milliseconds (instead of the workflow's `timeout`). */
+  timeoutMs?: number | null;
+  /** Tasks (ids or unique prefixes) that must complete before it starts; if one fails, is cancelled or is lost, it ends `cancelled` with the error "dependency ID failed" (and its own dependents follow). */
+  after?: string[];
+  /** Run a failed run again, up to this many times (at most 100), in the same task (instead of the workflow's `retry`). A cancel is never retried. */
+  retry?: number | null;
+  /** The pause before each rerun, in milliseconds (instead of the workflow's `retry_delay`). */
+  retryDelayMs?: number | null;
+  /** A long-running task: it becomes ready (`task/ready`) once a line of its output matches this regex (instead of the workflow's `ready`); tasks that depend on it start then. */
+  ready?: string | null;
+  /** Folders (everything under them) or files to watch, relative ones from where it runs. Default: the workflow's `watch`, else the folder it runs in. */
+  paths?: string[];
+  /** Gitignore-style globs left out, beside .gitignore, .ignore and hidden files. */
+  ignore?: string[];
+  /** A change while a run is going: `restart` it (the default), or `queue` one more run after it. */
+  onChange?: string | null;
+}
+
+/** `watch/start` result. */
+export interface WatchStarted {
+  /** The watch, its first run queued. */
+  watch: WatchInfo;
+  /** How many folders it watches. */
+  folders: number;
+}
+
 /** Which output a reader wants. */
 export type Which = "both" | "stdout" | "stderr";
 
@@ -560,6 +636,12 @@ export interface Methods {
   "task/counts": { params: CountsParams; result: Counts };
   /** Compiler and linter messages in a task's output (default: the newest failed task with any). */
   "task/diagnostics": { params: DiagnosticsParams; result: DiagnosticsResult };
+  /** Start a watch: the command or workflow runs now, and again whenever a watched file changes, until `watch/end`. */
+  "watch/start": { params: WatchStartParams; result: WatchStarted };
+  /** The open watches (lost ones too), newest first. */
+  "watch/list": { params: Empty; result: WatchInfo[] };
+  /** End a watch (`w3`): no more runs, its run in progress cancelled. */
+  "watch/end": { params: IdParams; result: WatchEnded };
   /** Workflows visible from a folder. */
   "workflow/list": { params: WorkflowListParams; result: WorkflowInfo[] };
   /** Answer, then exit once the requests in flight are answered. Tasks keep running. */
@@ -592,6 +674,6 @@ export type Method = keyof Methods;
 export type NotificationMethod = keyof Notifications;
 
 /** The request names, as declared. */
-export const METHODS: readonly Method[] = ["initialize", "task/run", "task/runMany", "task/list", "task/get", "task/cancel", "task/pause", "task/resume", "queue/pause", "queue/resume", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "workflow/list", "shutdown"];
+export const METHODS: readonly Method[] = ["initialize", "task/run", "task/runMany", "task/list", "task/get", "task/cancel", "task/pause", "task/resume", "queue/pause", "queue/resume", "task/restart", "task/delete", "task/restore", "task/markRead", "task/output", "task/follow", "task/unfollow", "task/sendInput", "task/counts", "task/diagnostics", "watch/start", "watch/list", "watch/end", "workflow/list", "shutdown"];
 /** The notification names, as declared. */
 export const NOTIFICATIONS: readonly NotificationMethod[] = ["task/queued", "task/started", "task/finished", "task/ready", "task/diagnosticsChanged", "task/progress", "task/updated", "task/outputAppended", "counts/changed"];

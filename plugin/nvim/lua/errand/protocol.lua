@@ -243,6 +243,44 @@
 ---@class errand.UnfollowResult The answer to `task/unfollow`.
 ---@field wasFollowing boolean Whether the task was being followed.
 
+---@class errand.WatchEnded `watch/end` result.
+---@field cancelledRun string? Its run in progress, which was cancelled with it; null: none was.
+
+---@class errand.WatchInfo A watch: a command run again when files change. Each run is a task.
+---@field id string `w` and a number (`w3`): `watch/end` takes it, as `errand cancel` does.
+---@field paths string[] Watched folders and files, absolute.
+---@field ignores string[] Globs left out.
+---@field onChange string `restart` or `queue`.
+---@field state string `watching`, or `lost` (the process holding it died: `watch/end` clears it).
+---@field runs integer How many runs it started.
+---@field createdAt integer When it was started, in ms since the epoch.
+---@field lastRun errand.Task? Its latest run (null if that task was deleted).
+
+---@class errand.WatchStartParams `watch/start` params: what `task/run` takes, and what to watch.
+---@field command string? A shell string, run by `sh -c`. "#name" runs a workflow.
+---@field argv string[]? Or a program and its arguments, run with no shell.
+---@field workflow string? Or a workflow by name (from errand.toml or the user config).
+---@field name string? A name for the task (default: the workflow's name, or the command).
+---@field clientCwd string? The client's own directory (an editor's current directory): workflows are looked up from it, a relative `cwd` starts from it, and a command runs in it by default. Default: the server's directory.
+---@field cwd string? Where to run, instead of `clientCwd` for a command, or instead of the workflow's own folder for a workflow.
+---@field env table<string, string>? Environment overrides, on top of the workflow's and the base environment.
+---@field clientEnv table<string, string>? The base environment: the client's own as it is now (an editor's, after `:let $VAR` or a PATH change, as its `:!` sees it), the whole of it. Default: the server's, fixed when it started.
+---@field group string? A group (default: the project of the folder it runs in).
+---@field keepChildren boolean? Let processes the task starts outlive it (a command meant to leave a daemon behind); by default whatever is left when it ends is stopped.
+---@field matcher string? Which matchers read its output when it ends, instead of the workflow's choice or every built-in one: a name (`rustc`, `gcc`, `tsc`, `eslint`, `python`, `go`, `generic`), names joined by `,`, or `none`.
+---@field timeoutMs integer? Stop it and end it `failed` once it ran this long, in milliseconds (instead of the workflow's `timeout`).
+---@field after string[]? Tasks (ids or unique prefixes) that must complete before it starts; if one fails, is cancelled or is lost, it ends `cancelled` with the error "dependency ID failed" (and its own dependents follow).
+---@field retry integer? Run a failed run again, up to this many times (at most 100), in the same task (instead of the workflow's `retry`). A cancel is never retried.
+---@field retryDelayMs integer? The pause before each rerun, in milliseconds (instead of the workflow's `retry_delay`).
+---@field ready string? A long-running task: it becomes ready (`task/ready`) once a line of its output matches this regex (instead of the workflow's `ready`); tasks that depend on it start then.
+---@field paths string[]? Folders (everything under them) or files to watch, relative ones from where it runs. Default: the workflow's `watch`, else the folder it runs in.
+---@field ignore string[]? Gitignore-style globs left out, beside .gitignore, .ignore and hidden files.
+---@field onChange string? A change while a run is going: `restart` it (the default), or `queue` one more run after it.
+
+---@class errand.WatchStarted `watch/start` result.
+---@field watch errand.WatchInfo The watch, its first run queued.
+---@field folders integer How many folders it watches.
+
 --- Which output a reader wants.
 ---@alias errand.Which "both"|"stdout"|"stderr"
 
@@ -269,7 +307,7 @@
 ---@class errand.WorkflowListParams `workflow/list` params.
 ---@field clientCwd string? Where to look for errand.toml, upwards (default: the server's directory).
 
----@alias errand.Method "initialize"|"task/run"|"task/runMany"|"task/list"|"task/get"|"task/cancel"|"task/pause"|"task/resume"|"queue/pause"|"queue/resume"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"workflow/list"|"shutdown"
+---@alias errand.Method "initialize"|"task/run"|"task/runMany"|"task/list"|"task/get"|"task/cancel"|"task/pause"|"task/resume"|"queue/pause"|"queue/resume"|"task/restart"|"task/delete"|"task/restore"|"task/markRead"|"task/output"|"task/follow"|"task/unfollow"|"task/sendInput"|"task/counts"|"task/diagnostics"|"watch/start"|"watch/list"|"watch/end"|"workflow/list"|"shutdown"
 ---@alias errand.NotificationMethod "task/queued"|"task/started"|"task/finished"|"task/ready"|"task/diagnosticsChanged"|"task/progress"|"task/updated"|"task/outputAppended"|"counts/changed"
 
 local M = {}
@@ -299,6 +337,9 @@ M.methods = {
   ["task/sendInput"] = { params = "errand.SendInputParams", result = "errand.Ack" },
   ["task/counts"] = { params = "errand.CountsParams", result = "errand.Counts" },
   ["task/diagnostics"] = { params = "errand.DiagnosticsParams", result = "errand.DiagnosticsResult" },
+  ["watch/start"] = { params = "errand.WatchStartParams", result = "errand.WatchStarted" },
+  ["watch/list"] = { params = "errand.Empty", result = "errand.WatchInfo[]" },
+  ["watch/end"] = { params = "errand.IdParams", result = "errand.WatchEnded" },
   ["workflow/list"] = { params = "errand.WorkflowListParams", result = "errand.WorkflowInfo[]" },
   ["shutdown"] = { params = "errand.Empty", result = "errand.Ack" },
 }
