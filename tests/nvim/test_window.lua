@@ -61,6 +61,58 @@ return function(H)
 
   return {
     {
+      ":Errand watch: a row with its runs, a save reruns it, <CR> shows its run, c ends it",
+      function()
+        vim.fn.mkdir("proj", "p")
+        vim.fn.writefile({ "one" }, "proj/notes.txt")
+        vim.cmd.cd("proj")
+        vim.cmd("Errand watch echo checked")
+        local popup = H.popup(vim.log.levels.INFO, "watching w%d+ %(1 folders%)")
+        local id = popup.msg:match("watching (w%d+)")
+        local win = open_list("Watching %(1%)")
+        H.wait("its first run", function()
+          return line_of(win, id):find("1 run · ✓ completed", 1, true) ~= nil
+        end)
+        H.truthy(line_of(win, id):find("↻ " .. id .. "  echo checked", 1, true), line_of(win, id))
+        vim.fn.writefile({ "two" }, "notes.txt")
+        H.wait(function()
+          return "a rerun on save: " .. line_of(win, id)
+        end, function()
+          return line_of(win, id):find("2 runs · ✓ completed", 1, true) ~= nil
+        end)
+        vim.api.nvim_set_current_win(win)
+        vim.api.nvim_win_set_cursor(win, { row_of(win, id), 0 })
+        press("<CR>")
+        H.wait("its latest run's details", function()
+          return table.concat(H.float_lines() or {}, "\n"):find("echo checked", 1, true) ~= nil
+            and row_of(win, id) == nil
+        end)
+        press("<Esc>")
+        H.wait("back in the list", function()
+          return row_of(win, id) ~= nil
+        end)
+        vim.api.nvim_win_set_cursor(win, { row_of(win, id), 0 })
+        press("c")
+        H.wait("the watch ended, its row gone", function()
+          return row_of(win, id) == nil and not table.concat(H.float_lines() or {}, "\n"):find("Watching")
+        end)
+        local ls = H.cli({ "ls" })
+        H.eq(ls:find(id .. "  watching", 1, true), nil, "ended for the CLI too: " .. ls)
+        -- :Errand cancel takes a watch's id too.
+        H.popups = {}
+        vim.cmd("Errand watch echo again")
+        local again = H.popup(vim.log.levels.INFO, "watching w%d+").msg:match("watching (w%d+)")
+        H.wait("listed", function()
+          return #require("errand.watches").list == 1
+        end)
+        vim.cmd("Errand cancel " .. again)
+        H.wait("ended by :Errand cancel", function()
+          return #require("errand.watches").list == 0
+        end)
+      end,
+    },
+
+    {
       "the cursor stays on its task while 2,000 tasks arrive; d deletes that task",
       function()
         local ids = three()

@@ -125,6 +125,7 @@ local function initialize()
     end
     popups.startup(res.unread or {}, res.unreadTotal, res.unreadFailed)
     require("errand.diagnostics").catch_up()
+    require("errand.watches").refresh()
     for _, fn in pairs(M.on_initialized) do
       fn()
     end
@@ -148,6 +149,7 @@ function M.ensure()
     if handler then
       handler(params)
     end
+    require("errand.watches").on_notification(method)
   end, function()
     if mine ~= generation then
       return

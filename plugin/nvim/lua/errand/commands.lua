@@ -38,7 +38,7 @@ function M.expand_specials(cmd)
   )
 end
 
-local subcommands = { "run", "list", "cancel", "restart", "output", "follow", "qf", "clear" }
+local subcommands = { "run", "watch", "list", "cancel", "restart", "output", "follow", "qf", "clear" }
 
 local function errand()
   return require("errand")
@@ -125,6 +125,17 @@ function M.run(opts)
       )
     end
     return errand().run(expanded)
+  elseif sub == "watch" then
+    if rest == "" then
+      return vim.notify("errand: " .. t("watch_usage"), vim.log.levels.ERROR, { title = "errand" })
+    end
+    local ok, expanded = pcall(M.expand_specials, rest)
+    if not ok then
+      return vim.notify("errand: " .. tostring(expanded), vim.log.levels.ERROR, { title = "errand" })
+    end
+    return require("errand.watches").start(expanded)
+  elseif sub == "cancel" and require("errand.watches").is_watch_id(args[2]) then
+    return require("errand.watches").stop(args[2])
   elseif sub == "cancel" then
     return with_task(args[2], active, t("pick_cancel"), errand().cancel)
   elseif sub == "restart" then
@@ -167,7 +178,7 @@ function M.complete(arglead, cmdline)
     end, subcommands)
   end
   local sub = words[2]
-  if sub == "run" then
+  if sub == "run" or sub == "watch" then
     -- As after :!, a command first, then files.
     return vim.fn.getcompletion(arglead, #words == 3 and "shellcmd" or "file")
   end

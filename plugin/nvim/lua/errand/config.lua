@@ -67,6 +67,8 @@ M.defaults = {
     paused = "‖",
     -- A long-running task whose output said it is ready.
     ready = "◉",
+    -- A watch (:Errand watch): its command runs again when files change.
+    watching = "↻",
   },
 }
 

@@ -95,6 +95,11 @@ local function changed(task)
   end
 end
 
+--- Something other than a task changed (the open watches): redraw.
+function M.emit_change()
+  changed(nil)
+end
+
 --- A task as a notification says it is now.
 ---@param task errand.Task
 function M.update(task)

@@ -34,7 +34,8 @@ local function took(task)
 end
 
 --- Lines, highlights ({row, col, end_col, group}) and what each row is
---- (a task's id, or {more = section} for a section with more to load).
+--- (a task's id, {more = section} for a section with more to load, or
+--- {watch = id} for an open watch).
 ---@param more table<string, string?> the sections with more tasks to load
 ---@param width integer the window's width: rows never wrap
 ---@param passes (fun(t: errand.Task): boolean)? the window's filters
@@ -48,6 +49,35 @@ function M.render(more, width, passes)
   for _, task in ipairs(state.list(passes)) do
     by_status[task.status] = by_status[task.status] or {}
     table.insert(by_status[task.status], task)
+  end
+  -- Watches first: each one a row, its latest run's state beside it.
+  local watches = require("errand.watches").list
+  if #watches > 0 then
+    table.insert(lines, ("%s (%d)"):format(t("watching"), #watches))
+    table.insert(marks, { #lines - 1, 0, #lines[#lines], "ErrandSection" })
+    for _, w in ipairs(watches) do
+      local last = w.lastRun
+      local name = last and last.name or table.concat(w.paths, ", ")
+      local runs = t(w.runs == 1 and "watch_run" or "watch_runs", w.runs)
+      local outcome = last and ((icons[last.status] or "") .. " " .. t("status_" .. last.status)) or ""
+      if w.state == "lost" then
+        outcome = t("watch_lost")
+      end
+      local when = format.relative(w.createdAt)
+      when = (" "):rep(math.max(0, 10 - vim.fn.strdisplaywidth(when))) .. when
+      local line = ("  %s %s  %s %s  %s · %s"):format(
+        icons.watching,
+        w.id,
+        format.fit(name, name_width),
+        when,
+        runs,
+        outcome
+      )
+      table.insert(lines, line)
+      rows[#lines] = { watch = w.id }
+      table.insert(marks, { #lines - 1, 2, 2 + #icons.watching, "ErrandSection" })
+    end
+    table.insert(lines, "")
   end
   for _, key in ipairs(M.section_keys) do
     local sec = sections[key]

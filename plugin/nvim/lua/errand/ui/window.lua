@@ -278,7 +278,16 @@ local actions = {
     "details of the task; on a more row, load more",
     function()
       local row = row_under_cursor()
-      if type(row) == "table" then
+      if type(row) == "table" and row.watch then
+        -- A watch: its latest run.
+        local w = vim.iter(require("errand.watches").list):find(function(w)
+          return w.id == row.watch
+        end)
+        if w and w.lastRun then
+          state.merge(w.lastRun)
+          M.show_details(w.lastRun.id)
+        end
+      elseif type(row) == "table" then
         load(row.more, view.more[row.more])
       elseif row then
         M.show_details(row)
@@ -287,9 +296,14 @@ local actions = {
   },
   {
     "cancel",
-    "cancel",
+    "cancel; on a watch, end it",
     function()
-      act("task/cancel", task_under_cursor())
+      local row = row_under_cursor()
+      if type(row) == "table" and row.watch then
+        require("errand.watches").stop(row.watch)
+      else
+        act("task/cancel", task_under_cursor())
+      end
     end,
   },
   {
