@@ -9,7 +9,9 @@ import type { OutputTerminals } from "./outputTerminals";
 import type { Problems } from "./problems";
 import type { JsonValue, Task, WorkflowInfo } from "./protocol";
 import { isActive, TaskStore } from "./tasks";
+import { WatchRow } from "./tree";
 import { runsWorkflow, workspaceCodeAllowed } from "./trust";
+import type { Watches } from "./watches";
 
 /** Where a task's output is shown: live in a terminal, or as text. */
 export interface Outputs {
@@ -29,6 +31,7 @@ export function registerCommands(
   store: TaskStore,
   outputs: Outputs,
   memory: vscode.Memento,
+  watches: Watches,
 ): vscode.Disposable[] {
   const fail = (e: unknown) => void vscode.window.showErrorMessage(vscode.l10n.t("Errand: {0}", e instanceof Error ? e.message : String(e)));
   const command = (name: string, fn: (...args: unknown[]) => Promise<unknown>) =>
@@ -56,6 +59,31 @@ export function registerCommands(
       await run({ command: cmd });
       const history = [cmd, ...memory.get<string[]>(HISTORY, []).filter((h) => h !== cmd)].slice(0, 20);
       await memory.update(HISTORY, history);
+    }),
+    // Run now, and again whenever a file under the folder it runs in (a
+    // workflow: its `watch`) changes, until Stop Watching.
+    command("errand.watchCommand", async () => {
+      const cmd = await askCommand(memory.get<string[]>(HISTORY, []));
+      if (!cmd || (runsWorkflow(cmd) && !workspaceCodeAllowed())) return;
+      const started = await client.request("watch/start", { command: cmd, clientCwd: runDir() });
+      watches.refresh();
+      void vscode.window.showInformationMessage(
+        vscode.l10n.t("Errand: watching {0} ({1}): it runs now and on every change", started.watch.paths.map(sanitize).join(", "), started.watch.id),
+      );
+    }),
+    command("errand.endWatch", async (arg?: unknown) => {
+      let id = arg instanceof WatchRow ? arg.watch.id : undefined;
+      if (!id) {
+        const open = watches.list();
+        const choice = await vscode.window.showQuickPick(
+          open.map((w) => ({ label: w.id, description: sanitize(w.lastRun?.name ?? ""), detail: w.paths.map(sanitize).join(", ") })),
+          { placeHolder: vscode.l10n.t("Watch to stop") },
+        );
+        id = choice?.label;
+      }
+      if (!id) return;
+      await client.request("watch/end", { id });
+      watches.refresh();
     }),
     command("errand.runWorkflow", async () => {
       if (!workspaceCodeAllowed()) return;

@@ -12,6 +12,7 @@ import { OutputTerminals } from "./outputTerminals";
 import { Problems } from "./problems";
 import { inScope, scopeKey, tidyClaims } from "./scope";
 import { StatusBar } from "./statusBar";
+import { Watches } from "./watches";
 import { registerTaskProvider } from "./taskProvider";
 import { TaskStore } from "./tasks";
 import { TaskTree } from "./tree";
@@ -20,6 +21,7 @@ import { TaskTree } from "./tree";
 export interface ErrandApi {
   client: ErrandClient;
   store: TaskStore;
+  watches: Watches;
 }
 
 /** One warning with a way to fix it. Tasks run on without a server; this window just cannot see them. */
@@ -86,7 +88,8 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
   }, inScope);
   const documents = new OutputDocuments(client);
   const terminals = new OutputTerminals(client);
-  const tree = new TaskTree(store);
+  const watches = new Watches(client);
+  const tree = new TaskTree(store, watches);
   const treeView = vscode.window.createTreeView("errandTasks", { treeDataProvider: tree, showCollapseAll: false, canSelectMany: true });
   // The view's title says what it leaves out.
   store.onDidChange(() => {
@@ -110,7 +113,8 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
     treeView,
     problems,
     registerTaskProvider(client, { binary, env: parallel, dir: runDir }),
-    ...registerCommands(client, store, { terminals, documents, problems }, context.globalState),
+    watches,
+    ...registerCommands(client, store, { terminals, documents, problems }, context.globalState, watches),
     // The binary and the server's environment come from settings: a change
     // takes a new server (the notification settings are read at each use).
     vscode.workspace.onDidChangeConfiguration((e) => {
@@ -124,7 +128,7 @@ export function activate(context: vscode.ExtensionContext): ErrandApi {
   tidyClaims(claims);
   client.start();
   if (client.pid === undefined) binaryProblem(noBinary());
-  return { client, store };
+  return { client, store, watches };
 }
 
 export function deactivate(): void {}

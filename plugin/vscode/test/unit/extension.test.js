@@ -633,6 +633,37 @@ test("tsc --watch: the Problems panel follows each compile cycle while it runs",
   await until("the fix clears it", () => !stub.calls.problems.has(file), 20000);
 });
 
+test("Watch Command: a Watching row with its runs, a save reruns it, Stop Watching ends it", async (t) => {
+  const folder = fs.realpathSync(tempDir("errand-ws-"));
+  t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
+  fs.writeFileSync(path.join(folder, "notes.txt"), "one\n");
+  const { api } = await activate(t, { folder });
+  stub.script.inputBox.push("echo checked");
+  await stub.commands.executeCommand("errand.watchCommand");
+  assert.match(stub.calls.messages.at(-1).text, /Errand: watching .* \(w\d+\): it runs now and on every change/);
+  const tree = stub.calls.tree;
+  const watchRow = () => {
+    const [top] = tree.getChildren();
+    if (!top || !/^Watching \(1\)$/.test(tree.getTreeItem(top).label)) return undefined;
+    return tree.getChildren(top)[0];
+  };
+  const described = (want) => until(`the watch's row says ${want}`, () => {
+    const row = watchRow();
+    return row && tree.getTreeItem(row).description.includes(want) && row;
+  });
+  const row = await described("1 run · completed");
+  const item = tree.getTreeItem(row);
+  assert.strictEqual(item.label, "echo checked");
+  assert.strictEqual(item.contextValue, "watch");
+  assert.strictEqual(item.command.command, "errand.showOutput", "a click shows its latest run");
+  fs.writeFileSync(path.join(folder, "notes.txt"), "two\n");
+  const again = await described("2 runs · completed");
+  await stub.commands.executeCommand("errand.endWatch", again);
+  await until("the Watching section gone", () => api.watches.list().length === 0 && !watchRow());
+  const { tasks } = await api.client.request("task/list", {});
+  assert.strictEqual(tasks.length, 2, "two runs, no more");
+});
+
 test("a build that passes with warnings still shows them, and its row counts them", async (t) => {
   const folder = fs.realpathSync(tempDir("errand-ws-"));
   t.after(() => fs.rmSync(folder, { recursive: true, force: true }));
