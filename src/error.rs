@@ -9,6 +9,9 @@ pub enum Error {
     #[error("no task matches '{0}'")]
     NoSuchTask(String),
 
+    #[error("no watch is '{0}' (errand ls lists the open ones)")]
+    NoSuchWatch(String),
+
     #[error("'{prefix}' is ambiguous: it matches {}", .matches.join(", "))]
     AmbiguousId { prefix: String, matches: Vec<String> },
 
@@ -69,7 +72,10 @@ impl Error {
     /// Exit codes documented in README.md ("Exit codes").
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::NoSuchTask(_) | Error::AmbiguousId { .. } | Error::WorkflowNotFound { .. } => 3,
+            Error::NoSuchTask(_)
+            | Error::NoSuchWatch(_)
+            | Error::AmbiguousId { .. }
+            | Error::WorkflowNotFound { .. } => 3,
             Error::NotRunning { .. }
             | Error::AlreadyFinished { .. }
             | Error::Active { .. }

@@ -285,7 +285,12 @@ fn editors_start_list_and_end_a_watch() {
 
     // Bad input: a clear error, nothing queued.
     let e = rpc.call_err("watch/end", json!({ "id": "w999" }));
-    assert_eq!(e["code"], -32001, "{e}");
+    assert_eq!(
+        (&e["code"], &e["message"]),
+        (&json!(-32001), &json!("no watch is 'w999' (errand ls lists the open ones)"))
+    );
+    let r = p.home.run(&["cancel", "w999"]);
+    assert_eq!((r.code, r.stderr.as_str()), (3, "errand: no watch is 'w999' (errand ls lists the open ones)\n"));
     let e = rpc.call_err("watch/start", json!({ "command": "true", "clientCwd": root, "paths": ["nope"] }));
     assert!(e["message"].as_str().unwrap().contains("paths nope: no such file or folder"), "{e}");
     let e = rpc.call_err("watch/start", json!({ "command": "true", "clientCwd": root, "onChange": "later" }));

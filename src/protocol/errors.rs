@@ -78,7 +78,7 @@ impl From<Error> for ErrorObjectOwned {
     fn from(e: Error) -> Self {
         let message = e.to_string();
         let (code, data) = match e {
-            Error::NoSuchTask(id) => (ErrorCode::NoSuchTask, Some(json!({ "id": id }))),
+            Error::NoSuchTask(id) | Error::NoSuchWatch(id) => (ErrorCode::NoSuchTask, Some(json!({ "id": id }))),
             Error::AmbiguousId { prefix, matches } => {
                 (ErrorCode::AmbiguousId, Some(json!({ "id": prefix, "matches": matches })))
             }

@@ -369,7 +369,7 @@ impl Handler for Server {
         self.with_store(|store| {
             let first = self.queue(store).launch(planned)?;
             let (id, folders) = crate::watch::begin(store, &self.paths, &watched, &params.ignore, on_change, &first)?;
-            let watch = store.watch(&id)?.ok_or_else(|| Error::NoSuchTask(id.clone()))?;
+            let watch = store.watch(&id)?.ok_or_else(|| Error::NoSuchWatch(id.clone()))?;
             Ok(p::WatchStarted { watch: watch_info(store, &watch), folders: folders as u32 })
         })
     }
@@ -380,7 +380,7 @@ impl Handler for Server {
 
     fn watch_end(&self, params: p::IdParams) -> Result<p::WatchEnded> {
         if !crate::store::is_watch_id(&params.id) {
-            return Err(Error::NoSuchTask(params.id));
+            return Err(Error::NoSuchWatch(params.id));
         }
         let cancelled_run = self.with_store(|store| crate::watch::end(store, &self.paths, &params.id))?;
         crate::wakeup::signal(&self.paths);

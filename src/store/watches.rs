@@ -150,7 +150,7 @@ impl Store {
 
     /// The process now holding the watch.
     pub fn hold_watch(&self, id: &str, holder: &Identity) -> Result<()> {
-        let seq = watch_seq(id).ok_or_else(|| Error::NoSuchTask(id.to_owned()))?;
+        let seq = watch_seq(id).ok_or_else(|| Error::NoSuchWatch(id.to_owned()))?;
         self.write(|tx| {
             tx.execute(
                 "UPDATE watches SET holder_pid = ?2, holder_start = ?3, holder_boot = ?4 WHERE seq = ?1",
@@ -162,7 +162,7 @@ impl Store {
 
     /// Another run started: `task` is the latest.
     pub fn watch_ran(&self, id: &str, task: &str) -> Result<()> {
-        let seq = watch_seq(id).ok_or_else(|| Error::NoSuchTask(id.to_owned()))?;
+        let seq = watch_seq(id).ok_or_else(|| Error::NoSuchWatch(id.to_owned()))?;
         self.write(|tx| {
             tx.execute("UPDATE watches SET last_task = ?2, runs = runs + 1 WHERE seq = ?1", params![seq, task])?;
             Ok(())
@@ -171,7 +171,7 @@ impl Store {
 
     /// End a watch; false if it had already ended.
     pub fn end_watch(&self, id: &str) -> Result<bool> {
-        let seq = watch_seq(id).ok_or_else(|| Error::NoSuchTask(id.to_owned()))?;
+        let seq = watch_seq(id).ok_or_else(|| Error::NoSuchWatch(id.to_owned()))?;
         let ended = self.write(|tx| {
             Ok(tx.execute(
                 "UPDATE watches SET ended_at = ?2 WHERE seq = ?1 AND ended_at IS NULL",

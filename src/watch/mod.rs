@@ -116,7 +116,7 @@ pub fn start(id: &str) -> Result<usize> {
 /// End watch `id`: its holder stops, then its run in progress is cancelled.
 /// Returns that run's id, if one was stopped.
 pub fn end(store: &Store, paths: &Paths, id: &str) -> Result<Option<String>> {
-    let watch = store.watch(id)?.ok_or_else(|| Error::NoSuchTask(id.to_owned()))?;
+    let watch = store.watch(id)?.ok_or_else(|| Error::NoSuchWatch(id.to_owned()))?;
     store.end_watch(id)?;
     if let Some(holder) = watch.holder.filter(Identity::is_alive) {
         // The identity check above makes it this watch's holder, not a
@@ -143,7 +143,7 @@ pub fn end(store: &Store, paths: &Paths, id: &str) -> Result<Option<String>> {
 pub fn run(paths: &Paths, id: &str) -> Result<()> {
     let config = Config::load(paths);
     let store = Store::open(paths)?;
-    let watch = store.watch(id)?.ok_or_else(|| Error::NoSuchTask(id.to_owned()))?;
+    let watch = store.watch(id)?.ok_or_else(|| Error::NoSuchWatch(id.to_owned()))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
