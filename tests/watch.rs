@@ -297,3 +297,33 @@ fn editors_start_list_and_end_a_watch() {
     assert!(e["message"].as_str().unwrap().contains("onChange is restart or queue"), "{e}");
     p.still_runs(2);
 }
+
+#[test]
+fn the_repositorys_exclude_file_and_the_users_global_gitignore_count_too() {
+    let p = Project::new();
+    std::fs::create_dir_all(p.root.join(".git/info")).unwrap();
+    std::fs::write(p.root.join(".git/info/exclude"), "*.tmp\nscratch/\n").unwrap();
+    std::fs::create_dir_all(p.root.join("scratch")).unwrap();
+    let config = p.home.path().join("xdg");
+    std::fs::create_dir_all(config.join("git")).unwrap();
+    std::fs::write(config.join("git/ignore"), "*.bak\n").unwrap();
+    // The watch's holder reads the global gitignore of the user who started it.
+    let out = p
+        .home
+        .cmd()
+        .current_dir(&p.root)
+        .env("XDG_CONFIG_HOME", &config)
+        .env("HOME", p.home.path())
+        .args(["run", "--watch", ".", "--", "echo run"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    p.wait_runs(1);
+    p.write("src/notes.tmp", "x");
+    p.write("src/main.rs.bak", "x");
+    p.write("scratch/a.rs", "x");
+    p.still_runs(1);
+    p.write("src/main.rs", "fn main() { 2; }\n");
+    p.wait_runs(2);
+    p.home.ok(&["cancel", "w1"]);
+}

@@ -1,5 +1,7 @@
 //! The files a watch looks at: every folder under its paths that
-//! .gitignore, .ignore, hidden names and the user's globs leave in, each
+//! .gitignore, .ignore, the repository's .git/info/exclude, the user's
+//! global gitignore (core.excludesFile), hidden names and the user's globs
+//! leave in, each
 //! with an inotify watch, and the rules that decide whether a change in one
 //! of them counts. Ignored folders (target/, node_modules/, .git/) are never
 //! watched at all, so a build writing there costs nothing.
@@ -43,6 +45,10 @@ pub struct Tree {
     dirs: HashMap<i32, PathBuf>,
     /// The ignore files of watched folders and of their parents.
     rules: HashMap<PathBuf, Gitignore>,
+    /// What git leaves out beside them, weaker than any of them: each
+    /// repository's .git/info/exclude, then the user's global gitignore.
+    excludes: Vec<Gitignore>,
+    global: Gitignore,
     /// Folders that could not be watched (out of inotify watches), logged once.
     pub missed: usize,
 }
@@ -66,7 +72,21 @@ impl Tree {
             let user = user.build().map_err(|e| io::Error::other(e.to_string()))?;
             roots.push(Root { dir, only, user });
         }
-        let mut tree = Tree { inotify, roots, dirs: HashMap::new(), rules: HashMap::new(), missed: 0 };
+        let mut excludes: Vec<Gitignore> = Vec::new();
+        for root in &roots {
+            let Some(repo) = root.dir.ancestors().find(|d| d.join(".git").exists()) else { continue };
+            if excludes.iter().any(|e| e.path() == repo) {
+                continue;
+            }
+            let mut builder = GitignoreBuilder::new(repo);
+            if builder.add(repo.join(".git/info/exclude")).is_none() {
+                excludes.extend(builder.build().ok());
+            }
+        }
+        // No global gitignore (or a broken one) leaves nothing out.
+        let (global, _) = Gitignore::global();
+        let mut tree =
+            Tree { inotify, roots, dirs: HashMap::new(), rules: HashMap::new(), excludes, global, missed: 0 };
         for k in 0..tree.roots.len() {
             let root = tree.roots[k].dir.clone();
             // The ignore files above a watched path apply inside it too.
@@ -94,7 +114,7 @@ impl Tree {
             .ignore(true)
             .git_ignore(true)
             .git_exclude(true)
-            .git_global(false)
+            .git_global(true)
             .parents(true)
             // A folder that is not (yet) a git repository keeps its .gitignore.
             .require_git(false)
@@ -219,15 +239,16 @@ impl Tree {
             .any(|r| r.only.is_none() && path.starts_with(&r.dir) && r.user.matched(path, is_dir).is_ignore())
     }
 
-    /// The nearest ignore file with an opinion decides, as git does.
+    /// The nearest ignore file with an opinion decides, as git does; then
+    /// the repository's exclude file, then the user's global one.
     fn is_git_ignored(&self, path: &Path, is_dir: bool) -> bool {
-        for dir in path.ancestors().skip(1) {
-            if let Some(rules) = self.rules.get(dir) {
-                match rules.matched(path, is_dir) {
-                    Match::Ignore(_) => return true,
-                    Match::Whitelist(_) => return false,
-                    Match::None => {}
-                }
+        let nearest = path.ancestors().skip(1).filter_map(|dir| self.rules.get(dir));
+        let excludes = self.excludes.iter().filter(|e| path.starts_with(e.path()));
+        for rules in nearest.chain(excludes).chain(std::iter::once(&self.global)) {
+            match rules.matched(path, is_dir) {
+                Match::Ignore(_) => return true,
+                Match::Whitelist(_) => return false,
+                Match::None => {}
             }
         }
         false
