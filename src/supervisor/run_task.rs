@@ -66,7 +66,7 @@ pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outco
             ended_at: ran.ended_at,
             exit_code: ran.exit.and_then(Exit::code),
             signal: ran.exit.and_then(Exit::signal),
-            error: ran.error.clone().or_else(|| ended_by_itself(task, &ran)),
+            error: ran.error.clone().or_else(|| ran.ended_itself.clone()),
             output_end: capture.position(),
         };
         if let Err(e) = s.store.record_attempt(&task.id, &attempt) {
@@ -81,7 +81,7 @@ pub async fn run<P: TaskProcesses>(task: &Task, mut s: Supervision<'_>) -> Outco
         let note = format!(
             "errand: run {failed_runs} of {} failed ({}); run {} starts{when}\n",
             task.retries + 1,
-            crate::task::why_failed(ran.exit, ran.error.as_deref().or(ended_by_itself(task, &ran).as_deref())),
+            crate::task::why_failed(ran.exit, ran.error.as_deref().or(ran.ended_itself.as_deref())),
             failed_runs + 1,
         );
         capture.write(Stream::Stderr, note.as_bytes());
@@ -107,7 +107,7 @@ fn outcome(paths: &Paths, store: &Store, task: &Task, ran: Ran, capture: &Captur
             result = result::Left::Refused(format!("cannot store the result: {e}"));
         }
     }
-    let long_running_end = ended_by_itself(task, &ran).filter(|_| !store.cancel_requested(&task.id).unwrap_or(false));
+    let long_running_end = ran.ended_itself.clone().filter(|_| !store.cancel_requested(&task.id).unwrap_or(false));
     let cycle = counted_cycle(&ran);
     Outcome {
         exit: ran.exit,
@@ -163,6 +163,8 @@ struct Ran {
     was_ready: bool,
     /// The last compile cycle its output finished (a watch-mode tool).
     last_cycle: Option<Cycle>,
+    /// Why a long-running task's run that ended by itself failed (see `ended_by_itself`).
+    ended_itself: Option<String>,
 }
 
 /// One run of the task's command, its output appended to `capture`.
@@ -200,6 +202,7 @@ async fn run_once<P: TaskProcesses>(
                 input_closed,
                 was_ready: false,
                 last_cycle: None,
+                ended_itself: None,
             };
             return (ran, capture);
         }
@@ -267,8 +270,10 @@ async fn run_once<P: TaskProcesses>(
         input_closed: running.input_closed,
         was_ready: running.ready_seen,
         last_cycle: running.last_cycle,
+        ended_itself: None,
     };
-    (ran, running.capture)
+    let ended_itself = ended_by_itself(task, &ran);
+    (Ran { ended_itself, ..ran }, running.capture)
 }
 
 /// Wait out the pause before a rerun, and a user's pause (the next run
