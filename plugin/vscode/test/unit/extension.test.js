@@ -932,7 +932,8 @@ test("a long-running task: a message once it is ready, the tree and the status b
   assert.strictEqual(msg.kind, "info");
   assert.deepStrictEqual(msg.actions, ["Show Output"]);
   const item = await until("a ready row", () => {
-    const running = stub.calls.tree.getChildren()[0];
+    // Below the open watch's section.
+    const running = stub.calls.tree.getChildren().find((n) => /^Running/.test(stub.calls.tree.getTreeItem(n).label));
     const row = running && stub.calls.tree.getChildren(running).find((n) => n.id === id);
     return row && stub.calls.tree.getTreeItem(row);
   });
