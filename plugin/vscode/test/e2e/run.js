@@ -297,9 +297,19 @@ async function main() {
     // Right-click a row: the task's actions; Delete takes it out of errand's history.
     await page.keyboard.press("Escape");
     const row = page.locator(".monaco-list-row", { hasText: "tick-$i" }).first();
-    await row.click({ button: "right" });
     const menu = page.locator(".context-view .monaco-menu");
-    await menu.waitFor({ timeout: 10000 });
+    // Right after the refollow the workbench may still be settling and drop
+    // the first right-click (seen once in CI): try again, as a user would.
+    for (let attempt = 1; ; attempt++) {
+      await row.click({ button: "right" });
+      try {
+        await menu.waitFor({ timeout: 5000 });
+        break;
+      } catch (e) {
+        if (attempt === 3) throw e;
+        await page.keyboard.press("Escape");
+      }
+    }
     const items = (await menu.locator(".action-label").allTextContents()).map((t) => t.trim()).filter((t) => t);
     await page.screenshot({ path: screenshot.replace(/\.png$/, "-context-menu.png") });
     for (const want of ["Show Output…", "Open Output as Text…", "Show Details…", "Restart Task…", "Delete Task…", "Copy Command"]) {
